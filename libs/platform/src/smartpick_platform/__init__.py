@@ -1,0 +1,1 @@
+"""Smart Pick shared runtime."""

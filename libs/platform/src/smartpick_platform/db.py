@@ -1,0 +1,55 @@
+"""PostgreSQL access: schema migrations with yoyo, an asyncpg pool, and tenant-scoped transactions."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import structlog
+from yoyo import get_backend, read_migrations
+
+log = structlog.get_logger(__name__)
+
+
+def _yoyo_url(database_url: str) -> str:
+    scheme, rest = database_url.split("://", 1)
+    if scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"database URL must start with postgresql://, got {scheme}://")
+    return f"postgresql+psycopg://{rest}"
+
+
+def apply_migrations(database_url: str, migrations_dir: Path) -> list[str]:
+    """Applies the pending migrations of one service, under yoyo's lock so concurrent starts are safe."""
+    backend = get_backend(_yoyo_url(database_url))
+    migrations = read_migrations(str(migrations_dir))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    applied = [m.id for m in pending]
+    log.info("migrations applied", applied=applied, total=len(migrations))
+    return applied
+
+
+async def migrate(database_url: str, migrations_dir: Path) -> list[str]:
+    return await asyncio.to_thread(apply_migrations, database_url, migrations_dir)
+
+
+async def create_pool(database_url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size)
+
+
+@contextlib.asynccontextmanager
+async def tenant_transaction(pool: asyncpg.Pool, tenant_id: str) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction in which row-level security sees only `tenant_id`'s rows (app.tenant_id)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant_id))
+        yield conn
+
+
+async def is_ready(pool: asyncpg.Pool) -> bool:
+    try:
+        async with pool.acquire(timeout=1) as conn:
+            return await conn.fetchval("SELECT 1") == 1
+    except (TimeoutError, OSError, asyncpg.PostgresError):
+        return False

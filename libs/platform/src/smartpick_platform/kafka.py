@@ -1,0 +1,120 @@
+"""Kafka helpers: an idempotent producer, manually committed consumers, CloudEvents headers, topic set-up."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+
+from smartpick_platform.telemetry import TRACE_HEADER
+from smartpick_platform.topics import Topic
+
+log = structlog.get_logger(__name__)
+
+CE_SPECVERSION = "1.0"
+CONTENT_TYPE = "application/protobuf"
+
+
+def cloudevent_headers(
+    *, event_id: str, event_type: str, source: str, time: datetime | None = None, trace_id: str | None = None
+) -> list[tuple[str, bytes]]:
+    """CloudEvents Kafka protocol binding, binary mode: attributes travel as ce_* headers."""
+    headers = [
+        ("ce_id", event_id),
+        ("ce_type", event_type),
+        ("ce_source", source),
+        ("ce_time", (time or datetime.now(UTC)).isoformat()),
+        ("ce_specversion", CE_SPECVERSION),
+        ("content-type", CONTENT_TYPE),
+    ]
+    if trace_id:
+        headers.append((TRACE_HEADER, trace_id))
+    return [(key, value.encode()) for key, value in headers]
+
+
+def header_map(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, str]:
+    return {key: value.decode() for key, value in headers or ()}
+
+
+def create_producer(bootstrap: str, client_id: str, **overrides) -> AIOKafkaProducer:
+    """Idempotent producer: acks=all, so nothing acknowledged is lost and retries never duplicate."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=15000,
+        **overrides,
+    )
+
+
+class CommitOnRevoke(ConsumerRebalanceListener):
+    """Commits what has been processed before partitions move to another group member."""
+
+    def __init__(self, consumer: AIOKafkaConsumer):
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked):
+        if revoked:
+            await self._consumer.commit()
+            log.info("committed on revoke", partitions=[f"{tp.topic}:{tp.partition}" for tp in revoked])
+
+    async def on_partitions_assigned(self, assigned):
+        log.info("partitions assigned", partitions=[f"{tp.topic}:{tp.partition}" for tp in assigned])
+
+
+def create_consumer(bootstrap: str, group_id: str, client_id: str, **overrides) -> AIOKafkaConsumer:
+    """A group member that commits by hand, after its work is stored (no auto-commit)."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        **overrides,
+    )
+
+
+def subscribe(consumer: AIOKafkaConsumer, topics: Iterable[Topic]) -> None:
+    consumer.subscribe([t.name for t in topics], listener=CommitOnRevoke(consumer))
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[Topic]) -> list[str]:
+    """Creates missing topics and grows partition counts to the declared ones; returns what it did."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="smartpick-topics")
+    await admin.start()
+    report = []
+    try:
+        existing = await admin.describe_topics([t.name for t in topics])
+        partitions_by_name = {
+            d["topic"]: len(d["partitions"]) for d in existing if d.get("error_code", 0) == 0 and d["partitions"]
+        }
+        missing = [t for t in topics if t.name not in partitions_by_name]
+        if missing:
+            await admin.create_topics(
+                [
+                    NewTopic(t.name, t.partitions, 1, topic_configs={"retention.ms": str(t.retention_ms)})
+                    for t in missing
+                ]
+            )
+            report += [f"created {t.name} ({t.partitions} partitions)" for t in missing]
+        grow = {
+            t.name: NewPartitions(t.partitions)
+            for t in topics
+            if t.name in partitions_by_name and partitions_by_name[t.name] < t.partitions
+        }
+        if grow:
+            await admin.create_partitions(grow)
+            report += [f"grew {name} to {p.total_count} partitions" for name, p in grow.items()]
+        report += [f"ok {t.name}" for t in topics if t.name in partitions_by_name and t.name not in grow]
+    finally:
+        await admin.close()
+    return report
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())

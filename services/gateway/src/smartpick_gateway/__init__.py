@@ -1,0 +1,1 @@
+"""Gateway: the only public HTTP surface of Smart Pick."""

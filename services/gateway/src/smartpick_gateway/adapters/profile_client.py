@@ -1,0 +1,63 @@
+"""Client of profile.v1.ProfileService: deadlines, trace propagation, and gRPC errors as HTTP errors."""
+
+import grpc
+from fastapi import HTTPException
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from smartpick.profile.v1 import profile_pb2_grpc
+
+from smartpick_platform.grpc_errors import field_violations
+from smartpick_platform.telemetry import TRACE_HEADER, current_trace_id
+
+HTTP_STATUS = {
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+
+
+class ProfileClient:
+    def __init__(self, target: str, timeout_seconds: float):
+        self._channel = grpc.aio.insecure_channel(target)
+        self._stub = profile_pb2_grpc.ProfileServiceStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._timeout = timeout_seconds
+
+    async def call(self, method: str, request, body_field: str = ""):
+        """Calls one RPC; its failures become the HTTP error a client can act on.
+
+        `body_field` is the request field that the HTTP body maps to, so a bad "profile.x" reads "body.x"."""
+        try:
+            return await getattr(self._stub, method)(
+                request, timeout=self._timeout, metadata=((TRACE_HEADER, current_trace_id() or ""),)
+            )
+        except grpc.aio.AioRpcError as error:
+            raise _http_error(error, body_field) from error
+
+    async def is_serving(self) -> bool:
+        try:
+            reply = await self._health.Check(health_pb2.HealthCheckRequest(), timeout=1)
+        except grpc.aio.AioRpcError:
+            return False
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+
+def _http_error(error: grpc.aio.AioRpcError, body_field: str) -> HTTPException:
+    if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+        violations = field_violations(error)
+        if violations:
+            prefix = f"{body_field}." if body_field else ""
+            detail = [
+                {"loc": ["body", *field.removeprefix(prefix).split(".")], "msg": why, "type": "value_error"}
+                for field, why in violations.items()
+            ]
+            return HTTPException(422, detail=detail)
+        return HTTPException(422, detail=error.details())
+    status = HTTP_STATUS.get(error.code(), 502)
+    message = error.details() if status < 500 else f"profile service: {error.code().name}: {error.details()}"
+    return HTTPException(status, detail=message)

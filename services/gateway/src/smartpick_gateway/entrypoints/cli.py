@@ -1,0 +1,46 @@
+"""`smartpick-gateway`: serve the API (with the outbox relay), or issue an operator key."""
+
+import argparse
+import asyncio
+
+import uvicorn
+
+from smartpick_gateway.adapters.repository import GatewayRepository
+from smartpick_gateway.domain.auth import Role, new_key
+from smartpick_gateway.entrypoints.api import MIGRATIONS, create_app
+from smartpick_gateway.settings import GatewaySettings
+from smartpick_platform import db
+from smartpick_platform.telemetry import configure_logging
+
+
+def serve(settings: GatewaySettings) -> None:
+    uvicorn.run(
+        create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
+    )
+
+
+async def issue_operator_key(settings: GatewaySettings, label: str) -> str:
+    """Operator keys are issued on the server's side only: whoever runs this has the database anyway."""
+    await db.migrate(settings.database_url, MIGRATIONS)
+    pool = await db.create_pool(settings.database_url)
+    try:
+        key = new_key()
+        await GatewayRepository(pool).save_key(key, Role.OPERATOR, None, None, label)
+        return key.token
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="smartpick-gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the HTTP API and run the outbox relay")
+    issue = commands.add_parser("issue-operator-key", help="print a new platform operator API key")
+    issue.add_argument("--label", default="operator")
+    args = parser.parse_args()
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    if args.command == "serve":
+        serve(settings)
+    else:
+        print(asyncio.run(issue_operator_key(settings, args.label)))

@@ -1,0 +1,16 @@
+"""Gateway settings, from SMARTPICK_GATEWAY_* (and the shared SMARTPICK_* ones)."""
+
+from pydantic_settings import SettingsConfigDict
+
+from smartpick_platform.settings import PlatformSettings
+
+
+class GatewaySettings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="SMARTPICK_GATEWAY_")
+
+    database_url: str
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    profile_grpc_target: str = "127.0.0.1:50051"
+    grpc_timeout_seconds: float = 5.0
+    relay_enabled: bool = True

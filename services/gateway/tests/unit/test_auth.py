@@ -1,0 +1,65 @@
+import uuid
+
+import pytest
+
+from smartpick_gateway.domain import auth
+from smartpick_gateway.domain.auth import Principal, Role
+
+SCHOOL_A, SCHOOL_B = uuid.uuid4(), uuid.uuid4()
+STUDENT, OTHER_STUDENT = uuid.uuid4(), uuid.uuid4()
+
+
+def principal(role: Role, tenant=SCHOOL_A, student=None) -> Principal:
+    return Principal("k", role, None if role is Role.OPERATOR else tenant, student)
+
+
+def test_new_key_round_trips_and_only_its_secret_matches():
+    key = auth.new_key()
+    key_id, secret = auth.parse_token(key.token)
+    assert key_id == key.key_id
+    assert auth.secret_matches(secret, key.secret_sha256)
+    assert not auth.secret_matches(secret + "x", key.secret_sha256)
+    assert secret not in key.secret_sha256.hex()
+
+
+@pytest.mark.parametrize("token", ["", "spk", "spk_", "spk_abc", "xyz_abc_def", "Bearer spk_a_b"])
+def test_malformed_tokens_are_rejected(token):
+    assert auth.parse_token(token) is None
+
+
+def test_another_schools_key_cannot_see_a_school():
+    auth.require_school_member(principal(Role.ADVISOR), SCHOOL_A)
+    auth.require_school_member(principal(Role.OPERATOR), SCHOOL_B)
+    with pytest.raises(auth.NotVisible):
+        auth.require_school_member(principal(Role.SCHOOL_ADMIN, tenant=SCHOOL_B), SCHOOL_A)
+
+
+def test_students_see_only_themselves():
+    me = principal(Role.STUDENT, student=STUDENT)
+    assert auth.require_can_write_student(me, STUDENT) == SCHOOL_A
+    with pytest.raises(auth.NotVisible):
+        auth.require_can_read_student(me, OTHER_STUDENT)
+    with pytest.raises(auth.Forbidden):
+        auth.require_can_list_students(me)
+
+
+def test_advisors_read_but_do_not_write():
+    advisor = principal(Role.ADVISOR)
+    assert auth.require_can_read_student(advisor, STUDENT) == SCHOOL_A
+    with pytest.raises(auth.Forbidden):
+        auth.require_can_write_student(advisor, STUDENT)
+
+
+def test_operators_manage_schools_not_students():
+    operator = principal(Role.OPERATOR)
+    auth.require_operator(operator)
+    with pytest.raises(auth.Forbidden):
+        auth.require_can_read_student(operator, STUDENT)
+    with pytest.raises(auth.Forbidden):
+        auth.require_operator(principal(Role.SCHOOL_ADMIN))
+
+
+def test_only_school_admins_add_students():
+    assert auth.require_can_create_students(principal(Role.SCHOOL_ADMIN)) == SCHOOL_A
+    with pytest.raises(auth.Forbidden):
+        auth.require_can_create_students(principal(Role.ADVISOR))

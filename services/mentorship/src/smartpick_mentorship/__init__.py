@@ -1,0 +1,1 @@
+"""Mentorship service: mentor registry and matching (skeleton until the mentorship issue)."""

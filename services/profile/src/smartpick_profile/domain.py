@@ -1,0 +1,66 @@
+"""Rules for applicant profiles, free of I/O: what a valid profile is and when a save makes a new version."""
+
+from smartpick.profile.v1 import profile_pb2
+
+STEP2_CK_RANGE = (1, 300)
+COMLEX_LEVEL2_RANGE = (9, 999)
+MAX_RESEARCH_ITEMS = 1000
+MAX_CLERKSHIP_HONORS = 12
+MAX_YEARS_SINCE_GRADUATION = 60
+MAX_SIGNALS = 100
+MAX_AWAY_ROTATIONS = 20
+MAX_APPLICATION_BUDGET = 400
+MAX_SPECIALTIES = 10
+
+
+class ProfileInvalid(ValueError):
+    """A profile that breaks a rule; `errors` maps each bad field to what to fix."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{field}: {why}" for field, why in errors.items()))
+        self.errors = errors
+
+
+def _check_range(errors: dict[str, str], field: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        errors[field] = f"must be between {low} and {high}, got {value}"
+
+
+def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
+    """Raises ProfileInvalid naming every field that breaks a rule."""
+    errors: dict[str, str] = {}
+    if profile.degree_type == profile_pb2.DEGREE_TYPE_UNSPECIFIED:
+        errors["degree_type"] = "is required (MD, DO or IMG)"
+    if profile.HasField("step2_ck_score"):
+        _check_range(errors, "step2_ck_score", profile.step2_ck_score, *STEP2_CK_RANGE)
+    if profile.HasField("comlex_level2_score"):
+        if profile.degree_type != profile_pb2.DEGREE_TYPE_DO:
+            errors["comlex_level2_score"] = "is only taken by DO applicants"
+        else:
+            _check_range(errors, "comlex_level2_score", profile.comlex_level2_score, *COMLEX_LEVEL2_RANGE)
+    _check_range(errors, "research_items", profile.research_items, 0, MAX_RESEARCH_ITEMS)
+    _check_range(errors, "clerkship_honors", profile.clerkship_honors, 0, MAX_CLERKSHIP_HONORS)
+    _check_range(errors, "years_since_graduation", profile.years_since_graduation, 0, MAX_YEARS_SINCE_GRADUATION)
+    _check_range(errors, "signals_sent", profile.signals_sent, 0, MAX_SIGNALS)
+    _check_range(errors, "away_rotations", profile.away_rotations, 0, MAX_AWAY_ROTATIONS)
+    prefs = profile.preferences
+    if not prefs.specialties:
+        errors["preferences.specialties"] = "name at least one specialty"
+    elif len(prefs.specialties) > MAX_SPECIALTIES:
+        errors["preferences.specialties"] = f"name at most {MAX_SPECIALTIES} specialties"
+    elif any(not s.strip() for s in prefs.specialties):
+        errors["preferences.specialties"] = "must not contain empty names"
+    bad_states = [s for s in prefs.preferred_states if len(s) != 2 or not s.isalpha() or not s.isupper()]
+    if bad_states:
+        errors["preferences.preferred_states"] = f"use two-letter upper-case state codes, not {bad_states}"
+    _check_range(errors, "preferences.application_budget", prefs.application_budget, 1, MAX_APPLICATION_BUDGET)
+    bad_ids = [p for p in prefs.signaled_program_ids if len(p) != 10 or not p.isdigit()]
+    if bad_ids:
+        errors["preferences.signaled_program_ids"] = f"ACGME program numbers have 10 digits, not {bad_ids}"
+    if errors:
+        raise ProfileInvalid(errors)
+
+
+def needs_new_version(latest: profile_pb2.ApplicantProfile | None, incoming: profile_pb2.ApplicantProfile) -> bool:
+    """A save that changes nothing keeps the latest version, so nothing downstream re-runs for it."""
+    return latest is None or latest != incoming

@@ -1,0 +1,33 @@
+"""Composition root of the profile service: settings, then the shared database-backed gRPC bootstrap."""
+
+import asyncio
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
+
+from smartpick_platform.grpc_server import run_database_grpc_service
+from smartpick_platform.settings import GrpcServiceSettings
+from smartpick_platform.telemetry import configure_logging
+from smartpick_profile.adapters.repository import ProfileRepository
+from smartpick_profile.entrypoints.grpc_api import ProfileServicer
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class Settings(GrpcServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SMARTPICK_PROFILE_")
+
+    grpc_port: int = 50051
+    ops_port: int = 8081
+
+
+def register(server, pool) -> list[str]:
+    profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(ProfileRepository(pool)), server)
+    return [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging("profile", settings.log_level, settings.log_format)
+    asyncio.run(run_database_grpc_service(settings, MIGRATIONS, register))

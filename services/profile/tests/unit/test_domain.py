@@ -1,0 +1,71 @@
+import pytest
+from smartpick.profile.v1 import profile_pb2
+
+from smartpick_profile.domain import ProfileInvalid, needs_new_version, validate_profile
+
+
+def valid_profile(**overrides) -> profile_pb2.ApplicantProfile:
+    profile = profile_pb2.ApplicantProfile(
+        degree_type=profile_pb2.DEGREE_TYPE_MD,
+        step2_ck_score=255,
+        step1_result=profile_pb2.STEP1_RESULT_PASS,
+        research_items=12,
+        visa_need=profile_pb2.VISA_NEED_NONE,
+        preferences=profile_pb2.Preferences(
+            specialties=["Dermatology"], preferred_states=["CA", "NY"], application_budget=60
+        ),
+    )
+    for field, value in overrides.items():
+        setattr(profile, field, value)
+    return profile
+
+
+def errors_of(profile) -> dict[str, str]:
+    with pytest.raises(ProfileInvalid) as raised:
+        validate_profile(profile)
+    return raised.value.errors
+
+
+def test_a_complete_profile_is_valid():
+    validate_profile(valid_profile())
+
+
+def test_step2_ck_out_of_range_names_the_field():
+    assert "step2_ck_score" in errors_of(valid_profile(step2_ck_score=301))
+
+
+def test_degree_type_is_required():
+    assert errors_of(valid_profile(degree_type=profile_pb2.DEGREE_TYPE_UNSPECIFIED)) == {
+        "degree_type": "is required (MD, DO or IMG)"
+    }
+
+
+def test_comlex_only_for_do_applicants():
+    assert "comlex_level2_score" in errors_of(valid_profile(comlex_level2_score=600))
+    validate_profile(valid_profile(degree_type=profile_pb2.DEGREE_TYPE_DO, comlex_level2_score=600))
+
+
+def test_every_bad_field_is_reported_at_once():
+    profile = valid_profile(research_items=-1, away_rotations=50)
+    profile.preferences.application_budget = 0
+    profile.preferences.preferred_states.append("California")
+    profile.preferences.signaled_program_ids.append("123")
+    assert set(errors_of(profile)) == {
+        "research_items",
+        "away_rotations",
+        "preferences.application_budget",
+        "preferences.preferred_states",
+        "preferences.signaled_program_ids",
+    }
+
+
+def test_at_least_one_specialty():
+    profile = valid_profile()
+    del profile.preferences.specialties[:]
+    assert "preferences.specialties" in errors_of(profile)
+
+
+def test_an_unchanged_save_needs_no_new_version():
+    assert needs_new_version(None, valid_profile())
+    assert not needs_new_version(valid_profile(), valid_profile())
+    assert needs_new_version(valid_profile(), valid_profile(research_items=13))

@@ -1,0 +1,1 @@
+"""Ranking service: scores profiles into recommendations (skeleton until the ranking issue)."""
