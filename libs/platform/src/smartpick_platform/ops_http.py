@@ -4,11 +4,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import uvicorn
-from prometheus_client import make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
@@ -24,11 +24,10 @@ def ops_routes(readiness: ReadinessCheck) -> list:
         ready = all(checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    return [
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Mount("/metrics", app=make_asgi_app()),
-    ]
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
 
 
 async def serve_ops_http(host: str, port: int, readiness: ReadinessCheck) -> tuple[uvicorn.Server, asyncio.Task]:

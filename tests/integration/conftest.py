@@ -1,0 +1,79 @@
+"""The real stack for the integration tests: infrastructure from the selected backend, topics, and the four
+services as real processes on free ports. Started once per test session, stopped at its end."""
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from devstack import REPO, VENV_BIN, Endpoints, Ports, ServiceProcess, ensure_topics, start_services
+from infra import selected_backend
+from support import School, bearer
+
+LOG_DIR = REPO / ".state/test/logs"
+
+
+@dataclass
+class Stack:
+    endpoints: Endpoints
+    ports: Ports
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway_http}"
+
+    def start_gateway(self, **overrides: str) -> ServiceProcess:
+        self.processes["gateway"] = ServiceProcess("gateway", self.endpoints, self.ports, LOG_DIR, **overrides)
+        return self.processes["gateway"].start().wait_ready()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    backend = selected_backend()
+    print(f"\n[integration] infrastructure backend: {backend.name}", file=sys.stderr)
+    stack = Stack(backend.start(), Ports.free())
+    try:
+        ensure_topics(stack.endpoints)
+        stack.processes = {p.service: p for p in start_services(stack.endpoints, stack.ports, LOG_DIR)}
+        yield stack
+    finally:
+        for process in stack.processes.values():
+            process.stop()
+        backend.stop()
+
+
+@pytest.fixture(scope="session")
+def operator_key(stack: Stack) -> str:
+    gateway = stack.processes["gateway"]
+    return subprocess.run(
+        [str(VENV_BIN / "smartpick-gateway"), "issue-operator-key", "--label", "tests"],
+        env=gateway.env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+async def http(stack: Stack):
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=15) as client:
+        yield client
+
+
+@pytest.fixture
+async def new_school(http: httpx.AsyncClient, operator_key: str):
+    """Makes a fresh school (and its admin key) per call, so tests never share students."""
+
+    async def make() -> School:
+        reply = await http.post(
+            "/v1/schools", json={"name": f"Test School {uuid.uuid4().hex[:8]}"}, headers=bearer(operator_key)
+        )
+        assert reply.status_code == 201, reply.text
+        body = reply.json()
+        return School(body["school_id"], bearer(body["admin_api_key"]["api_key"]))
+
+    return make

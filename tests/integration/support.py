@@ -1,0 +1,66 @@
+"""Helpers the integration tests share: API calls that set up data, and reading a topic back."""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@dataclass
+class School:
+    school_id: str
+    admin: dict[str, str]
+
+
+async def add_student(http: httpx.AsyncClient, school: School) -> str:
+    reply = await http.post(
+        "/v1/students", json={"external_ref": uuid.uuid4().hex, "display_name": "Test Student"}, headers=school.admin
+    )
+    assert reply.status_code == 201, reply.text
+    return reply.json()["student_id"]
+
+
+def profile(step2: int = 250, research: int = 10, **overrides) -> dict:
+    body = {
+        "degree_type": "MD",
+        "step2_ck_score": step2,
+        "step1_result": "pass",
+        "research_items": research,
+        "preferences": {"specialties": ["Dermatology"], "preferred_states": ["CA"], "application_budget": 60},
+    }
+    body.update(overrides)
+    return body
+
+
+async def read_topic(bootstrap: str, topic: str, key: str, expect: int, wait_seconds: float = 20, settle: float = 1.5):
+    """Every message with this key on the topic, read from the start by a plain consumer (no group).
+
+    Returns once `expect` messages arrived and `settle` more seconds brought no others, or after wait_seconds."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        found = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        settled_at = None
+        while loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                found += [r for r in records if r.key == key.encode()]
+            if len(found) >= expect:
+                settled_at = settled_at or loop.time()
+                if loop.time() - settled_at >= settle:
+                    break
+        return found
+    finally:
+        await consumer.stop()
