@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from smartpick_platform.kafka import partition_count
+
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
@@ -45,8 +47,7 @@ async def read_topic(bootstrap: str, topic: str, key: str, expect: int, wait_sec
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
     await consumer.start()
     try:
-        await consumer.topics()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         found = []

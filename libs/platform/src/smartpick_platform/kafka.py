@@ -83,21 +83,38 @@ def subscribe(consumer: AIOKafkaConsumer, topics: Iterable[Topic]) -> None:
     consumer.subscribe([t.name for t in topics], listener=CommitOnRevoke(consumer))
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[Topic]) -> list[str]:
+async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    """Partition count of each named topic that exists."""
+    described = await admin.describe_topics(names)
+    return {d["topic"]: len(d["partitions"]) for d in described if d.get("error_code", 0) == 0 and d["partitions"]}
+
+
+async def partition_count(bootstrap: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="smartpick-describe")
+    await admin.start()
+    try:
+        counts = await _partition_counts(admin, [topic])
+    finally:
+        await admin.close()
+    if topic not in counts:
+        raise LookupError(f"topic {topic} does not exist; run python -m smartpick_platform.topics")
+    return counts[topic]
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[Topic], replication_factor: int = 1) -> list[str]:
     """Creates missing topics and grows partition counts to the declared ones; returns what it did."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="smartpick-topics")
     await admin.start()
     report = []
     try:
-        existing = await admin.describe_topics([t.name for t in topics])
-        partitions_by_name = {
-            d["topic"]: len(d["partitions"]) for d in existing if d.get("error_code", 0) == 0 and d["partitions"]
-        }
+        partitions_by_name = await _partition_counts(admin, [t.name for t in topics])
         missing = [t for t in topics if t.name not in partitions_by_name]
         if missing:
             await admin.create_topics(
                 [
-                    NewTopic(t.name, t.partitions, 1, topic_configs={"retention.ms": str(t.retention_ms)})
+                    NewTopic(
+                        t.name, t.partitions, replication_factor, topic_configs={"retention.ms": str(t.retention_ms)}
+                    )
                     for t in missing
                 ]
             )

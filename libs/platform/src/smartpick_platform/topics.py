@@ -37,8 +37,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description="Create the platform's Kafka topics where missing.")
     parser.add_argument("--bootstrap", default=PlatformSettings().kafka_bootstrap)
+    parser.add_argument("--replication-factor", type=int, default=1, help="3 on a production cluster")
     args = parser.parse_args()
-    for line in asyncio.run(ensure_topics(args.bootstrap, ALL_TOPICS)):
+    for line in asyncio.run(ensure_topics(args.bootstrap, ALL_TOPICS, args.replication_factor)):
         print(line)
 
 

@@ -1,0 +1,245 @@
+"""Runs Smart Pick natively: the infrastructure (stack.sh), the topics, the four services, demo data.
+
+`python deploy/local/devstack.py run` is what `make run` calls. The integration tests import the same
+pieces (ServiceProcess, service_commands) so that what they test is how the stack really starts."""
+
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+STACK = REPO / "deploy/local/stack.sh"
+VENV_BIN = Path(sys.executable).parent
+SERVICES = ("profile", "ranking", "mentorship", "gateway")
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the infrastructure answers: what every infrastructure backend (native, containers) provides."""
+
+    kafka_bootstrap: str
+    database_urls: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Ports:
+    gateway_http: int = 8080
+    grpc: dict[str, int] = field(default_factory=lambda: {"profile": 50051, "ranking": 50052, "mentorship": 50053})
+    ops: dict[str, int] = field(default_factory=lambda: {"profile": 8081, "ranking": 8082, "mentorship": 8083})
+
+    @classmethod
+    def free(cls) -> "Ports":
+        """Ports nobody listens on now, so a test stack never collides with a running one."""
+        return cls(
+            gateway_http=free_port(),
+            grpc={s: free_port() for s in ("profile", "ranking", "mentorship")},
+            ops={s: free_port() for s in ("profile", "ranking", "mentorship")},
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def native_endpoints(env: dict[str, str]) -> Endpoints:
+    """Reads `stack.sh env` for the stack whose state dir and ports `env` names."""
+    out = subprocess.run([str(STACK), "env"], env=env, check=True, capture_output=True, text=True).stdout
+    values = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines() if line.startswith("export "))
+    values = {k: shlex.split(v)[0] for k, v in values.items()}
+    return Endpoints(
+        kafka_bootstrap=values["SMARTPICK_KAFKA_BOOTSTRAP"],
+        database_urls={s: values[f"SMARTPICK_{s.upper()}_DATABASE_URL"] for s in SERVICES},
+    )
+
+
+class IsolatedStack:
+    """Kafka and PostgreSQL in a fresh state dir on free ports (tests, benchmarks): never touches the
+    `make run` stack or a previous run's data."""
+
+    def __init__(self, state_dir: Path):
+        self.state_dir = state_dir
+        self.env = {
+            **os.environ,
+            "SMARTPICK_STATE_DIR": str(state_dir),
+            "SMARTPICK_KAFKA_PORT": str(free_port()),
+            "SMARTPICK_KAFKA_CONTROLLER_PORT": str(free_port()),
+            "SMARTPICK_PG_PORT": str(free_port()),
+        }
+
+    def start(self) -> Endpoints:
+        self.stop()
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        subprocess.run([str(STACK), "start"], env=self.env, check=True)
+        return native_endpoints(self.env)
+
+    def stop(self) -> None:
+        if self.state_dir.exists():
+            subprocess.run([str(STACK), "stop"], env=self.env, check=True)
+
+
+def service_environment(service: str, endpoints: Endpoints, ports: Ports, **overrides: str) -> dict[str, str]:
+    prefix = f"SMARTPICK_{service.upper()}_"
+    env = {
+        **os.environ,
+        "SMARTPICK_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
+        f"{prefix}DATABASE_URL": endpoints.database_urls[service],
+    }
+    if service == "gateway":
+        env[f"{prefix}HTTP_PORT"] = str(ports.gateway_http)
+        env[f"{prefix}PROFILE_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc['profile']}"
+    else:
+        env[f"{prefix}GRPC_PORT"] = str(ports.grpc[service])
+        env[f"{prefix}OPS_PORT"] = str(ports.ops[service])
+    env.update({f"{prefix}{k.upper()}": v for k, v in overrides.items()})
+    return env
+
+
+def ready_url(service: str, ports: Ports) -> str:
+    port = ports.gateway_http if service == "gateway" else ports.ops[service]
+    return f"http://127.0.0.1:{port}/readyz"
+
+
+class ServiceProcess:
+    """One service as a child process, its output in a log file, started and stopped like production would."""
+
+    def __init__(self, service: str, endpoints: Endpoints, ports: Ports, log_dir: Path, **overrides: str):
+        self.service = service
+        self.ports = ports
+        self.env = service_environment(service, endpoints, ports, **overrides)
+        self.log_path = log_dir / f"{service}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "ServiceProcess":
+        command = [str(VENV_BIN / f"smartpick-{self.service}")]
+        if self.service == "gateway":
+            command.append("serve")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.pid_path.parent.mkdir(parents=True, exist_ok=True)
+        self.pid_path.write_text(str(self.process.pid))
+        return self
+
+    @property
+    def pid_path(self) -> Path:
+        return self.log_path.parent.parent / "pids" / f"{self.service}.pid"
+
+    def wait_ready(self, timeout: float = 60) -> "ServiceProcess":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.service} exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(ready_url(self.service, self.ports), timeout=2) as reply:
+                    if reply.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.service} not ready after {timeout}s; see {self.log_path}")
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM and wait for the graceful stop; SIGKILL only past the timeout."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to finish anything, as in a crash."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def ensure_topics(endpoints: Endpoints) -> None:
+    subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "smartpick_platform.topics", "--bootstrap", endpoints.kafka_bootstrap],
+        check=True,
+    )
+
+
+def start_services(endpoints: Endpoints, ports: Ports, log_dir: Path, **gateway_overrides: str) -> list[ServiceProcess]:
+    """Starts every service and waits until each answers /readyz; the gateway last, as it needs profile."""
+    backends = [ServiceProcess(s, endpoints, ports, log_dir).start() for s in SERVICES if s != "gateway"]
+    for process in backends:
+        process.wait_ready()
+    gateway = ServiceProcess("gateway", endpoints, ports, log_dir, **gateway_overrides).start().wait_ready()
+    return [*backends, gateway]
+
+
+def run() -> None:
+    subprocess.run([str(STACK), "start"], check=True)
+    endpoints = native_endpoints(dict(os.environ))
+    ensure_topics(endpoints)
+    ports = Ports()
+    log_dir = REPO / ".state/logs"
+    processes: list[ServiceProcess] = []
+    stop_requested = False
+
+    def request_stop(*_):
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        processes = start_services(endpoints, ports, log_dir)
+        base_url = f"http://127.0.0.1:{ports.gateway_http}"
+        subprocess.run(
+            [str(VENV_BIN / "python"), str(REPO / "deploy/local/demo_data.py"), "--base-url", base_url],
+            env=service_environment("gateway", endpoints, ports),
+            check=True,
+        )
+        print(f"\nSmart Pick is running at {base_url}  (API docs: {base_url}/docs, logs: {log_dir})")
+        print(f"Try it:  {(REPO / '.state/demo/curl-example.txt').read_text().strip()}")
+        print("Press Ctrl-C to stop everything.", flush=True)
+        while not stop_requested:
+            for process in processes:
+                if process.process.poll() is not None:
+                    print(f"{process.service} stopped unexpectedly; see {process.log_path}", file=sys.stderr)
+                    request_stop()
+            time.sleep(0.5)
+    finally:
+        print("Stopping services...", flush=True)
+        for process in reversed(processes):
+            process.stop()
+            process.pid_path.unlink(missing_ok=True)
+        subprocess.run([str(STACK), "stop"], check=False)
+
+
+def stop() -> None:
+    """Stops services left by a `run` that could not clean up (killed hard), then the infrastructure."""
+    for pid_file in (REPO / ".state/pids").glob("*.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            print(f"stopped {pid_file.stem}")
+        except (ProcessLookupError, ValueError):
+            pass
+        pid_file.unlink()
+    subprocess.run([str(STACK), "stop"], check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["run", "stop"])
+    {"run": run, "stop": stop}[parser.parse_args().command]()
+
+
+if __name__ == "__main__":
+    main()
