@@ -87,7 +87,13 @@ async def setup_students(http: httpx.AsyncClient, operator_key: str, count: int)
     return admin, students
 
 
-async def put(http, admin, student, research) -> tuple[float, str]:
+SAVES_PER_STUDENT: dict[str, int] = {}
+
+
+async def put(http, admin, student) -> tuple[float, str]:
+    """Saves a changed profile (research_items moves by one per save), so every save is a new version."""
+    SAVES_PER_STUDENT[student] = SAVES_PER_STUDENT.get(student, 0) + 1
+    research = SAVES_PER_STUDENT[student] % 1000
     reply = await http.put(f"/v1/students/{student}/profile", json=profile(research), headers=admin)
     reply.raise_for_status()
     return time.monotonic(), reply.json()["event_id"]
@@ -96,13 +102,12 @@ async def put(http, admin, student, research) -> tuple[float, str]:
 async def throughput(http, admin, students, clock: EventClock, requests: int, concurrency: int) -> None:
     queue = asyncio.Queue()
     for i in range(requests):
-        queue.put_nowait((students[i % len(students)], 1000 + i))
+        queue.put_nowait(students[i % len(students)])
     answered: list[tuple[float, str]] = []
 
     async def worker():
         while not queue.empty():
-            student, research = queue.get_nowait()
-            answered.append(await put(http, admin, student, research))
+            answered.append(await put(http, admin, queue.get_nowait()))
 
     started = time.monotonic()
     await asyncio.gather(*[worker() for _ in range(concurrency)])
@@ -114,15 +119,17 @@ async def throughput(http, admin, students, clock: EventClock, requests: int, co
     print(f"  all events on Kafka:    {requests / end_to_end:8.1f} updates/s ({end_to_end:.2f} s)")
 
 
-async def latency(http, admin, students, clock: EventClock, requests: int, rate: float) -> None:
+async def latency(http, admin, students, clock: EventClock, requests: int, rate: float, report: bool = True) -> None:
     tasks = []
     started = time.monotonic()
     for i in range(requests):
         await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
-        tasks.append(asyncio.create_task(put(http, admin, students[i % len(students)], 5000 + i)))
+        tasks.append(asyncio.create_task(put(http, admin, students[i % len(students)])))
     answered = await asyncio.gather(*tasks)
     await clock.wait_for({event_id for _, event_id in answered})
     delays = [(clock.seen[event_id] - answered_at) * 1000 for answered_at, event_id in answered]
+    if not report:
+        return
     print(f"latency, HTTP answer -> event readable on Kafka: {requests} updates paced at {rate:.0f}/s")
     print(
         f"  p50 {percentile(delays, 0.50):7.1f} ms   p99 {percentile(delays, 0.99):7.1f} ms   max {max(delays):7.1f} ms"
@@ -136,7 +143,7 @@ async def measure(base_url: str, bootstrap: str, operator_key: str, args) -> Non
         clock = EventClock(bootstrap)
         await clock.start()
         try:
-            await latency(http, admin, students, clock, min(200, args.latency_requests), args.rate)  # warm-up
+            await latency(http, admin, students, clock, min(200, args.latency_requests), args.rate, report=False)
             clock.seen.clear()
             await throughput(http, admin, students, clock, args.requests, args.concurrency)
             await latency(http, admin, students, clock, args.latency_requests, args.rate)

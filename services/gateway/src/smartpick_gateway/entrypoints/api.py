@@ -102,8 +102,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         started = time.perf_counter()
         response = await call_next(request)
         route = getattr(request.scope.get("route"), "path", "unmatched")
+        elapsed = time.perf_counter() - started
         HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
-        HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        HTTP_LATENCY.labels(request.method, route).observe(elapsed)
+        log.info("http", method=request.method, route=route, status=response.status_code, ms=round(elapsed * 1000, 1))
         response.headers[TRACE_HEADER] = trace_id
         return response
 
