@@ -2,7 +2,6 @@
 services as real processes on free ports. Started once per test session, stopped at its end."""
 
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,10 +30,16 @@ class Stack:
         return self.processes["gateway"].start().wait_ready()
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    backend = getattr(config, "smartpick_backend", None)
+    if backend:
+        terminalreporter.write_line(f"integration tests ran on the {backend} infrastructure backend")
+
+
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def stack(pytestconfig) -> Iterator[Stack]:
     backend = selected_backend()
-    print(f"\n[integration] infrastructure backend: {backend.name}", file=sys.stderr)
+    pytestconfig.smartpick_backend = backend.name
     stack = Stack(backend.start(), Ports.free())
     try:
         ensure_topics(stack.endpoints)

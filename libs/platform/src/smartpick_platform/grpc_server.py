@@ -16,7 +16,7 @@ from prometheus_client import Counter, Histogram
 from smartpick_platform.db import create_pool, is_ready, migrate
 from smartpick_platform.ops_http import ReadinessCheck, serve_ops_http
 from smartpick_platform.settings import GrpcServiceSettings
-from smartpick_platform.telemetry import TRACE_HEADER, set_trace_id
+from smartpick_platform.telemetry import TRACE_HEADER, configure_logging, set_trace_id
 
 log = structlog.get_logger(__name__)
 
@@ -110,3 +110,14 @@ async def run_database_grpc_service(
         return {"database": await is_ready(pool)}
 
     await run_grpc_service(settings, lambda server: register(server, pool), readiness, on_stop=pool.close)
+
+
+def serve_forever(
+    service: str,
+    settings: GrpcServiceSettings,
+    migrations_dir: Path,
+    register: Callable[[grpc.aio.Server, asyncpg.Pool], Iterable[str]],
+) -> None:
+    """A database-backed gRPC service's whole `main`: logging, then serve until told to stop."""
+    configure_logging(service, settings.log_level, settings.log_format)
+    asyncio.run(run_database_grpc_service(settings, migrations_dir, register))

@@ -1,14 +1,12 @@
 """Composition root of the mentorship service. Its RPCs answer UNIMPLEMENTED until the mentorship issue lands."""
 
-import asyncio
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
 
-from smartpick_platform.grpc_server import run_database_grpc_service
+from smartpick_platform.grpc_server import serve_forever
 from smartpick_platform.settings import GrpcServiceSettings
-from smartpick_platform.telemetry import configure_logging
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,6 +24,4 @@ def register(server, _pool) -> list[str]:
 
 
 def main() -> None:
-    settings = Settings()
-    configure_logging("mentorship", settings.log_level, settings.log_format)
-    asyncio.run(run_database_grpc_service(settings, MIGRATIONS, register))
+    serve_forever("mentorship", Settings(), MIGRATIONS, register)

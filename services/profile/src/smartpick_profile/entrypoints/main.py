@@ -1,14 +1,12 @@
 """Composition root of the profile service: settings, then the shared database-backed gRPC bootstrap."""
 
-import asyncio
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
 
-from smartpick_platform.grpc_server import run_database_grpc_service
+from smartpick_platform.grpc_server import serve_forever
 from smartpick_platform.settings import GrpcServiceSettings
-from smartpick_platform.telemetry import configure_logging
 from smartpick_profile.adapters.repository import ProfileRepository
 from smartpick_profile.entrypoints.grpc_api import ProfileServicer
 
@@ -28,6 +26,4 @@ def register(server, pool) -> list[str]:
 
 
 def main() -> None:
-    settings = Settings()
-    configure_logging("profile", settings.log_level, settings.log_format)
-    asyncio.run(run_database_grpc_service(settings, MIGRATIONS, register))
+    serve_forever("profile", Settings(), MIGRATIONS, register)
