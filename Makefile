@@ -8,7 +8,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/platform services/profile services/gateway services/ranking services/mentorship
 PROTOS := $(shell find proto/smartpick -name '*.proto')
-TEST_STATE := .state/test
 
 .PHONY: help install run stop test lint unit integration bench clean
 
@@ -51,7 +50,7 @@ unit: install ## unit tests (no I/O)
 
 integration: install ## integration tests on the real stack (started and stopped by the tests)
 	status=0; $(BIN)/pytest -q -p no:cacheprovider tests/integration || status=$$?; \
-	SMARTPICK_STATE_DIR=$(TEST_STATE) deploy/local/stack.sh stop >/dev/null 2>&1 || true; \
+	SMARTPICK_STATE_DIR=$${SMARTPICK_TEST_STATE_DIR:-.state/test} deploy/local/stack.sh stop >/dev/null 2>&1 || true; \
 	exit $$status
 
 test: lint unit integration ## everything CI runs

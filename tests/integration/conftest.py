@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from devstack import REPO, VENV_BIN, Endpoints, Ports, ServiceProcess, ensure_topics, start_services
-from infra import selected_backend
+from devstack import VENV_BIN, Endpoints, Ports, ServiceProcess, ensure_topics, start_services
+from infra import TEST_STATE_DIR, selected_backend
 from support import School, bearer
 
-LOG_DIR = REPO / ".state/test/logs"
+LOG_DIR = TEST_STATE_DIR / "logs"
 
 
 @dataclass

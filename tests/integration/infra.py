@@ -4,6 +4,7 @@ The tests see only `Endpoints`; a backend is chosen by SMARTPICK_TEST_BACKEND (d
 containers backend (testcontainers) plugs in here beside the native one without touching the tests."""
 
 import os
+from pathlib import Path
 from typing import Protocol
 
 from devstack import REPO, Endpoints, IsolatedStack
@@ -17,13 +18,17 @@ class InfraBackend(Protocol):
     def stop(self) -> None: ...
 
 
+# Where a test run keeps its state and logs; set it to run several test sessions side by side.
+TEST_STATE_DIR = Path(os.environ.get("SMARTPICK_TEST_STATE_DIR", REPO / ".state/test")).resolve()
+
+
 class NativeBackend(IsolatedStack):
-    """Kafka and PostgreSQL as local processes (deploy/local/stack.sh) in .state/test."""
+    """Kafka and PostgreSQL as local processes (deploy/local/stack.sh) in TEST_STATE_DIR."""
 
     name = "native"
 
     def __init__(self):
-        super().__init__(REPO / ".state/test")
+        super().__init__(TEST_STATE_DIR)
 
 
 BACKENDS = {"native": NativeBackend}

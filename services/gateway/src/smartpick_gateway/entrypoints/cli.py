@@ -7,7 +7,8 @@ import uvicorn
 
 from smartpick_gateway.adapters.repository import GatewayRepository
 from smartpick_gateway.domain.auth import Role, new_key
-from smartpick_gateway.entrypoints.api import MIGRATIONS, create_app
+from smartpick_gateway.entrypoints.app import create_app
+from smartpick_gateway.entrypoints.dependencies import MIGRATIONS
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_platform import db
 from smartpick_platform.telemetry import configure_logging

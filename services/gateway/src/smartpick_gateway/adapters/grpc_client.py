@@ -1,9 +1,8 @@
-"""Client of profile.v1.ProfileService: deadlines, trace propagation, and gRPC errors as HTTP errors."""
+"""Client of one backend gRPC service: deadlines, trace propagation, and gRPC errors as HTTP errors."""
 
 import grpc
 from fastapi import HTTPException
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from smartpick.profile.v1 import profile_pb2_grpc
 
 from smartpick_platform.grpc_errors import field_violations
 from smartpick_platform.telemetry import TRACE_HEADER, current_trace_id
@@ -18,10 +17,13 @@ HTTP_STATUS = {
 }
 
 
-class ProfileClient:
-    def __init__(self, target: str, timeout_seconds: float):
+class ServiceClient:
+    """`stub_class` is the generated stub, e.g. profile_pb2_grpc.ProfileServiceStub."""
+
+    def __init__(self, name: str, target: str, stub_class, timeout_seconds: float):
+        self.name = name
         self._channel = grpc.aio.insecure_channel(target)
-        self._stub = profile_pb2_grpc.ProfileServiceStub(self._channel)
+        self._stub = stub_class(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._timeout = timeout_seconds
 
@@ -34,7 +36,7 @@ class ProfileClient:
                 request, timeout=self._timeout, metadata=((TRACE_HEADER, current_trace_id() or ""),)
             )
         except grpc.aio.AioRpcError as error:
-            raise _http_error(error, body_field) from error
+            raise _http_error(self.name, error, body_field) from error
 
     async def is_serving(self) -> bool:
         try:
@@ -47,7 +49,7 @@ class ProfileClient:
         await self._channel.close()
 
 
-def _http_error(error: grpc.aio.AioRpcError, body_field: str) -> HTTPException:
+def _http_error(service: str, error: grpc.aio.AioRpcError, body_field: str) -> HTTPException:
     if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
         violations = field_violations(error)
         if violations:
@@ -59,5 +61,5 @@ def _http_error(error: grpc.aio.AioRpcError, body_field: str) -> HTTPException:
             return HTTPException(422, detail=detail)
         return HTTPException(422, detail=error.details())
     status = HTTP_STATUS.get(error.code(), 502)
-    message = error.details() if status < 500 else f"profile service: {error.code().name}: {error.details()}"
+    message = error.details() if status < 500 else f"{service} service: {error.code().name}: {error.details()}"
     return HTTPException(status, detail=message)

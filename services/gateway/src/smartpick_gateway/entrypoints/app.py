@@ -1,0 +1,66 @@
+"""The public HTTP API (FastAPI): the app, its lifespan, cross-cutting middleware, and the route modules."""
+
+import time
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter, Histogram
+
+from smartpick_gateway.domain import auth
+from smartpick_gateway.entrypoints.dependencies import Components
+from smartpick_gateway.entrypoints.routes import schools, students
+from smartpick_gateway.settings import GatewaySettings
+from smartpick_platform.ops_http import ops_routes
+from smartpick_platform.telemetry import TRACE_HEADER, set_trace_id
+
+log = structlog.get_logger(__name__)
+
+HTTP_REQUESTS = Counter("smartpick_http_requests_total", "HTTP requests", ["method", "route", "status"])
+HTTP_LATENCY = Histogram("smartpick_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    components = Components(settings or GatewaySettings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        tasks = await components.start()
+        log.info("gateway ready", relay=components.relay is not None)
+        yield
+        await components.stop(tasks)
+
+    app = FastAPI(
+        title="Smart Pick API",
+        version="1.0.0",
+        description="Residency selection and mentorship. Authenticate with `Authorization: Bearer <api key>`.",
+        lifespan=lifespan,
+    )
+    app.state.components = components
+    app.router.routes.extend(ops_routes(components.readiness))
+    for module in (schools, students):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def telemetry(request: Request, call_next):
+        trace_id = set_trace_id(request.headers.get(TRACE_HEADER))
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        elapsed = time.perf_counter() - started
+        HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
+        HTTP_LATENCY.labels(request.method, route).observe(elapsed)
+        log.info("http", method=request.method, route=route, status=response.status_code, ms=round(elapsed * 1000, 1))
+        response.headers[TRACE_HEADER] = trace_id
+        return response
+
+    @app.exception_handler(auth.Forbidden)
+    async def forbidden(_request, exc: auth.Forbidden):
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    @app.exception_handler(auth.NotVisible)
+    async def not_visible(_request, _exc):
+        return JSONResponse({"detail": "not found"}, status_code=404)
+
+    return app

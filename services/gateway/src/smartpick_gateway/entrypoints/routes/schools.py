@@ -1,0 +1,65 @@
+"""Schools (tenants) and their API keys."""
+
+import uuid
+
+from fastapi import APIRouter, HTTPException
+from smartpick.profile.v1 import profile_pb2
+
+from smartpick_gateway.domain import auth
+from smartpick_gateway.entrypoints import schemas
+from smartpick_gateway.entrypoints.dependencies import Caller, Components, Deps, Idempotent
+
+router = APIRouter(prefix="/v1/schools", tags=["schools"])
+
+
+async def issue_key(
+    deps: Components, role: auth.Role, tenant_id: uuid.UUID | None, student_id: uuid.UUID | None, label: str
+) -> schemas.ApiKeyOut:
+    key = auth.new_key()
+    await deps.repo.save_key(key, role, tenant_id, student_id, label)
+    return schemas.ApiKeyOut(key_id=key.key_id, role=role, api_key=key.token)
+
+
+def school_out(school: profile_pb2.School) -> dict:
+    return {"school_id": school.school_id, "name": school.name, "created_at": school.create_time.ToJsonString()}
+
+
+@router.post("", status_code=201, response_model=schemas.SchoolCreated)
+async def create_school(body: schemas.SchoolIn, deps: Deps, caller: Caller, idempotency: Idempotent):
+    """Registers a school (operators only) and returns its first admin key."""
+    auth.require_operator(caller)
+    if stored := await idempotency.stored_answer():
+        return stored
+    reply = await deps.profiles.call("CreateSchool", profile_pb2.CreateSchoolRequest(name=body.name))
+    school_id = uuid.UUID(reply.school.school_id)
+    admin_key = await issue_key(deps, auth.Role.SCHOOL_ADMIN, school_id, None, f"first admin of {body.name}")
+    return await idempotency.answer(201, schemas.SchoolCreated(**school_out(reply.school), admin_api_key=admin_key))
+
+
+@router.get("/{school_id}", response_model=schemas.SchoolOut)
+async def get_school(school_id: uuid.UUID, deps: Deps, caller: Caller):
+    auth.require_school_member(caller, school_id)
+    reply = await deps.profiles.call("GetSchool", profile_pb2.GetSchoolRequest(school_id=str(school_id)))
+    return school_out(reply.school)
+
+
+@router.post("/{school_id}/api-keys", status_code=201, response_model=schemas.ApiKeyOut)
+async def create_api_key(school_id: uuid.UUID, body: schemas.ApiKeyIn, deps: Deps, caller: Caller):
+    """Issues a key for an admin, an advisor or one student of the school."""
+    auth.require_school_admin(caller, school_id)
+    if (body.role == auth.Role.STUDENT) != (body.student_id is not None):
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["body", "student_id"],
+                    "msg": "give student_id for, and only for, role 'student'",
+                    "type": "value_error",
+                }
+            ],
+        )
+    if body.student_id is not None:
+        await deps.profiles.call(
+            "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(school_id), student_id=str(body.student_id))
+        )
+    return await issue_key(deps, auth.Role(body.role), school_id, body.student_id, body.label)
