@@ -1,0 +1,107 @@
+"""A school's CSV of program facts: parsed and checked whole, so that nothing is half-applied.
+
+Columns (header row required, any order): program_id (required, 10-digit ACGME number), positions
+(whole number > 0), program_type (academic | community), sponsors_visa (yes | no), img_share and
+do_share (fractions 0-1, or percentages 0-100 written with %). An empty cell means unknown. Each row
+replaces what the school said before about that program."""
+
+import csv
+import io
+from dataclasses import dataclass
+
+COLUMNS = ("program_id", "positions", "program_type", "sponsors_visa", "img_share", "do_share")
+MAX_ROWS = 10_000
+YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
+
+
+@dataclass(frozen=True)
+class ProgramFacts:
+    program_id: str
+    positions: int | None = None
+    program_type: str | None = None
+    sponsors_visa: bool | None = None
+    img_share: float | None = None
+    do_share: float | None = None
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1 = first data row; 0 = the header
+    column: str
+    message: str
+
+
+def _share(text: str) -> float:
+    value = float(text.rstrip("%")) / 100 if text.endswith("%") else float(text)
+    if not 0 <= value <= 1:
+        raise ValueError("must be a fraction 0-1 or a percentage like 35%")
+    return value
+
+
+def _positions(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be a whole number above 0")
+    return value
+
+
+def _program_type(text: str) -> str:
+    if text.lower() not in ("academic", "community"):
+        raise ValueError("must be 'academic' or 'community'")
+    return text.lower()
+
+
+def _yes_no(text: str) -> bool:
+    if text.lower() in YES:
+        return True
+    if text.lower() in NO:
+        return False
+    raise ValueError("must be yes or no")
+
+
+PARSERS = {
+    "positions": _positions,
+    "program_type": _program_type,
+    "sponsors_visa": _yes_no,
+    "img_share": _share,
+    "do_share": _share,
+}
+
+
+def parse_enrichment_csv(text: str, known_program_ids: set[str]) -> tuple[list[ProgramFacts], list[RowError]]:
+    """All rows' facts, or every error found (then the facts are not to be applied)."""
+    reader = csv.DictReader(io.StringIO(text.strip()))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if "program_id" not in header:
+        return [], [RowError(0, "program_id", f"the header must name program_id; columns are {', '.join(COLUMNS)}")]
+    unknown = [h for h in header if h not in COLUMNS]
+    if unknown:
+        return [], [RowError(0, unknown[0], f"unknown column; columns are {', '.join(COLUMNS)}")]
+    facts, errors, seen = [], [], set()
+    for number, raw in enumerate(reader, start=1):
+        if number > MAX_ROWS:
+            errors.append(RowError(number, "", f"at most {MAX_ROWS} rows per upload"))
+            break
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        program_id = row.get("program_id", "")
+        if program_id not in known_program_ids:
+            errors.append(
+                RowError(number, "program_id", f"{program_id!r} is not an ACGME program number in the catalog")
+            )
+            continue
+        if program_id in seen:
+            errors.append(RowError(number, "program_id", f"{program_id} appears twice"))
+            continue
+        seen.add(program_id)
+        values = {}
+        for column, parse in PARSERS.items():
+            cell = row.get(column, "")
+            if not cell:
+                continue
+            try:
+                values[column] = parse(cell)
+            except ValueError as error:
+                reason = str(error) if "must" in str(error) else f"{cell!r} is not a number"
+                errors.append(RowError(number, column, reason))
+        facts.append(ProgramFacts(program_id, **values))
+    return ([] if errors else facts), errors
