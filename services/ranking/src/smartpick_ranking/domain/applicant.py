@@ -1,0 +1,80 @@
+"""The applicant as the ranking model sees it: every input of profile.v1.ApplicantProfile, in plain Python."""
+
+from dataclasses import dataclass
+
+from smartpick.profile.v1 import profile_pb2
+
+DEGREES = ("MD", "DO", "IMG")
+VISA_NEEDS = ("none", "J1", "H1B")
+
+_DEGREE_FROM_PROTO = {
+    profile_pb2.DEGREE_TYPE_MD: "MD",
+    profile_pb2.DEGREE_TYPE_DO: "DO",
+    profile_pb2.DEGREE_TYPE_IMG: "IMG",
+}
+_STEP1_FROM_PROTO = {profile_pb2.STEP1_RESULT_PASS: "pass", profile_pb2.STEP1_RESULT_FAIL: "fail"}
+_VISA_FROM_PROTO = {
+    profile_pb2.VISA_NEED_NONE: "none",
+    profile_pb2.VISA_NEED_J1: "J1",
+    profile_pb2.VISA_NEED_H1B: "H1B",
+}
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """None means the applicant did not say (an unset proto field), never a default value."""
+
+    degree: str  # "MD", "DO" or "IMG"
+    step2_ck_score: int | None = None
+    step1_result: str | None = None  # "pass", "fail" or None
+    comlex_level2_score: int | None = None
+    research_items: int = 0
+    aoa_member: bool = False
+    clerkship_honors: int = 0
+    visa_need: str | None = None  # "none", "J1", "H1B" or None
+    years_since_graduation: int = 0
+    signals_sent: int = 0
+    has_home_program: bool = False
+    away_rotations: int = 0
+    specialties: tuple[str, ...] = ()
+    preferred_states: frozenset[str] = frozenset()
+    application_budget: int = 0
+    signaled_program_ids: frozenset[str] = frozenset()
+
+    def __post_init__(self):
+        if self.degree not in DEGREES:
+            raise ValueError(f"degree must be one of {DEGREES}, got {self.degree!r}")
+        if self.visa_need is not None and self.visa_need not in VISA_NEEDS:
+            raise ValueError(f"visa_need must be one of {VISA_NEEDS} or None, got {self.visa_need!r}")
+        if self.step1_result not in (None, "pass", "fail"):
+            raise ValueError(f"step1_result must be 'pass', 'fail' or None, got {self.step1_result!r}")
+
+    @property
+    def needs_visa(self) -> bool | None:
+        """True for J-1 or H-1B, False for none, None when the applicant did not say."""
+        return None if self.visa_need is None else self.visa_need != "none"
+
+    @classmethod
+    def from_proto(cls, profile: profile_pb2.ApplicantProfile) -> "Applicant":
+        """The applicant of a validated profile (degree_type must be set)."""
+        if profile.degree_type not in _DEGREE_FROM_PROTO:
+            raise ValueError("degree_type is required (MD, DO or IMG)")
+        prefs = profile.preferences
+        return cls(
+            degree=_DEGREE_FROM_PROTO[profile.degree_type],
+            step2_ck_score=profile.step2_ck_score if profile.HasField("step2_ck_score") else None,
+            step1_result=_STEP1_FROM_PROTO.get(profile.step1_result),
+            comlex_level2_score=profile.comlex_level2_score if profile.HasField("comlex_level2_score") else None,
+            research_items=profile.research_items,
+            aoa_member=profile.aoa_member,
+            clerkship_honors=profile.clerkship_honors,
+            visa_need=_VISA_FROM_PROTO.get(profile.visa_need),
+            years_since_graduation=profile.years_since_graduation,
+            signals_sent=profile.signals_sent,
+            has_home_program=profile.has_home_program,
+            away_rotations=profile.away_rotations,
+            specialties=tuple(prefs.specialties),
+            preferred_states=frozenset(prefs.preferred_states),
+            application_budget=prefs.application_budget,
+            signaled_program_ids=frozenset(prefs.signaled_program_ids),
+        )

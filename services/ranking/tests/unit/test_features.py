@@ -1,0 +1,150 @@
+import math
+
+import numpy as np
+from smartpick.profile.v1 import profile_pb2
+
+from smartpick_ranking.domain.applicant import Applicant
+from smartpick_ranking.domain.catalog import Program, SpecialtyStats
+from smartpick_ranking.domain.features import (
+    FEATURE_NAMES,
+    MONOTONE,
+    NO_VISA_SPONSORSHIP,
+    build_features,
+    feature_column,
+    hard_exclusion,
+)
+
+DERM = SpecialtyStats(
+    specialty="Dermatology",
+    pct_positions_filled_by_usmd_seniors_2025=80.0,
+    mean_step2ck_matched_usmd=257.0,
+    mean_research_items_matched=20.9,
+    signals_2025=28,
+)
+KNOWN = Program(
+    "0801200001", "Known Program", "Dermatology", "Boston", "MA", 42.3, -71.0, 4, "academic", True, 0.1, 0.2
+)
+UNKNOWN = Program("0801200002", "Unknown Program", "Dermatology", "Austin", "TX")
+NO_STATS = Program("9999999999", "Other Program", "Transitional Year")
+
+
+def applicant(**overrides) -> Applicant:
+    fields = dict(
+        degree="MD",
+        step2_ck_score=260,
+        step1_result="pass",
+        research_items=25,
+        visa_need="none",
+        specialties=("Dermatology",),
+        preferred_states=frozenset({"MA"}),
+        signaled_program_ids=frozenset({"0801200001"}),
+    )
+    return Applicant(**(fields | overrides))
+
+
+def value(features: np.ndarray, row: int, name: str) -> float:
+    return float(features[row, feature_column(name)])
+
+
+def test_one_float32_row_per_program_one_column_per_feature():
+    features = build_features(applicant(), [KNOWN, UNKNOWN, NO_STATS], {"Dermatology": DERM})
+    assert features.dtype == np.float32
+    assert features.shape == (3, len(FEATURE_NAMES))
+    assert build_features(applicant(), [], {}).shape == (0, len(FEATURE_NAMES))
+
+
+def test_known_values_are_used_and_unknown_ones_are_nan():
+    features = build_features(applicant(), [KNOWN, UNKNOWN, NO_STATS], {"Dermatology": DERM})
+    assert value(features, 0, "program_positions") == 4
+    assert value(features, 0, "program_academic") == 1
+    assert value(features, 0, "program_sponsors_visa") == 1
+    assert math.isclose(value(features, 0, "program_share_of_own_degree"), 0.7, rel_tol=1e-6)
+    for name in ("program_positions", "program_academic", "program_sponsors_visa", "program_img_share"):
+        assert math.isnan(value(features, 1, name)), name
+    assert math.isnan(value(features, 1, "specialty_fill_rate"))  # not in the public figures
+    assert value(features, 1, "step2_ck_above_specialty_mean") == 3
+    assert math.isclose(value(features, 1, "research_above_specialty_mean"), 4.1, rel_tol=1e-5)
+    assert all(math.isnan(value(features, 2, name)) for name in ("specialty_mean_step2ck", "in_preferred_state"))
+
+
+def test_unset_applicant_inputs_are_nan():
+    features = build_features(
+        applicant(step2_ck_score=None, step1_result=None, visa_need=None), [UNKNOWN], {"Dermatology": DERM}
+    )
+    for name in (
+        "step2_ck_score",
+        "step1_failed",
+        "needs_visa",
+        "step2_ck_above_specialty_mean",
+        "comlex_level2_score",
+    ):
+        assert math.isnan(value(features, 0, name)), name
+
+
+def test_signaled_and_preferred_state_flags():
+    features = build_features(applicant(), [KNOWN, UNKNOWN], {"Dermatology": DERM})
+    assert [value(features, row, "signaled_program") for row in (0, 1)] == [1, 0]
+    assert [value(features, row, "in_preferred_state") for row in (0, 1)] == [1, 0]
+
+
+def test_degree_is_one_hot():
+    for degree in ("MD", "DO", "IMG"):
+        features = build_features(applicant(degree=degree), [UNKNOWN], {})
+        assert [value(features, 0, f"degree_{d.lower()}") for d in ("MD", "DO", "IMG")] == [
+            float(d == degree) for d in ("MD", "DO", "IMG")
+        ]
+
+
+def test_monotone_constraints_name_real_features():
+    assert set(MONOTONE) <= set(FEATURE_NAMES)
+    assert MONOTONE["step2_ck_score"] == MONOTONE["research_items"] == 1
+
+
+def test_visa_exclusion_only_on_known_non_sponsorship():
+    refuses = Program("0801200003", "No Visa Program", "Dermatology", sponsors_visa=False)
+    needs_visa = applicant(visa_need="H1B")
+    assert hard_exclusion(needs_visa, refuses) == NO_VISA_SPONSORSHIP
+    assert hard_exclusion(needs_visa, UNKNOWN) is None  # unknown sponsorship is a feature, not an exclusion
+    assert hard_exclusion(needs_visa, KNOWN) is None
+    assert hard_exclusion(applicant(visa_need="none"), refuses) is None
+    assert hard_exclusion(applicant(visa_need=None), refuses) is None
+
+
+def test_applicant_from_proto_keeps_unset_fields_unknown():
+    profile = profile_pb2.ApplicantProfile(
+        degree_type=profile_pb2.DEGREE_TYPE_DO,
+        comlex_level2_score=640,
+        research_items=7,
+        aoa_member=True,
+        clerkship_honors=3,
+        visa_need=profile_pb2.VISA_NEED_J1,
+        years_since_graduation=1,
+        signals_sent=5,
+        has_home_program=True,
+        away_rotations=2,
+        preferences=profile_pb2.Preferences(
+            specialties=["Dermatology"],
+            preferred_states=["CA"],
+            application_budget=60,
+            signaled_program_ids=["0801200001"],
+        ),
+    )
+    assert Applicant.from_proto(profile) == Applicant(
+        degree="DO",
+        step2_ck_score=None,
+        step1_result=None,
+        comlex_level2_score=640,
+        research_items=7,
+        aoa_member=True,
+        clerkship_honors=3,
+        visa_need="J1",
+        years_since_graduation=1,
+        signals_sent=5,
+        has_home_program=True,
+        away_rotations=2,
+        specialties=("Dermatology",),
+        preferred_states=frozenset({"CA"}),
+        application_budget=60,
+        signaled_program_ids=frozenset({"0801200001"}),
+    )
+    assert Applicant.from_proto(profile).needs_visa is True
