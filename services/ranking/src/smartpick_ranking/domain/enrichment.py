@@ -6,10 +6,12 @@ do_share (fractions 0-1, or percentages 0-100 written with %). An empty cell mea
 replaces what the school said before about that program."""
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 
-COLUMNS = ("program_id", "positions", "program_type", "sponsors_visa", "img_share", "do_share")
+FACT_FIELDS = ("positions", "program_type", "sponsors_visa", "img_share", "do_share")
+COLUMNS = ("program_id", *FACT_FIELDS)
 MAX_ROWS = 10_000
 YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 
@@ -105,3 +107,11 @@ def parse_enrichment_csv(text: str, known_program_ids: set[str]) -> tuple[list[P
                 errors.append(RowError(number, column, reason))
         facts.append(ProgramFacts(program_id, **values))
     return ([] if errors else facts), errors
+
+
+def with_facts(program, facts: ProgramFacts | None):
+    """The program as the school sees it: what the school knows fills the catalog's unknowns and wins."""
+    if facts is None:
+        return program
+    known = {c: getattr(facts, c) for c in FACT_FIELDS if getattr(facts, c) is not None}
+    return dataclasses.replace(program, **known)

@@ -4,16 +4,22 @@ Interview chance, not match chance, sets the tier: per-program match chances in 
 specialties are small even for strong applicants, while the interview offer is the step that
 separates a reach from a likely program."""
 
-from smartpick.ranking.v1 import ranking_pb2
+import enum
 
 # Interview probability at or above which a program is a target, and a likely program.
 TARGET_FROM = 0.2
 LIKELY_FROM = 0.5
 
 
-def tier(interview_probability: float) -> int:
+class Tier(enum.StrEnum):
+    REACH = "reach"
+    TARGET = "target"
+    LIKELY = "likely"
+
+
+def tier(interview_probability: float) -> Tier:
     if interview_probability >= LIKELY_FROM:
-        return ranking_pb2.TIER_LIKELY
+        return Tier.LIKELY
     if interview_probability >= TARGET_FROM:
-        return ranking_pb2.TIER_TARGET
-    return ranking_pb2.TIER_REACH
+        return Tier.TARGET
+    return Tier.REACH
