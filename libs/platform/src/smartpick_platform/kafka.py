@@ -1,5 +1,6 @@
 """Kafka helpers: an idempotent producer, manually committed consumers, CloudEvents headers, topic set-up."""
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -52,14 +53,19 @@ def create_producer(bootstrap: str, client_id: str, **overrides) -> AIOKafkaProd
 
 
 class CommitOnRevoke(ConsumerRebalanceListener):
-    """Commits what has been processed before partitions move to another group member."""
+    """Commits what has been processed before partitions move to another group member.
 
-    def __init__(self, consumer: AIOKafkaConsumer):
+    Give it the lock the consumer holds while it processes a batch: the commit then waits for the batch
+    to be stored, so the offsets committed are never ahead of the work done."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, processing: asyncio.Lock | None = None):
         self._consumer = consumer
+        self._processing = processing or asyncio.Lock()
 
     async def on_partitions_revoked(self, revoked):
         if revoked:
-            await self._consumer.commit()
+            async with self._processing:
+                await self._consumer.commit()
             log.info("committed on revoke", partitions=[f"{tp.topic}:{tp.partition}" for tp in revoked])
 
     async def on_partitions_assigned(self, assigned):
@@ -79,8 +85,8 @@ def create_consumer(bootstrap: str, group_id: str, client_id: str, **overrides) 
     )
 
 
-def subscribe(consumer: AIOKafkaConsumer, topics: Iterable[Topic]) -> None:
-    consumer.subscribe([t.name for t in topics], listener=CommitOnRevoke(consumer))
+def subscribe(consumer: AIOKafkaConsumer, topics: Iterable[Topic], processing: asyncio.Lock | None = None) -> None:
+    consumer.subscribe([t.name for t in topics], listener=CommitOnRevoke(consumer, processing))
 
 
 async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
@@ -135,3 +141,17 @@ async def ensure_topics(bootstrap: str, topics: Iterable[Topic], replication_fac
 
 def new_event_id() -> str:
     return str(uuid.uuid4())
+
+
+async def send_to_dead_letter(producer: AIOKafkaProducer, record, dead_letter: Topic, reason: str, group: str):
+    """Parks a message that cannot be processed, with why and where from, so the stream goes on.
+
+    Returns the delivery future: await it before committing the message's offset."""
+    headers = [
+        *(record.headers or ()),
+        ("x-dlq-reason", reason[:1000].encode()),
+        ("x-dlq-source", f"{record.topic}:{record.partition}:{record.offset}".encode()),
+        ("x-dlq-group", group.encode()),
+    ]
+    log.warning("dead-lettered", reason=reason, source=f"{record.topic}:{record.partition}:{record.offset}")
+    return await producer.send(dead_letter.name, value=record.value, key=record.key, headers=headers)
