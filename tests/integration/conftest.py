@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from devstack import VENV_BIN, Endpoints, Ports, ServiceProcess, ensure_topics, start_services
-from infra import TEST_STATE_DIR, selected_backend
+from infra import TEST_STATE_DIR, InfraBackend, selected_backend
 from support import School, bearer
 
 LOG_DIR = TEST_STATE_DIR / "logs"
@@ -33,13 +33,21 @@ class Stack:
 def pytest_terminal_summary(terminalreporter, config):
     backend = getattr(config, "smartpick_backend", None)
     if backend:
-        terminalreporter.write_line(f"integration tests ran on the {backend} infrastructure backend")
+        terminalreporter.write_line(
+            f"integration tests ran on the {backend.name} infrastructure backend ({backend.reason})"
+        )
 
 
 @pytest.fixture(scope="session")
-def stack(pytestconfig) -> Iterator[Stack]:
-    backend = selected_backend()
-    pytestconfig.smartpick_backend = backend.name
+def backend(pytestconfig) -> InfraBackend:
+    """The session's infrastructure backend, chosen once (SMARTPICK_TEST_BACKEND); `stack` starts it."""
+    chosen = selected_backend()
+    pytestconfig.smartpick_backend = chosen
+    return chosen
+
+
+@pytest.fixture(scope="session")
+def stack(backend: InfraBackend) -> Iterator[Stack]:
     stack = Stack(backend.start(), Ports.free())
     try:
         ensure_topics(stack.endpoints)

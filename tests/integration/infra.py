@@ -1,25 +1,39 @@
 """Infrastructure backends for the integration tests: each starts Kafka and PostgreSQL and says where they are.
 
-The tests see only `Endpoints`; a backend is chosen by SMARTPICK_TEST_BACKEND (default: native). A
-containers backend (testcontainers) plugs in here beside the native one without touching the tests."""
+The tests see only `Endpoints`. SMARTPICK_TEST_BACKEND picks the backend: `native` (processes started by
+deploy/local/stack.sh), `containers` (the project's Kafka and PostgreSQL images, started with testcontainers)
+or `auto`, the default: containers when a Docker engine answers and those images exist, native otherwise."""
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
-from devstack import REPO, Endpoints, IsolatedStack
+import docker
+from devstack import REPO, SERVICES, Endpoints, IsolatedStack, free_port
+from docker.errors import ImageNotFound
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.exceptions import ContainerStartException
+from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
+
+# Where a test run keeps its state and logs; set it to run several test sessions side by side.
+TEST_STATE_DIR = Path(os.environ.get("SMARTPICK_TEST_STATE_DIR", REPO / ".state/test")).resolve()
+# The engine deploy/docker/dockerd.sh starts; used when DOCKER_HOST names none.
+PROJECT_DOCKER_SOCKET = Path(os.environ.get("SMARTPICK_DOCKER_DIR", REPO / ".state/docker")) / "docker.sock"
+IMAGE_PREFIX = os.environ.get("SMARTPICK_IMAGE_PREFIX", "smartpick/")
+IMAGE_TAG = os.environ.get("SMARTPICK_IMAGE_TAG", "latest")
+INFRA_IMAGES = ("kafka", "postgres")
+START_TIMEOUT = 180  # seconds; a cold Kafka on a busy 2-core machine needs most of a minute
 
 
 class InfraBackend(Protocol):
     name: str
+    reason: str
 
     def start(self) -> Endpoints: ...
 
     def stop(self) -> None: ...
-
-
-# Where a test run keeps its state and logs; set it to run several test sessions side by side.
-TEST_STATE_DIR = Path(os.environ.get("SMARTPICK_TEST_STATE_DIR", REPO / ".state/test")).resolve()
 
 
 class NativeBackend(IsolatedStack):
@@ -27,15 +41,131 @@ class NativeBackend(IsolatedStack):
 
     name = "native"
 
-    def __init__(self):
+    def __init__(self, reason: str = "SMARTPICK_TEST_BACKEND=native"):
         super().__init__(TEST_STATE_DIR)
+        self.reason = reason
 
 
-BACKENDS = {"native": NativeBackend}
+def image(name: str) -> str:
+    return f"{IMAGE_PREFIX}{name}:{IMAGE_TAG}"
+
+
+def database_urls(port: int) -> dict[str, str]:
+    """Each service's role and database, as the PostgreSQL image (and stack.sh) create them."""
+    return {s: f"postgresql://smartpick_{s}:smartpick_{s}_dev@127.0.0.1:{port}/smartpick_{s}" for s in SERVICES}
+
+
+def use_project_engine() -> None:
+    """Points the Docker clients at the project's own engine when DOCKER_HOST names none and it runs."""
+    if "DOCKER_HOST" not in os.environ and PROJECT_DOCKER_SOCKET.is_socket():
+        os.environ["DOCKER_HOST"] = f"unix://{PROJECT_DOCKER_SOCKET}"
+
+
+def configure_testcontainers() -> None:
+    """No reaper (Ryuk): its image comes from a registry, which cannot be reached here. The containers are
+    removed by stop() instead, and .ci/run removes whatever a killed run left."""
+    testcontainers_config.ryuk_disabled = True
+
+
+def missing_images(names: tuple[str, ...]) -> list[str]:
+    """The images among `names` the engine does not have; raises if no engine answers."""
+    client = docker.from_env(timeout=10)
+    try:
+        client.ping()
+        missing = []
+        for name in names:
+            try:
+                client.images.get(image(name))
+            except ImageNotFound:
+                missing.append(image(name))
+        return missing
+    finally:
+        client.close()
+
+
+def host_network_container(name: str, env: dict[str, str], **options):
+    """A container of one of the project's images on the host's network (the engine makes no bridges)."""
+    return DockerContainer(image(name), env=env, network_mode="host", labels={"org.smartpick.test": name}, **options)
+
+
+def wait_healthy(container, timeout: float = START_TIMEOUT) -> None:
+    """Waits for the image's own HEALTHCHECK to pass."""
+    HealthcheckWaitStrategy().with_startup_timeout(timeout).wait_until_ready(container)
+
+
+def start_all(containers: dict) -> None:
+    """Starts the containers, then waits for all of them at once (they start side by side)."""
+    for container in containers.values():
+        container.start()
+    with ThreadPoolExecutor(len(containers)) as pool:
+        for result in [pool.submit(wait_healthy, c) for c in containers.values()]:
+            result.result()
+
+
+def save_logs(containers: dict, log_dir: Path) -> None:
+    """Keeps each container's output beside the services' logs, for reading after a failed run."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for name, container in containers.items():
+        try:
+            stdout, stderr = container.get_logs()
+        except ContainerStartException:
+            continue
+        (log_dir / f"{name}-container.log").write_bytes(stdout + stderr)
+
+
+class ContainersBackend:
+    """Kafka and PostgreSQL from the project's images (deploy/images), started with testcontainers: host
+    networking, ports chosen free for each run, removed (with their data) at stop."""
+
+    name = "containers"
+
+    def __init__(self, reason: str = "SMARTPICK_TEST_BACKEND=containers", log_dir: Path = TEST_STATE_DIR / "logs"):
+        self.reason = reason
+        self.log_dir = log_dir
+        self.containers: dict = {}
+
+    def start(self) -> Endpoints:
+        use_project_engine()
+        configure_testcontainers()
+        missing = missing_images(INFRA_IMAGES)
+        if missing:
+            raise RuntimeError(f"images {missing} are missing; build them with deploy/images/build-images.sh infra")
+        kafka_port, pg_port = free_port(), free_port()
+        self.containers = {
+            "postgres": host_network_container("postgres", {"POSTGRES_PORT": str(pg_port)}),
+            "kafka": host_network_container(
+                "kafka", {"KAFKA_PORT": str(kafka_port), "KAFKA_CONTROLLER_PORT": str(free_port())}
+            ),
+        }
+        start_all(self.containers)
+        return Endpoints(kafka_bootstrap=f"127.0.0.1:{kafka_port}", database_urls=database_urls(pg_port))
+
+    def stop(self) -> None:
+        try:
+            save_logs(self.containers, self.log_dir)
+        finally:
+            for container in self.containers.values():
+                container.stop()
+            self.containers = {}
+
+
+def automatic_backend() -> InfraBackend:
+    use_project_engine()
+    where = os.environ.get("DOCKER_HOST", "the default socket")
+    try:
+        missing = missing_images(INFRA_IMAGES)
+    except Exception as error:  # any failure to reach an engine means: no engine here
+        return NativeBackend(f"auto: no Docker engine answers at {where} ({type(error).__name__})")
+    if missing:
+        return NativeBackend(f"auto: the Docker engine at {where} lacks {', '.join(missing)}")
+    return ContainersBackend(f"auto: the Docker engine at {where} answers and has the images")
+
+
+BACKENDS = {"native": NativeBackend, "containers": ContainersBackend, "auto": automatic_backend}
 
 
 def selected_backend() -> InfraBackend:
-    name = os.environ.get("SMARTPICK_TEST_BACKEND", "native")
+    name = os.environ.get("SMARTPICK_TEST_BACKEND", "auto")
     if name not in BACKENDS:
         raise ValueError(f"SMARTPICK_TEST_BACKEND={name!r}; choose one of {sorted(BACKENDS)}")
     return BACKENDS[name]()

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Writes the broker's configuration from the environment, formats the KRaft storage once, and runs the
+# broker in the foreground (logs on stdout).
+#   KAFKA_LISTEN_HOST      address of the client listener (default 127.0.0.1; 0.0.0.0 on a container network)
+#   KAFKA_ADVERTISED_HOST  address clients are told to use (default: KAFKA_LISTEN_HOST)
+#   KAFKA_PORT             client (PLAINTEXT) port, default 9092
+#   KAFKA_CONTROLLER_PORT  KRaft controller port, on 127.0.0.1 only, default 9093
+#   KAFKA_CLUSTER_ID       cluster id used when the storage is formatted (default: a random one)
+#   KAFKA_HEAP_OPTS        JVM heap flags
+set -euo pipefail
+
+DATA=/var/lib/kafka/data
+CONF=/var/lib/kafka/server.properties
+CLASSPATH_JARS='/opt/kafka/libs/*'
+ADVERTISED_HOST=${KAFKA_ADVERTISED_HOST:-$KAFKA_LISTEN_HOST}
+LOG4J=(-Dlog4j2.configurationFile=/opt/kafka/log4j2.xml)
+TOOL_LOG=(-Dsmartpick.kafka.log.level=WARN -Dsmartpick.kafka.log.target=SYSTEM_ERR)
+
+cat >"$CONF" <<PROPERTIES
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$KAFKA_LISTEN_HOST:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$ADVERTISED_HOST:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+log.dirs=$DATA
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+default.replication.factor=1
+min.insync.replicas=1
+auto.create.topics.enable=false
+num.partitions=6
+group.initial.rebalance.delay.ms=0
+offsets.topic.num.partitions=12
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=2
+PROPERTIES
+
+if [[ ! -f $DATA/meta.properties ]]; then
+  cluster_id=${KAFKA_CLUSTER_ID:-$(java -Xmx128m -XX:TieredStopAtLevel=1 "${LOG4J[@]}" "${TOOL_LOG[@]}" \
+    -cp "$CLASSPATH_JARS" kafka.tools.StorageTool random-uuid)}
+  java -Xmx256m -XX:TieredStopAtLevel=1 "${LOG4J[@]}" "${TOOL_LOG[@]}" -cp "$CLASSPATH_JARS" \
+    kafka.tools.StorageTool format --config "$CONF" --cluster-id "$cluster_id" --standalone
+fi
+
+# shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of JVM flags
+exec java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
+  -Djava.awt.headless=true "${LOG4J[@]}" -cp "$CLASSPATH_JARS" kafka.Kafka "$CONF"
