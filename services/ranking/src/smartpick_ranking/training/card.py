@@ -1,0 +1,137 @@
+"""The model card: what a trained model is, what it was trained on, and how well it did on held-out rows."""
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+from smartpick_ranking.training.dataset import Dataset
+
+DISCLAIMER = (
+    "Probabilities are estimates built from public aggregate data (NRMP and other public figures) through a "
+    "simulated applicant cohort, not from any real applicant's outcome. NRMP says Charting Outcomes is not "
+    "designed to predict an individual applicant's success or failure; use these figures as a rough guide."
+)
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    return float(roc_auc_score(labels, scores)) if 0 < labels.sum() < len(labels) else None
+
+
+def metrics(test_set: Dataset, interview: np.ndarray, match: np.ndarray) -> dict:
+    """AUC and Brier score of both outputs on held-out rows, overall and by specialty."""
+    overall = {
+        "rows": len(test_set.features),
+        "interview": {
+            "auc": _auc(test_set.interviewed, interview),
+            "brier": float(brier_score_loss(test_set.interviewed, interview)),
+            "mean_predicted": float(interview.mean()),
+            "observed_rate": float(test_set.interviewed.mean()),
+        },
+        "match": {
+            "auc": _auc(test_set.matched, match),
+            "brier": float(brier_score_loss(test_set.matched, match)),
+            "mean_predicted": float(match.mean()),
+            "observed_rate": float(test_set.matched.mean()),
+        },
+    }
+    by_specialty = {}
+    for specialty in sorted(set(test_set.specialty)):
+        rows = test_set.specialty == specialty
+        by_specialty[specialty] = {
+            "rows": int(rows.sum()),
+            "interview_predicted": float(interview[rows].mean()),
+            "interview_observed": float(test_set.interviewed[rows].mean()),
+            "match_predicted": float(match[rows].mean()),
+            "match_observed": float(test_set.matched[rows].mean()),
+            "match_brier": float(brier_score_loss(test_set.matched[rows], match[rows])),
+        }
+    return {"held_out": overall, "calibration_by_specialty": by_specialty}
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def render_markdown(card: Mapping) -> str:
+    """The card as Markdown (model_card.md), generated from the same dictionary as model_card.json."""
+    held_out = card["metrics"]["held_out"]
+    lines = [
+        f"# Smart Pick ranking model {card['model_version']}",
+        "",
+        f"> {card['disclaimer']}",
+        "",
+        f"- Trained: {card['trained_on']} with `{card['command']}` (seed {card['seed']})",
+        f"- Data: {card['data']['kind']}; {card['data']['description']}",
+        f"- Catalog files (SHA-256 of programs.csv + specialty_stats.csv): `{card['data']['catalog_sha256']}`",
+        f"- Rows: {card['rows']['train']} train, {card['rows']['calibration']} calibration, "
+        f"{card['rows']['test']} held-out test (split by applicant)",
+        f"- ONNX file: {card['onnx']['bytes']} bytes; largest |ONNX - native LightGBM| on the held-out test rows: "
+        f"{card['onnx']['max_abs_difference_vs_native']:.2e}",
+        f"- Features ({len(card['features'])}): {', '.join(card['features'])}",
+        f"- Monotone constraints: {', '.join(f'{k} {v:+d}' for k, v in card['monotone'].items())}",
+        f"- Calibration: {card['calibration']}",
+        "",
+        "## Held-out metrics",
+        "",
+        "| output | AUC | Brier | mean predicted | observed rate |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for output in ("interview", "match"):
+        m = held_out[output]
+        lines.append(
+            f"| {output} | {_number(m['auc'])} | {_number(m['brier'], 4)} | {_number(m['mean_predicted'], 4)} "
+            f"| {_number(m['observed_rate'], 4)} |"
+        )
+    lines += [
+        "",
+        "## Calibration by specialty (held-out rows, mean predicted vs observed)",
+        "",
+        "| specialty | rows | interview predicted | interview observed | match predicted | match observed "
+        "| match Brier |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for specialty, m in card["metrics"]["calibration_by_specialty"].items():
+        lines.append(
+            f"| {specialty} | {m['rows']} | {_number(m['interview_predicted'])} | {_number(m['interview_observed'])} "
+            f"| {_number(m['match_predicted'], 4)} | {_number(m['match_observed'], 4)} "
+            f"| {_number(m['match_brier'], 4)} |"
+        )
+    simulation = card.get("simulation")
+    if simulation:
+        lines += [
+            "",
+            "## Simulated Match against the public figures",
+            "",
+            "Each specialty's cohort is shifted until its simulated Match reproduces the public figures; "
+            "'fallbacks' names the figures the public data lacks for that specialty (rules below).",
+            "",
+            "| specialty | Step 2 CK of matched US MD (sim / target) | research of matched US MD | US MD share of "
+            "positions | fill rate | applicants | fallbacks |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for specialty, s in simulation["specialties"].items():
+            got, target = s["achieved"], s["target"]
+            pairs = [
+                f"{_number(got[name], digits)} / {_number(target[name], digits)}"
+                for name, digits in (
+                    ("mean_step2ck_matched_usmd", 1),
+                    ("mean_research_items_matched", 1),
+                    ("usmd_share", 2),
+                    ("fill_rate", 3),
+                )
+            ]
+            lines.append(
+                f"| {specialty} | {' | '.join(pairs)} | {int(got['applicants'])} | {', '.join(s['fallbacks']) or '-'} |"
+            )
+        lines += ["", "### Fallback rules", ""]
+        lines += [f"- `{name}`: {rule}" for name, rule in simulation["fallback_rules"].items()]
+        lines += ["", "### Assumptions (no public figure gives these)", ""]
+        lines += [f"- `{name}`: {text}" for name, text in simulation["assumptions"].items()]
+    lines += ["", "## Sources", ""]
+    lines += [f"- {source}" for source in card["data"]["sources"]]
+    lines += ["", f"LightGBM parameters: `{card['lightgbm']}`", ""]
+    return "\n".join(lines)

@@ -1,0 +1,200 @@
+"""smartpick-ranking-train: simulate (or read a school's outcomes), train, calibrate, export ONNX and the card.
+
+Everything is computed before anything is written; the three artefacts then replace the old ones together.
+"""
+
+import argparse
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from smartpick_ranking.adapters.onnx_model import OnnxModel
+from smartpick_ranking.data import data_digest, load_programs, load_specialty_stats
+from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
+from smartpick_ranking.training import card as model_card
+from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group
+from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
+from smartpick_ranking.training.school_outcomes import OutcomesInvalid, parse_outcomes
+from smartpick_ranking.training.simulation import ASSUMPTIONS, FALLBACKS, resolve_targets, simulate_specialty
+
+SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
+SOURCES = (
+    "programs.csv: 5,786 ACGME programs (ACGME public directory data as compiled by cmb2025, tyler2023 and mac2019; "
+    "see PROGRAMS_SOURCES.md)",
+    "specialty_stats.csv: NRMP 2025 Main Match and Charting Outcomes figures per specialty as quoted by R25, ACS25, "
+    "ACS24, QP, ORTHO, SOS22, HCN24, RAD25 and AAMC ERAS25 (see SPECIALTY_SOURCES.md)",
+)
+MIN_APPLICANTS = 20
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smartpick-ranking-train",
+        description="Train the ranking model (P(interview), P(match)) and write model.onnx + model card.",
+    )
+    parser.add_argument("--seed", type=int, default=2026, help="random seed; the same seed gives the same model")
+    parser.add_argument(
+        "--outcomes", type=Path, help="a school's historical outcomes CSV (schema in docs/model.md); default: simulate"
+    )
+    parser.add_argument(
+        "--applicants-per-specialty", type=int, default=300, help="simulated applicants sampled per specialty"
+    )
+    parser.add_argument("--rounds", type=int, default=TrainingParameters.rounds, help="boosting rounds per model")
+    parser.add_argument("--threads", type=int, default=2, help="LightGBM threads")
+    parser.add_argument("--output", type=Path, default=SHIPPED_MODEL_DIR, help="folder for model.onnx and the card")
+    parser.add_argument("--date", default=None, help="date in the model version (YYYY.MM.DD); default today, UTC")
+    return parser
+
+
+def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tuple[Dataset, dict]:
+    targets = resolve_targets(programs, stats)
+    by_specialty: dict[str, list] = {}
+    for program in programs:
+        by_specialty.setdefault(program.specialty, []).append(program)
+    outcomes, report = [], {}
+    for index, specialty in enumerate(tqdm(sorted(targets), desc="simulate match", unit="specialty")):
+        outcome = simulate_specialty(by_specialty[specialty], targets[specialty], seed, index)
+        outcomes.append(outcome)
+        target = targets[specialty]
+        report[specialty] = {
+            "target": {
+                "mean_step2ck_matched_usmd": target.mean_step2ck_matched_usmd,
+                "mean_research_items_matched": target.mean_research_items_matched,
+                "usmd_share": target.usmd_share,
+                "fill_rate": target.fill_rate,
+                "signals": target.signals,
+                "positions_per_program": target.positions_per_program,
+            },
+            "achieved": outcome.achieved,
+            "fallbacks": list(target.fallbacks),
+        }
+    dataset = from_simulation(outcomes, stats, applicants_per_specialty, seed)
+    simulation = {"specialties": report, "fallback_rules": FALLBACKS, "assumptions": ASSUMPTIONS}
+    return dataset, simulation
+
+
+def _write_together(output: Path, files: dict[str, bytes]) -> None:
+    """Write every file beside its target first, then swap them all in: no half-written model."""
+    output.mkdir(parents=True, exist_ok=True)
+    staged = {}
+    try:
+        for name, content in files.items():
+            handle, temporary = tempfile.mkstemp(dir=output, prefix=f".{name}.")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content)
+            os.chmod(temporary, 0o644)
+            staged[name] = temporary
+        for name, temporary in staged.items():
+            os.replace(temporary, output / name)
+    finally:
+        for temporary in staged.values():
+            if os.path.exists(temporary):
+                os.remove(temporary)
+
+
+def run(args: argparse.Namespace, command: str) -> dict:
+    """Train and write the artefacts; returns the card. Raises OutcomesInvalid or TrainingRefused, writing nothing."""
+    programs, stats = load_programs(), load_specialty_stats()
+    catalog_sha = data_digest()
+    if args.outcomes:
+        text = args.outcomes.read_text(encoding="utf-8")
+        dataset = parse_outcomes(text, {p.program_id: p for p in programs}, stats)
+        applicants = len(np.unique(dataset.group))
+        if applicants < MIN_APPLICANTS:
+            raise TrainingRefused(f"the outcomes name {applicants} applicants; at least {MIN_APPLICANTS} are needed")
+        outcomes_sha = hashlib.sha256(text.encode()).hexdigest()
+        data = {
+            "kind": "school outcomes",
+            "description": f"{args.outcomes.name} (SHA-256 {outcomes_sha}), {len(dataset.features)} applications "
+            f"of {applicants} past applicants",
+            "outcomes_sha256": outcomes_sha,
+        }
+        simulation = None
+    else:
+        dataset, simulation = _simulate(programs, stats, args.seed, args.applicants_per_specialty)
+        data = {
+            "kind": "simulated cohort",
+            "description": f"{len(simulation['specialties'])} specialties, {args.applicants_per_specialty} simulated "
+            f"applicants sampled per specialty, {len(dataset.features)} applications",
+        }
+    data |= {"catalog_sha256": catalog_sha, "sources": list(SOURCES)}
+    params = TrainingParameters(rounds=args.rounds, threads=args.threads)
+    train_set, calibration_set, test_set = split_by_group(dataset, args.seed)
+    model = train(train_set, calibration_set, params, args.seed)
+
+    # The version's hash names the trained model itself (trees, calibration, features), so the same data and
+    # seed give the same version, and any change to what scores gives another.
+    fingerprint = json.dumps(
+        [
+            model.interview.model_to_string(),
+            model.match_given_interview.model_to_string(),
+            dataclasses.asdict(model.interview_platt),
+            dataclasses.asdict(model.match_platt),
+            FEATURE_NAMES,
+        ]
+    )
+    date = args.date or datetime.datetime.now(datetime.UTC).strftime("%Y.%m.%d")
+    version = f"{date}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
+    onnx_bytes = to_onnx(model, version).SerializeToString()
+
+    native_interview, native_match = model.predict_native(test_set.features)
+    onnx_interview, onnx_match = OnnxModel(onnx_bytes).predict(test_set.features)
+    difference = float(max(np.abs(onnx_interview - native_interview).max(), np.abs(onnx_match - native_match).max()))
+    card = {
+        "model_version": version,
+        "trained_on": date,
+        "command": command,
+        "seed": args.seed,
+        "data": data,
+        "rows": {
+            "train": len(train_set.features),
+            "calibration": len(calibration_set.features),
+            "test": len(test_set.features),
+        },
+        "features": list(FEATURE_NAMES),
+        "monotone": dict(MONOTONE),
+        "calibration": "Platt scaling of each LightGBM margin on the calibration split; "
+        "match_probability = P(interview) x P(match | interview)",
+        "lightgbm": {
+            "interview": params.lightgbm(args.seed, len(train_set.features)),
+            "match_given_interview": params.lightgbm(args.seed, int(train_set.interviewed.sum())),
+        },
+        "metrics": model_card.metrics(test_set, onnx_interview, onnx_match),
+        "onnx": {"bytes": len(onnx_bytes), "max_abs_difference_vs_native": difference},
+        "disclaimer": model_card.DISCLAIMER,
+    }
+    if simulation:
+        card["simulation"] = simulation
+    _write_together(
+        args.output,
+        {
+            "model.onnx": onnx_bytes,
+            "model_card.json": (json.dumps(card, indent=2) + "\n").encode(),
+            "model_card.md": model_card.render_markdown(card).encode(),
+        },
+    )
+    return card
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    try:
+        card = run(args, " ".join(["smartpick-ranking-train", *argv]))
+    except (OutcomesInvalid, TrainingRefused) as error:
+        print(f"smartpick-ranking-train: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    held_out = card["metrics"]["held_out"]
+    print(
+        f"model {card['model_version']} written to {args.output}: "
+        f"interview AUC {held_out['interview']['auc']}, match AUC {held_out['match']['auc']}, "
+        f"ONNX vs native {card['onnx']['max_abs_difference_vs_native']:.1e}"
+    )

@@ -1,0 +1,196 @@
+"""Two monotone LightGBM models, Platt-calibrated on a held-out split, and their export as ONE ONNX graph.
+
+P(interview) is learned on every application; P(match | interview) on the interviewed ones. The shipped
+match probability is their product, so it never exceeds the interview probability, and it stays monotone:
+both factors are positive and non-decreasing in every +1 feature (the trees are constrained, and Platt's
+sigmoid(a * margin + b) with a > 0 keeps the order), so their product is non-decreasing too.
+"""
+
+import json
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numpy as np
+import onnx
+import onnxmltools
+from onnx import TensorProto, helper
+from onnxmltools.convert.common.data_types import FloatTensorType
+from sklearn.linear_model import LogisticRegression
+from tqdm import tqdm
+
+from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
+from smartpick_ranking.training.dataset import Dataset
+
+INPUT_NAME = "features"
+OUTPUT_NAMES = ("interview_probability", "match_probability")
+ONNX_OPSET, ONNX_ML_OPSET = 15, 1
+
+
+@dataclass(frozen=True)
+class TrainingParameters:
+    rounds: int = 250
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    min_data_in_leaf: int = 100
+    threads: int = 2
+
+    def lightgbm(self, seed: int, rows: int) -> dict:
+        """LightGBM parameters; leaves need fewer rows on a small data set (a school's own outcomes)."""
+        return {
+            "objective": "binary",
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_data_in_leaf": min(self.min_data_in_leaf, max(5, rows // 500)),
+            "monotone_constraints": [MONOTONE.get(name, 0) for name in FEATURE_NAMES],
+            "monotone_constraints_method": "basic",
+            "num_threads": self.threads,
+            "seed": seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbose": -1,
+        }
+
+
+@dataclass(frozen=True)
+class Platt:
+    """p = sigmoid(slope * margin + intercept), fitted on a split the trees never saw."""
+
+    slope: float
+    intercept: float
+
+    def __call__(self, margin: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.slope * margin + self.intercept)))
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    interview: lgb.Booster
+    interview_platt: Platt
+    match_given_interview: lgb.Booster
+    match_platt: Platt
+
+    def predict_native(self, features: np.ndarray, threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(P(interview), P(match)) computed with LightGBM itself, in float64 (threads 0: LightGBM's default)."""
+        interview = self.interview_platt(self.interview.predict(features, raw_score=True, num_threads=threads))
+        given = self.match_platt(self.match_given_interview.predict(features, raw_score=True, num_threads=threads))
+        return interview, interview * given
+
+
+class TrainingRefused(ValueError):
+    """The data cannot make a sound model (e.g. one outcome class missing); nothing was written."""
+
+
+def _fit_booster(name: str, features: np.ndarray, labels: np.ndarray, params: TrainingParameters, seed: int):
+    if labels.all() or not labels.any():
+        raise TrainingRefused(f"{name}: the training rows need both outcomes (yes and no), got only one")
+    with tqdm(total=params.rounds, desc=f"train {name}", unit="round") as bar:
+        return lgb.train(
+            params.lightgbm(seed, len(labels)),
+            lgb.Dataset(features, labels.astype(np.float64), feature_name=list(FEATURE_NAMES), free_raw_data=True),
+            num_boost_round=params.rounds,
+            callbacks=[lambda _env: bar.update(1)],
+        )
+
+
+def _fit_platt(name: str, margin: np.ndarray, labels: np.ndarray) -> Platt:
+    if labels.all() or not labels.any():
+        raise TrainingRefused(f"{name}: the calibration rows need both outcomes (yes and no), got only one")
+    regression = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), labels)
+    slope, intercept = float(regression.coef_[0, 0]), float(regression.intercept_[0])
+    if slope <= 0:
+        raise TrainingRefused(f"{name}: calibration inverted the model's order (slope {slope:.3g}); not shipped")
+    return Platt(slope, intercept)
+
+
+def train(train_set: Dataset, calibration_set: Dataset, params: TrainingParameters, seed: int) -> TrainedModel:
+    interview = _fit_booster("interview", train_set.features, train_set.interviewed, params, seed)
+    seen = train_set.interviewed
+    given = _fit_booster("match|interview", train_set.features[seen], train_set.matched[seen], params, seed)
+    interview_platt = _fit_platt(
+        "interview", interview.predict(calibration_set.features, raw_score=True), calibration_set.interviewed
+    )
+    seen = calibration_set.interviewed
+    match_platt = _fit_platt(
+        "match|interview",
+        given.predict(calibration_set.features[seen], raw_score=True),
+        calibration_set.matched[seen],
+    )
+    return TrainedModel(interview, interview_platt, given, match_platt)
+
+
+def _margin_nodes(booster: lgb.Booster, prefix: str) -> tuple[list[onnx.NodeProto], str]:
+    """The booster's raw margin as a TreeEnsembleRegressor reading `features` (output [N, 1])."""
+    converted = onnxmltools.convert_lightgbm(
+        booster, initial_types=[(INPUT_NAME, FloatTensorType([None, len(FEATURE_NAMES)]))], zipmap=False
+    )
+    [trees] = [node for node in converted.graph.node if node.op_type == "TreeEnsembleClassifier"]
+    attributes = {a.name: helper.get_attribute_value(a) for a in trees.attribute}
+    if attributes.get("post_transform") != b"LOGISTIC" or len(attributes.get("classlabels_int64s", [])) != 2:
+        raise RuntimeError("unexpected LightGBM conversion: expected a binary classifier with a logistic output")
+    renamed = {"class_ids": "target_ids", "class_nodeids": "target_nodeids", "class_treeids": "target_treeids"}
+    regressor = {renamed.get(k, k): v for k, v in attributes.items() if k.startswith("nodes_") or k in renamed}
+    regressor["target_weights"] = attributes["class_weights"]
+    if "base_values" in attributes:
+        regressor["base_values"] = attributes["base_values"]
+    margin = f"{prefix}_margin"
+    node = helper.make_node(
+        "TreeEnsembleRegressor",
+        [INPUT_NAME],
+        [margin],
+        domain="ai.onnx.ml",
+        name=f"{prefix}_trees",
+        n_targets=1,
+        post_transform="NONE",
+        aggregate_function="SUM",
+        **regressor,
+    )
+    return [node], margin
+
+
+def _platt_nodes(platt: Platt, margin: str, prefix: str) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto], str]:
+    slope, intercept = f"{prefix}_slope", f"{prefix}_intercept"
+    initializers = [
+        helper.make_tensor(slope, TensorProto.FLOAT, [], [platt.slope]),
+        helper.make_tensor(intercept, TensorProto.FLOAT, [], [platt.intercept]),
+    ]
+    nodes = [
+        helper.make_node("Mul", [margin, slope], [f"{prefix}_scaled"]),
+        helper.make_node("Add", [f"{prefix}_scaled", intercept], [f"{prefix}_logit"]),
+        helper.make_node("Sigmoid", [f"{prefix}_logit"], [f"{prefix}_calibrated"]),
+    ]
+    return nodes, initializers, f"{prefix}_calibrated"
+
+
+def to_onnx(model: TrainedModel, version: str) -> onnx.ModelProto:
+    """One graph: input "features" float32 [N, F]; outputs interview_probability and match_probability [N].
+    The model version and feature names travel in the metadata, so a scorer can refuse a mismatch."""
+    nodes, initializers = [], [helper.make_tensor("flat", TensorProto.INT64, [1], [-1])]
+    interview_trees, interview_margin = _margin_nodes(model.interview, "interview")
+    interview_calibration, interview_init, interview_p = _platt_nodes(
+        model.interview_platt, interview_margin, "interview"
+    )
+    given_trees, given_margin = _margin_nodes(model.match_given_interview, "given")
+    given_calibration, given_init, given_p = _platt_nodes(model.match_platt, given_margin, "given")
+    nodes += interview_trees + interview_calibration + given_trees + given_calibration
+    initializers += interview_init + given_init
+    nodes += [
+        helper.make_node("Mul", [interview_p, given_p], ["match_probability_2d"]),
+        helper.make_node("Reshape", [interview_p, "flat"], [OUTPUT_NAMES[0]]),
+        helper.make_node("Reshape", ["match_probability_2d", "flat"], [OUTPUT_NAMES[1]]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "smartpick_ranking",
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["N", len(FEATURE_NAMES)])],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["N"]) for name in OUTPUT_NAMES],
+        initializers,
+    )
+    onnx_model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", ONNX_OPSET), helper.make_opsetid("ai.onnx.ml", ONNX_ML_OPSET)],
+        producer_name="smartpick-ranking-train",
+    )
+    onnx_model.ir_version = 8
+    helper.set_model_props(onnx_model, {"model_version": version, "feature_names": json.dumps(list(FEATURE_NAMES))})
+    onnx.checker.check_model(onnx_model)
+    return onnx_model

@@ -1,0 +1,135 @@
+"""The training pipeline on small data: ONNX agrees with LightGBM, a seed reproduces the model, and a school's
+outcomes CSV is checked row by row before anything is trained."""
+
+import numpy as np
+import pytest
+
+from smartpick_ranking.adapters.onnx_model import OnnxModel
+from smartpick_ranking.data import load_programs, load_specialty_stats
+from smartpick_ranking.training.dataset import from_simulation, split_by_group
+from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
+from smartpick_ranking.training.school_outcomes import OutcomesInvalid, RowError, parse_outcomes
+from smartpick_ranking.training.simulation import resolve_targets, simulate_specialty
+
+SMALL = TrainingParameters(rounds=40, threads=1)
+SPECIALTY = "Thoracic Surgery"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_programs(), load_specialty_stats()
+
+
+@pytest.fixture(scope="module")
+def small_dataset(catalog):
+    programs, stats = catalog
+    targets = resolve_targets(programs, stats)
+    outcome = simulate_specialty([p for p in programs if p.specialty == SPECIALTY], targets[SPECIALTY], 3, 0)
+    return from_simulation([outcome], stats, 200, 3)
+
+
+def fit_and_export(dataset, seed):
+    train_set, calibration_set, test_set = split_by_group(dataset, seed)
+    model = train(train_set, calibration_set, SMALL, seed)
+    return model, to_onnx(model, "test-version").SerializeToString(), test_set
+
+
+def test_simulation_calibrates_to_the_public_figures(catalog, small_dataset):
+    programs, stats = catalog
+    targets = resolve_targets(programs, stats)
+    derm = targets["Dermatology"]
+    assert derm.mean_step2ck_matched_usmd == 257 and derm.usmd_share == 0.8
+    assert "fill_rate_2025" in derm.fallbacks and "mean_step2ck_matched_usmd" not in derm.fallbacks
+    outcome = simulate_specialty([p for p in programs if p.specialty == "Dermatology"], derm, 1, 0)
+    assert abs(outcome.achieved["mean_step2ck_matched_usmd"] - 257) < 2
+    assert abs(outcome.achieved["usmd_share"] - 0.8) < 0.1
+    assert small_dataset.interviewed.any() and small_dataset.matched.any()
+
+
+def test_onnx_and_native_agree_on_a_held_out_batch(small_dataset):
+    model, onnx_bytes, test_set = fit_and_export(small_dataset, seed=4)
+    onnx_model = OnnxModel(onnx_bytes)
+    assert onnx_model.version == "test-version"
+    onnx_interview, onnx_match = onnx_model.predict(test_set.features)
+    native_interview, native_match = model.predict_native(test_set.features)
+    assert len(test_set.features) > 500
+    np.testing.assert_allclose(onnx_interview, native_interview, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(onnx_match, native_match, rtol=0, atol=1e-5)
+
+
+def test_the_same_seed_gives_the_same_model(small_dataset):
+    assert fit_and_export(small_dataset, seed=9)[1] == fit_and_export(small_dataset, seed=9)[1]
+
+
+def test_training_refuses_data_with_one_outcome_only(small_dataset):
+    never = small_dataset.take(np.nonzero(~small_dataset.interviewed)[0])
+    with pytest.raises(TrainingRefused, match="both outcomes"):
+        fit_and_export(never, seed=1)
+
+
+HEADER = "applicant_ref,program_id,degree_type,step2_ck_score,research_items,signaled,interviewed,matched"
+
+
+def school_csv(catalog, applicants=40, seed=0) -> str:
+    programs, _ = catalog
+    derm = [p.program_id for p in programs if p.specialty == "Dermatology"][:15]
+    rng = np.random.default_rng(seed)
+    lines = [HEADER]
+    for a in range(applicants):
+        step2 = int(rng.integers(225, 275))
+        match_at = rng.integers(0, 10) if rng.random() < (step2 - 220) / 60 else None
+        for k, program in enumerate(derm[:10]):
+            interviewed = match_at == k or rng.random() < (step2 - 220) / 80
+            lines.append(
+                f"s{a},{program},MD,{step2},{rng.integers(0, 30)},{'yes' if k < 2 else 'no'},"
+                f"{'yes' if interviewed else 'no'},{'yes' if match_at == k else 'no'}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def test_a_school_outcomes_file_trains_a_model(catalog):
+    programs, stats = catalog
+    dataset = parse_outcomes(school_csv(catalog), {p.program_id: p for p in programs}, stats)
+    assert len(dataset.features) == 400 and len(np.unique(dataset.group)) == 40
+    assert set(dataset.specialty) == {"Dermatology"}
+    _, onnx_bytes, test_set = fit_and_export(dataset, seed=2)
+    interview, match = OnnxModel(onnx_bytes).predict(test_set.features)
+    assert np.all(match <= interview + 1e-6)
+
+
+def test_bad_school_rows_are_refused_naming_row_and_column(catalog):
+    programs, stats = catalog
+    good = school_csv(catalog, applicants=1).splitlines()
+    text = "\n".join(
+        [
+            good[0],
+            good[1],
+            "s9,0000000000,MD,250,3,no,yes,no",
+            "s9,0800121010,XX,250,3,no,yes,no",
+            "s9,0800121010,MD,400,three,maybe,no,yes",
+            ",0800121010,MD,250,3,no,,no",
+        ]
+    )
+    programs_by_id = {p.program_id: p for p in programs}
+    assert "0800121010" in programs_by_id
+    with pytest.raises(OutcomesInvalid) as raised:
+        parse_outcomes(text, programs_by_id, stats)
+    errors = raised.value.errors
+    assert RowError(2, "program_id", "'0000000000' is not an ACGME program number in the catalog") in errors
+    assert RowError(3, "degree_type", "must be MD, DO or IMG") in errors
+    assert RowError(4, "step2_ck_score", "must be between 1 and 300, got 400") in errors
+    assert RowError(4, "research_items", "'three' is not a whole number") in errors
+    assert RowError(4, "signaled", "must be yes or no") in errors
+    assert RowError(4, "matched", "a matched application must also be interviewed") in errors
+    assert RowError(5, "applicant_ref", "is required") in errors
+    assert RowError(5, "interviewed", "is required") in errors
+    assert not any(e.row == 1 for e in errors)
+    assert "row 4, column step2_ck_score" in str(raised.value) and "nothing was trained" in str(raised.value)
+
+
+def test_an_unknown_or_missing_column_is_refused(catalog):
+    _, stats = catalog
+    with pytest.raises(OutcomesInvalid) as raised:
+        parse_outcomes("applicant_ref,program_id,degree,interviewed,matched\n", {}, stats)
+    assert RowError(0, "degree_type", "is a required column") in raised.value.errors
+    assert any(e.row == 0 and e.column == "degree" for e in raised.value.errors)
