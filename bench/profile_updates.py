@@ -6,24 +6,12 @@ stops everything. Run: .venv/bin/python bench/profile_updates.py [--requests N] 
 
 import argparse
 import asyncio
-import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from common import TopicClock, bench_stack, percentile
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy/local"))
-from devstack import REPO, VENV_BIN, IsolatedStack, Ports, ensure_topics, start_services
-
-from smartpick_platform.kafka import header_map, partition_count
 from smartpick_platform.topics import PROFILE_UPDATED
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
 
 def profile(research: int) -> dict:
@@ -33,42 +21,6 @@ def profile(research: int) -> dict:
         "research_items": research,
         "preferences": {"specialties": ["Dermatology"], "application_budget": 60},
     }
-
-
-class EventClock:
-    """Notes when each event id becomes readable, reading every partition from the current end."""
-
-    def __init__(self, bootstrap: str):
-        self.bootstrap = bootstrap
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        self.seen: dict[str, float] = {}
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        count = await partition_count(self.bootstrap, PROFILE_UPDATED.name)
-        partitions = [TopicPartition(PROFILE_UPDATED.name, p) for p in range(count)]
-        self.consumer.assign(partitions)
-        await self.consumer.seek_to_end(*partitions)
-        self.task = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        while True:
-            batch = await self.consumer.getmany(timeout_ms=50)
-            now = time.monotonic()
-            for records in batch.values():
-                for record in records:
-                    self.seen[header_map(record.headers)["ce_id"]] = now
-
-    async def wait_for(self, event_ids: set[str], max_seconds: float = 120) -> None:
-        deadline = time.monotonic() + max_seconds
-        while not event_ids <= self.seen.keys():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(event_ids - self.seen.keys())} events never arrived")
-            await asyncio.sleep(0.05)
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        await self.consumer.stop()
 
 
 async def setup_students(http: httpx.AsyncClient, operator_key: str, count: int) -> tuple[dict, list[str]]:
@@ -99,7 +51,7 @@ async def put(http, admin, student) -> tuple[float, str]:
     return time.monotonic(), reply.json()["event_id"]
 
 
-async def throughput(http, admin, students, clock: EventClock, requests: int, concurrency: int) -> None:
+async def throughput(http, admin, students, clock: TopicClock, requests: int, concurrency: int) -> None:
     queue = asyncio.Queue()
     for i in range(requests):
         queue.put_nowait(students[i % len(students)])
@@ -119,7 +71,7 @@ async def throughput(http, admin, students, clock: EventClock, requests: int, co
     print(f"  all events on Kafka:    {requests / end_to_end:8.1f} updates/s ({end_to_end:.2f} s)")
 
 
-async def latency(http, admin, students, clock: EventClock, requests: int, rate: float, report: bool = True) -> None:
+async def latency(http, admin, students, clock: TopicClock, requests: int, rate: float, report: bool = True) -> None:
     tasks = []
     started = time.monotonic()
     for i in range(requests):
@@ -140,7 +92,7 @@ async def measure(base_url: str, bootstrap: str, operator_key: str, args) -> Non
     limits = httpx.Limits(max_connections=args.concurrency)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as http:
         admin, students = await setup_students(http, operator_key, args.students)
-        clock = EventClock(bootstrap)
+        clock = TopicClock(bootstrap, PROFILE_UPDATED)
         await clock.start()
         try:
             await latency(http, admin, students, clock, min(200, args.latency_requests), args.rate, report=False)
@@ -159,26 +111,8 @@ def main() -> None:
     parser.add_argument("--latency-requests", type=int, default=1000)
     parser.add_argument("--students", type=int, default=200)
     args = parser.parse_args()
-
-    stack = IsolatedStack(REPO / ".state/bench")
-    endpoints = stack.start()
-    processes = []
-    try:
-        ensure_topics(endpoints)
-        ports = Ports.free()
-        processes = start_services(endpoints, ports, stack.state_dir / "logs")
-        operator_key = subprocess.run(
-            [str(VENV_BIN / "smartpick-gateway"), "issue-operator-key"],
-            env=processes[-1].env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        asyncio.run(measure(f"http://127.0.0.1:{ports.gateway_http}", endpoints.kafka_bootstrap, operator_key, args))
-    finally:
-        for process in processes:
-            process.stop()
-        stack.stop()
+    with bench_stack() as stack:
+        asyncio.run(measure(stack.base_url, stack.endpoints.kafka_bootstrap, stack.operator_key, args))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ class Endpoints:
 class Ports:
     gateway_http: int = 8080
     grpc: dict[str, int] = field(default_factory=lambda: {"profile": 50051, "ranking": 50052, "mentorship": 50053})
-    ops: dict[str, int] = field(default_factory=lambda: {"profile": 8081, "ranking": 8082, "mentorship": 8083})
+    ops: dict[str, int] = field(
+        default_factory=lambda: {"profile": 8081, "ranking": 8082, "mentorship": 8083, "ranking-worker": 8092}
+    )
 
     @classmethod
     def free(cls) -> "Ports":
@@ -43,7 +45,7 @@ class Ports:
         return cls(
             gateway_http=free_port(),
             grpc={s: free_port() for s in ("profile", "ranking", "mentorship")},
-            ops={s: free_port() for s in ("profile", "ranking", "mentorship")},
+            ops={s: free_port() for s in ("profile", "ranking", "mentorship", "ranking-worker")},
         )
 
 
@@ -99,32 +101,44 @@ def service_environment(service: str, endpoints: Endpoints, ports: Ports, **over
     if service == "gateway":
         env[f"{prefix}HTTP_PORT"] = str(ports.gateway_http)
         env[f"{prefix}PROFILE_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc['profile']}"
+        env[f"{prefix}RANKING_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc['ranking']}"
     else:
         env[f"{prefix}GRPC_PORT"] = str(ports.grpc[service])
         env[f"{prefix}OPS_PORT"] = str(ports.ops[service])
+    if service == "ranking":
+        env[f"{prefix}WORKER_OPS_PORT"] = str(ports.ops["ranking-worker"])
     env.update({f"{prefix}{k.upper()}": v for k, v in overrides.items()})
     return env
 
 
-def ready_url(service: str, ports: Ports) -> str:
-    port = ports.gateway_http if service == "gateway" else ports.ops[service]
+# The processes a stack runs: (name, the service whose settings it reads, console script arguments).
+PROCESSES = (
+    ("profile", "profile", ()),
+    ("ranking", "ranking", ("serve",)),
+    ("ranking-worker", "ranking", ("worker",)),
+    ("mentorship", "mentorship", ()),
+    ("gateway", "gateway", ("serve",)),
+)
+
+
+def ready_url(name: str, ports: Ports) -> str:
+    port = ports.gateway_http if name == "gateway" else ports.ops[name]
     return f"http://127.0.0.1:{port}/readyz"
 
 
 class ServiceProcess:
     """One service as a child process, its output in a log file, started and stopped like production would."""
 
-    def __init__(self, service: str, endpoints: Endpoints, ports: Ports, log_dir: Path, **overrides: str):
-        self.service = service
+    def __init__(self, name: str, endpoints: Endpoints, ports: Ports, log_dir: Path, **overrides: str):
+        _, self.service, self.arguments = next(p for p in PROCESSES if p[0] == name)
+        self.name = name
         self.ports = ports
-        self.env = service_environment(service, endpoints, ports, **overrides)
-        self.log_path = log_dir / f"{service}.log"
+        self.env = service_environment(self.service, endpoints, ports, **overrides)
+        self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ServiceProcess":
-        command = [str(VENV_BIN / f"smartpick-{self.service}")]
-        if self.service == "gateway":
-            command.append("serve")
+        command = [str(VENV_BIN / f"smartpick-{self.service}"), *self.arguments]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -134,21 +148,21 @@ class ServiceProcess:
 
     @property
     def pid_path(self) -> Path:
-        return self.log_path.parent.parent / "pids" / f"{self.service}.pid"
+        return self.log_path.parent.parent / "pids" / f"{self.name}.pid"
 
     def wait_ready(self, timeout: float = 60) -> "ServiceProcess":
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.service} exited with {self.process.returncode}; see {self.log_path}")
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
             try:
-                with urllib.request.urlopen(ready_url(self.service, self.ports), timeout=2) as reply:
+                with urllib.request.urlopen(ready_url(self.name, self.ports), timeout=2) as reply:
                     if reply.status == 200:
                         return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.2)
-        raise TimeoutError(f"{self.service} not ready after {timeout}s; see {self.log_path}")
+        raise TimeoutError(f"{self.name} not ready after {timeout}s; see {self.log_path}")
 
     def stop(self, timeout: float = 15) -> None:
         """SIGTERM and wait for the graceful stop; SIGKILL only past the timeout."""
@@ -174,9 +188,19 @@ def ensure_topics(endpoints: Endpoints) -> None:
     )
 
 
+def import_catalog(endpoints: Endpoints, ports: Ports) -> None:
+    """The ranking service's program catalog (idempotent: a refresh when already there)."""
+    subprocess.run(
+        [str(VENV_BIN / "smartpick-ranking"), "import-catalog"],
+        env=service_environment("ranking", endpoints, ports),
+        check=True,
+    )
+
+
 def start_services(endpoints: Endpoints, ports: Ports, log_dir: Path, **gateway_overrides: str) -> list[ServiceProcess]:
-    """Starts every service and waits until each answers /readyz; the gateway last, as it needs profile."""
-    backends = [ServiceProcess(s, endpoints, ports, log_dir).start() for s in SERVICES if s != "gateway"]
+    """Starts every process and waits until each answers /readyz; the gateway last, as it calls the others."""
+    import_catalog(endpoints, ports)
+    backends = [ServiceProcess(name, endpoints, ports, log_dir).start() for name, *_ in PROCESSES if name != "gateway"]
     for process in backends:
         process.wait_ready()
     gateway = ServiceProcess("gateway", endpoints, ports, log_dir, **gateway_overrides).start().wait_ready()
@@ -212,7 +236,7 @@ def run() -> None:
         while not stop_requested:
             for process in processes:
                 if process.process.poll() is not None:
-                    print(f"{process.service} stopped unexpectedly; see {process.log_path}", file=sys.stderr)
+                    print(f"{process.name} stopped unexpectedly; see {process.log_path}", file=sys.stderr)
                     request_stop()
             time.sleep(0.5)
     finally:

@@ -51,7 +51,7 @@ def stack(backend: InfraBackend) -> Iterator[Stack]:
     stack = Stack(backend.start(), Ports.free())
     try:
         ensure_topics(stack.endpoints)
-        stack.processes = {p.service: p for p in start_services(stack.endpoints, stack.ports, LOG_DIR)}
+        stack.processes = {p.name: p for p in start_services(stack.endpoints, stack.ports, LOG_DIR)}
         yield stack
     finally:
         for process in stack.processes.values():

@@ -65,3 +65,19 @@ async def read_topic(bootstrap: str, topic: str, key: str, expect: int, wait_sec
         return found
     finally:
         await consumer.stop()
+
+
+async def wait_for_recommendations(
+    http: httpx.AsyncClient, student: str, headers: dict, version: int, wait_seconds: float = 60
+):
+    """Polls until the recommendations for `version` are ready; returns the body."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    while loop.time() < deadline:
+        reply = await http.get(f"/v1/students/{student}/recommendations", headers=headers)
+        assert reply.status_code in (200, 202), reply.text
+        body = reply.json()
+        if reply.status_code == 200 and body["profile_version"] == version:
+            return body
+        await asyncio.sleep(0.3)
+    raise TimeoutError(f"no recommendations for version {version} after {wait_seconds}s")

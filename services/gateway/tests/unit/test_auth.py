@@ -59,7 +59,7 @@ def test_operators_manage_schools_not_students():
         auth.require_operator(principal(Role.SCHOOL_ADMIN))
 
 
-def test_only_school_admins_add_students():
-    assert auth.require_can_create_students(principal(Role.SCHOOL_ADMIN)) == SCHOOL_A
+def test_only_school_admins_change_their_school():
+    assert auth.require_own_school_admin(principal(Role.SCHOOL_ADMIN)) == SCHOOL_A
     with pytest.raises(auth.Forbidden):
-        auth.require_can_create_students(principal(Role.ADVISOR))
+        auth.require_own_school_admin(principal(Role.ADVISOR))

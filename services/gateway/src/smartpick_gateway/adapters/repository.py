@@ -7,18 +7,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from smartpick_gateway.domain.auth import NewKey, Principal, Role, secret_matches
-
-OUTBOX_CHANNEL = "smartpick_outbox"
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    event_id: uuid.UUID
-    tenant_id: str
-    topic: str
-    key: str
-    payload: bytes
-    headers: list[tuple[str, bytes]]
+from smartpick_platform.outbox import OutboxMessage, write_outbox
 
 
 @dataclass(frozen=True)
@@ -74,17 +63,7 @@ class GatewayRepository:
 
         Both inserts ignore conflicts: a replayed request finds its event and its record already there."""
         async with self.pool.acquire() as conn, conn.transaction():
-            for message in outbox:
-                await conn.execute(
-                    """INSERT INTO outbox (event_id, tenant_id, topic, message_key, payload, headers)
-                       VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (event_id) DO NOTHING""",
-                    message.event_id,
-                    uuid.UUID(message.tenant_id),
-                    message.topic,
-                    message.key,
-                    message.payload,
-                    json.dumps([[k, v.decode()] for k, v in message.headers]),
-                )
+            await write_outbox(conn, list(outbox))
             if idempotency_key is not None:
                 await conn.execute(
                     """INSERT INTO idempotency_records
@@ -97,5 +76,3 @@ class GatewayRepository:
                     status_code,
                     json.dumps(body),
                 )
-            if outbox:
-                await conn.execute(f"NOTIFY {OUTBOX_CHANNEL}")

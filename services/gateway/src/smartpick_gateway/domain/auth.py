@@ -111,8 +111,9 @@ def require_can_write_student(principal: Principal, student_id: uuid.UUID) -> uu
     return tenant
 
 
-def require_can_create_students(principal: Principal) -> uuid.UUID:
+def require_own_school_admin(principal: Principal) -> uuid.UUID:
+    """The caller's school, for what only its admins may change (students, program facts)."""
     tenant = tenant_of(principal)
     if principal.role is not Role.SCHOOL_ADMIN:
-        raise Forbidden("only a school's admins may add students")
+        raise Forbidden("only the school's admins may do this")
     return tenant

@@ -10,13 +10,14 @@ from fastapi import Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from smartpick.profile.v1 import profile_pb2_grpc
+from smartpick.ranking.v1 import ranking_pb2_grpc
 
 from smartpick_gateway.adapters.grpc_client import ServiceClient
-from smartpick_gateway.adapters.outbox_relay import OutboxRelay
 from smartpick_gateway.adapters.repository import GatewayRepository, OutboxMessage
 from smartpick_gateway.domain import auth
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_platform import db, kafka
+from smartpick_platform.outbox import OutboxRelay
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -35,6 +36,7 @@ class Components:
         self.settings = settings
         self.repo: GatewayRepository
         self.profiles: ServiceClient
+        self.ranking: ServiceClient
         self.relay: OutboxRelay | None = None
 
     async def start(self) -> list[asyncio.Task]:
@@ -43,6 +45,9 @@ class Components:
         timeout = self.settings.grpc_timeout_seconds
         self.profiles = ServiceClient(
             "profile", self.settings.profile_grpc_target, profile_pb2_grpc.ProfileServiceStub, timeout
+        )
+        self.ranking = ServiceClient(
+            "ranking", self.settings.ranking_grpc_target, ranking_pb2_grpc.RankingServiceStub, timeout
         )
         if not self.settings.relay_enabled:
             return []
@@ -58,6 +63,7 @@ class Components:
         if self.relay is not None:
             await self._producer.stop()
         await self.profiles.close()
+        await self.ranking.close()
         await self.repo.pool.close()
 
     async def readiness(self) -> dict[str, bool]:

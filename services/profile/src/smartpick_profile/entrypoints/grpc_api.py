@@ -54,6 +54,13 @@ def _version(tenant_id: str, student_id: str, stored: StoredVersion) -> profile_
     )
 
 
+async def _validate(context: grpc.aio.ServicerContext, profile: profile_pb2.ApplicantProfile) -> None:
+    try:
+        validate_profile(profile)
+    except ProfileInvalid as invalid:
+        await abort_invalid(context, {f"profile.{field}": why for field, why in invalid.errors.items()})
+
+
 class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
     def __init__(self, repository: ProfileRepository):
         self._repo = repository
@@ -105,10 +112,7 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         student_id = await _uuid(context, "student_id", request.student_id)
         if not request.request_id:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request_id is required (an idempotency key)")
-        try:
-            validate_profile(request.profile)
-        except ProfileInvalid as invalid:
-            await abort_invalid(context, {f"profile.{field}": why for field, why in invalid.errors.items()})
+        await _validate(context, request.profile)
         result = await self._repo.upsert_profile(
             tenant_id, student_id, request.profile, request.request_id, needs_new_version
         )
@@ -129,3 +133,7 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
             what = f"version {request.version}" if request.version else "any profile"
             await context.abort(grpc.StatusCode.NOT_FOUND, f"student {request.student_id} has no {what} in this school")
         return profile_pb2.GetProfileResponse(profile_version=_version(request.tenant_id, request.student_id, stored))
+
+    async def ValidateProfile(self, request, context):
+        await _validate(context, request.profile)
+        return profile_pb2.ValidateProfileResponse()

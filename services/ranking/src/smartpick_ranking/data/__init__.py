@@ -21,6 +21,11 @@ def load_programs() -> list[Program]:
     return parse_programs(_read_rows(PROGRAMS_FILE))
 
 
+def program_sources() -> dict[str, str]:
+    """Source tag(s) of each program row (see PROGRAMS_SOURCES.md), by program id."""
+    return {row["program_id"]: row["source"] for row in _read_rows(PROGRAMS_FILE)}
+
+
 def load_specialty_stats() -> dict[str, SpecialtyStats]:
     """The shipped public specialty figures, keyed by specialty."""
     return parse_specialty_stats(_read_rows(SPECIALTY_STATS_FILE))

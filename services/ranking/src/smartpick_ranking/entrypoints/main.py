@@ -1,12 +1,32 @@
-"""Composition root of the ranking service. Its RPCs answer UNIMPLEMENTED until the ranking issue lands."""
+"""`smartpick-ranking`: serve the gRPC API, run Kafka workers, or import the program catalog.
 
+Each command is a composition root: it reads settings, migrates the database, and wires the adapters
+(asyncpg repository, onnxruntime model, Kafka) to the service layer."""
+
+import argparse
+import asyncio
+import multiprocessing
 from pathlib import Path
 
+import grpc
+import structlog
 from pydantic_settings import SettingsConfigDict
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
+from tqdm import tqdm
 
-from smartpick_platform.grpc_server import serve_forever
+from smartpick_platform import db, kafka
+from smartpick_platform.grpc_server import run_grpc_service
+from smartpick_platform.ops_http import serve_ops_http
 from smartpick_platform.settings import GrpcServiceSettings
+from smartpick_platform.telemetry import configure_logging
+from smartpick_ranking.adapters.onnx_model import SHIPPED_MODEL, OnnxModel
+from smartpick_ranking.adapters.repository import RankingRepository
+from smartpick_ranking.data import load_programs, load_specialty_stats, program_sources
+from smartpick_ranking.entrypoints.grpc_api import RankingServicer
+from smartpick_ranking.entrypoints.worker import GROUP_ID, RankingWorker, stop_on_signals
+from smartpick_ranking.service import RankingService
+
+log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -16,12 +36,105 @@ class Settings(GrpcServiceSettings):
 
     grpc_port: int = 50052
     ops_port: int = 8082
+    # Worker i of `worker --workers N` serves /healthz, /readyz, /metrics on worker_ops_port + i.
+    worker_ops_port: int = 8092
+    model_path: Path = SHIPPED_MODEL
+    onnx_threads: int = 1
+    batch_size: int = 50
 
 
-def register(server, _pool) -> list[str]:
-    ranking_pb2_grpc.add_RankingServiceServicer_to_server(ranking_pb2_grpc.RankingServiceServicer(), server)
-    return [ranking_pb2.DESCRIPTOR.services_by_name["RankingService"].full_name]
+async def _open(settings: Settings) -> tuple[RankingRepository, RankingService]:
+    await db.migrate(settings.database_url, MIGRATIONS)
+    repo = RankingRepository(await db.create_pool(settings.database_url))
+    model = OnnxModel(settings.model_path, intra_op_threads=settings.onnx_threads)
+    return repo, await RankingService.load(repo, model)
+
+
+async def serve(settings: Settings) -> None:
+    repo, service = await _open(settings)
+
+    def register(server: grpc.aio.Server) -> list[str]:
+        ranking_pb2_grpc.add_RankingServiceServicer_to_server(RankingServicer(service), server)
+        return [ranking_pb2.DESCRIPTOR.services_by_name["RankingService"].full_name]
+
+    async def readiness() -> dict[str, bool]:
+        return {"database": await db.is_ready(repo.pool), "catalog": bool(service.by_specialty)}
+
+    await run_grpc_service(settings, register, readiness, on_stop=repo.pool.close)
+
+
+async def work(settings: Settings, index: int) -> None:
+    repo, service = await _open(settings)
+    client_id = f"{GROUP_ID}-{index}"
+    consumer = kafka.create_consumer(settings.kafka_bootstrap, GROUP_ID, client_id)
+    producer = kafka.create_producer(settings.kafka_bootstrap, client_id)
+    await consumer.start()
+    await producer.start()
+    worker = RankingWorker(service, consumer, producer, settings.batch_size)
+
+    async def readiness() -> dict[str, bool]:
+        return {"database": await db.is_ready(repo.pool), "consuming": worker.running}
+
+    ops, ops_task = await serve_ops_http(settings.grpc_host, settings.worker_ops_port + index, readiness)
+    try:
+        await worker.run(stop_on_signals())
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        ops.should_exit = True
+        await ops_task
+        await repo.pool.close()
+        log.info("worker stopped", worker=index)
+
+
+def _work_process(index: int) -> None:
+    settings = Settings()
+    configure_logging(f"ranking-worker-{index}", settings.log_level, settings.log_format)
+    asyncio.run(work(settings, index))
+
+
+def run_workers(count: int) -> None:
+    """Worker processes, one consumer each: scoring is CPU-bound, so the group scales by processes."""
+    if count == 1:
+        _work_process(0)
+        return
+    processes = [multiprocessing.get_context("spawn").Process(target=_work_process, args=(i,)) for i in range(count)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+
+
+async def import_catalog(settings: Settings) -> None:
+    """Loads (or refreshes) the shipped program catalog and specialty figures; safe to run again."""
+    sources = program_sources()
+    programs = [(program, sources[program.program_id]) for program in load_programs()]
+    stats = load_specialty_stats()
+    await db.migrate(settings.database_url, MIGRATIONS)
+    repo = RankingRepository(await db.create_pool(settings.database_url))
+    try:
+        with tqdm(total=len(programs), unit="program", desc="import catalog") as bar:
+            await repo.import_catalog(programs, stats, progress=bar.update)
+    finally:
+        await repo.pool.close()
+    print(f"catalog: {len(programs)} programs, {len(stats)} specialties' figures")
 
 
 def main() -> None:
-    serve_forever("ranking", Settings(), MIGRATIONS, register)
+    parser = argparse.ArgumentParser(prog="smartpick-ranking", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve ranking.v1.RankingService over gRPC")
+    worker = commands.add_parser("worker", help="consume ProfileUpdated and publish RecommendationsGenerated")
+    worker.add_argument("--workers", type=int, default=1, help="worker processes (one consumer each)")
+    commands.add_parser("import-catalog", help="import or refresh the shipped program catalog")
+    args = parser.parse_args()
+    settings = Settings()
+    configure_logging("ranking", settings.log_level, settings.log_format)
+    if args.command == "serve":
+        asyncio.run(serve(settings))
+    elif args.command == "worker":
+        if args.workers < 1:
+            parser.error("--workers must be at least 1")
+        run_workers(args.workers)
+    else:
+        asyncio.run(import_catalog(settings))

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/students")
 @router.post("", status_code=201, response_model=schemas.StudentOut, tags=["students"])
 async def create_student(body: schemas.StudentIn, response: Response, deps: Deps, caller: Caller):
     """Adds a student; an existing external_ref returns that student with 200."""
-    tenant = auth.require_can_create_students(caller)
+    tenant = auth.require_own_school_admin(caller)
     reply = await deps.profiles.call(
         "CreateStudent", profile_pb2.CreateStudentRequest(tenant_id=str(tenant), **body.model_dump())
     )

@@ -1,0 +1,102 @@
+"""What the benchmarks share: a whole stack of their own, percentiles, and a clock on a topic."""
+
+import asyncio
+import contextlib
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy/local"))
+from devstack import REPO, VENV_BIN, Endpoints, IsolatedStack, Ports, ServiceProcess, ensure_topics, start_services
+
+from smartpick_platform.kafka import header_map, partition_count
+from smartpick_platform.topics import Topic
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
+
+
+@dataclass
+class BenchStack:
+    endpoints: Endpoints
+    ports: Ports
+    processes: dict[str, ServiceProcess]
+    operator_key: str
+    log_dir: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway_http}"
+
+
+@contextlib.contextmanager
+def bench_stack() -> Iterator[BenchStack]:
+    """Kafka, PostgreSQL and every service in .state/bench on free ports; all stopped on exit."""
+    stack = IsolatedStack(REPO / ".state/bench")
+    endpoints = stack.start()
+    processes: list[ServiceProcess] = []
+    try:
+        ensure_topics(endpoints)
+        ports = Ports.free()
+        processes = start_services(endpoints, ports, stack.state_dir / "logs")
+        operator_key = subprocess.run(
+            [str(VENV_BIN / "smartpick-gateway"), "issue-operator-key"],
+            env=processes[-1].env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        yield BenchStack(endpoints, ports, {p.name: p for p in processes}, operator_key, stack.state_dir / "logs")
+    finally:
+        for process in processes:
+            process.stop()
+        stack.stop()
+
+
+def by_event_id(record) -> str:
+    return header_map(record.headers)["ce_id"]
+
+
+class TopicClock:
+    """Notes when each message becomes readable on a topic (by `key_of`), reading from the current end."""
+
+    def __init__(self, bootstrap: str, topic: Topic, key_of: Callable = by_event_id):
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.key_of = key_of
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.seen: dict[str, float] = {}
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        count = await partition_count(self.bootstrap, self.topic.name)
+        partitions = [TopicPartition(self.topic.name, p) for p in range(count)]
+        self.consumer.assign(partitions)
+        await self.consumer.seek_to_end(*partitions)
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while True:
+            batch = await self.consumer.getmany(timeout_ms=50)
+            now = time.monotonic()
+            for records in batch.values():
+                for record in records:
+                    self.seen[self.key_of(record)] = now
+
+    async def wait_for(self, keys: set[str], max_seconds: float = 120) -> None:
+        deadline = time.monotonic() + max_seconds
+        while not keys <= self.seen.keys():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(keys - self.seen.keys())} messages never arrived on {self.topic.name}")
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await self.consumer.stop()

@@ -1,0 +1,175 @@
+"""Benchmark: the ranking pipeline against its raw scoring rate, and end-to-end latency.
+
+1. raw: profiles per second through the worker's whole computation (features for every candidate and
+   counterfactual, one onnxruntime call, list optimization), in process, no I/O;
+2. pipeline: sustained ProfileUpdated -> RecommendationsGenerated events per second through Kafka and
+   PostgreSQL, with one worker, then with two;
+3. latency: from the HTTP answer of a profile update to RecommendationsGenerated readable by a
+   consumer, at a paced rate of updates per second (p50/p99).
+
+Starts its own stack in .state/bench. Run: .venv/bin/python bench/ranking_pipeline.py [--events N] [--rate R]"""
+
+import argparse
+import asyncio
+import dataclasses
+import random
+import time
+import uuid
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from common import TopicClock, bench_stack, percentile
+from devstack import ServiceProcess, free_port
+from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
+from smartpick.profile.v1 import profile_pb2
+
+from smartpick_platform.topics import PROFILE_UPDATED, RECOMMENDATIONS_GENERATED
+from smartpick_ranking.adapters.onnx_model import OnnxModel
+from smartpick_ranking.data import load_programs, load_specialty_stats
+from smartpick_ranking.domain.applicant import Applicant
+from smartpick_ranking.domain.recommend import recommend
+
+SPECIALTIES = ["Dermatology", "Orthopaedic Surgery", "Internal Medicine", "Emergency Medicine", "Psychiatry"]
+
+
+def random_profile(rng: random.Random) -> profile_pb2.ApplicantProfile:
+    return profile_pb2.ApplicantProfile(
+        degree_type=rng.choice([profile_pb2.DEGREE_TYPE_MD] * 3 + [profile_pb2.DEGREE_TYPE_DO]),
+        step2_ck_score=rng.randint(225, 270),
+        step1_result=profile_pb2.STEP1_RESULT_PASS,
+        research_items=rng.randint(0, 30),
+        aoa_member=rng.random() < 0.2,
+        visa_need=profile_pb2.VISA_NEED_NONE,
+        signals_sent=rng.randint(0, 10),
+        away_rotations=rng.randint(0, 3),
+        preferences=profile_pb2.Preferences(
+            specialties=[rng.choice(SPECIALTIES)],
+            preferred_states=rng.sample(["CA", "NY", "TX", "MA"], 2),
+            application_budget=rng.randint(20, 80),
+        ),
+    )
+
+
+def raw_rate(profiles: list[profile_pb2.ApplicantProfile]) -> float:
+    programs, stats = load_programs(), load_specialty_stats()
+    by_specialty: dict = {}
+    for program in programs:
+        by_specialty.setdefault(program.specialty, []).append(program)
+    model = OnnxModel()
+    applicants = [Applicant.from_proto(p) for p in profiles]
+    recommend(applicants[0], by_specialty, stats, model.predict)
+    started = time.perf_counter()
+    for applicant in applicants:
+        recommend(applicant, by_specialty, stats, model.predict)
+    rate = len(applicants) / (time.perf_counter() - started)
+    print(
+        f"raw scoring, in process, no I/O: {rate:8.1f} profiles/s ({len(applicants)} profiles, model {model.version})"
+    )
+    return rate
+
+
+def student_version(record) -> str:
+    event = recommendation_events_pb2.RecommendationsGenerated.FromString(record.value)
+    return f"{event.student_id}/{event.profile_version}"
+
+
+async def pipeline_rate(bootstrap: str, tenant_id: str, profiles, label: str) -> float:
+    clock = TopicClock(bootstrap, RECOMMENDATIONS_GENERATED, student_version)
+    await clock.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5)
+    await producer.start()
+    keys = set()
+    try:
+        started = time.monotonic()
+        for profile in profiles:
+            student = str(uuid.uuid4())
+            event = profile_events_pb2.ProfileUpdated(
+                event_id=str(uuid.uuid4()), tenant_id=tenant_id, student_id=student, profile_version=1, profile=profile
+            )
+            await producer.send(PROFILE_UPDATED.name, value=event.SerializeToString(), key=student.encode())
+            keys.add(f"{student}/1")
+        await producer.flush()
+        await clock.wait_for(keys, max_seconds=600)
+        rate = len(keys) / (max(clock.seen[k] for k in keys) - started)
+    finally:
+        await producer.stop()
+        await clock.stop()
+    print(f"pipeline, {label}: {rate:8.1f} events/s ({len(keys)} events through Kafka and PostgreSQL)")
+    return rate
+
+
+async def latency(base_url: str, bootstrap: str, operator_key: str, rng: random.Random, rate: float, count: int):
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        school = (
+            await http.post("/v1/schools", json={"name": "Bench"}, headers={"Authorization": f"Bearer {operator_key}"})
+        ).json()
+        admin = {"Authorization": f"Bearer {school['admin_api_key']['api_key']}"}
+        students = []
+        for i in range(100):
+            reply = await http.post("/v1/students", json={"external_ref": f"b{i}", "display_name": "B"}, headers=admin)
+            students.append(reply.json()["student_id"])
+        clock = TopicClock(bootstrap, RECOMMENDATIONS_GENERATED, student_version)
+        await clock.start()
+        saves: dict[str, int] = {}
+
+        async def put(student: str):
+            saves[student] = saves.get(student, 0) + 1
+            body = {
+                "degree_type": "MD",
+                "step2_ck_score": 230 + saves[student] % 40,
+                "research_items": rng.randint(0, 30),
+                "preferences": {"specialties": [rng.choice(SPECIALTIES)], "application_budget": 40},
+            }
+            reply = await http.put(f"/v1/students/{student}/profile", json=body, headers=admin)
+            reply.raise_for_status()
+            return time.monotonic(), f"{student}/{reply.json()['version']}"
+
+        try:
+            tasks, started = [], time.monotonic()
+            for i in range(count):
+                await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
+                tasks.append(asyncio.create_task(put(students[i % len(students)])))
+            answered = await asyncio.gather(*tasks)
+            await clock.wait_for({key for _, key in answered}, max_seconds=300)
+        finally:
+            await clock.stop()
+    delays = [(clock.seen[key] - at) * 1000 for at, key in answered]
+    achieved = count / (max(at for at, _ in answered) - started)
+    print(f"latency, HTTP answer -> RecommendationsGenerated readable: {count} updates at {achieved:.0f}/s")
+    print(
+        f"  p50 {percentile(delays, 0.5):7.1f} ms   p99 {percentile(delays, 0.99):7.1f} ms   max {max(delays):7.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--raw-profiles", type=int, default=500)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=100, help="paced profile updates per second for latency")
+    parser.add_argument("--latency-updates", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    raw = raw_rate([random_profile(rng) for _ in range(args.raw_profiles)])
+    with bench_stack() as stack:
+        bootstrap = stack.endpoints.kafka_bootstrap
+        tenant = str(uuid.uuid4())
+        one = asyncio.run(
+            pipeline_rate(bootstrap, tenant, [random_profile(rng) for _ in range(args.events)], "1 worker")
+        )
+        ports = dataclasses.replace(stack.ports, ops={**stack.ports.ops, "ranking-worker": free_port()})
+        second = ServiceProcess("ranking-worker", stack.endpoints, ports, stack.log_dir).start().wait_ready()
+        try:
+            time.sleep(5)  # the group rebalances onto two members
+            asyncio.run(
+                pipeline_rate(bootstrap, tenant, [random_profile(rng) for _ in range(args.events)], "2 workers")
+            )
+            asyncio.run(latency(stack.base_url, bootstrap, stack.operator_key, rng, args.rate, args.latency_updates))
+        finally:
+            second.stop()
+    print(f"pipeline with 1 worker sustains {100 * one / raw:.0f}% of the raw scoring rate (target: at least 60%)")
+
+
+if __name__ == "__main__":
+    main()

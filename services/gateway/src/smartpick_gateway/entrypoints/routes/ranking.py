@@ -1,0 +1,242 @@
+"""Recommendations, what-if scoring, and the program catalog (search and a school's own facts)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from smartpick.profile.v1 import profile_pb2
+from smartpick.ranking.v1 import ranking_pb2
+
+from smartpick_gateway.domain import auth
+from smartpick_gateway.entrypoints import schemas
+from smartpick_gateway.entrypoints.dependencies import Caller, Deps
+
+router = APIRouter(tags=["recommendations"])
+
+ESTIMATE_NOTE = "Estimated probability from public aggregate data; not a prediction of an individual outcome."
+TIERS = {ranking_pb2.TIER_REACH: "reach", ranking_pb2.TIER_TARGET: "target", ranking_pb2.TIER_LIKELY: "likely"}
+
+
+class ReasonOut(BaseModel):
+    feature: str
+    text: str
+    effect: float = Field(
+        description="Change in match probability this input causes, against a typical matched applicant"
+    )
+
+
+class ProgramRecommendationOut(BaseModel):
+    program_id: str
+    name: str
+    specialty: str
+    city: str
+    state: str
+    interview_probability: float
+    match_probability: float
+    tier: str = Field(description="reach, target or likely (by interview probability)")
+    reasons: list[ReasonOut]
+
+
+class CurvePointOut(BaseModel):
+    applications: int
+    match_probability: float
+
+
+class RecommendationsOut(BaseModel):
+    status: str = Field(description="'ready', or 'pending' while the ranking workers catch up")
+    profile_version: int
+    model_version: str | None = None
+    estimate_note: str = ESTIMATE_NOTE
+    disclaimer: str | None = None
+    list_match_probability: float | None = Field(
+        None, description="Chance of at least one match applying to the whole list"
+    )
+    application_list: list[ProgramRecommendationOut] = []
+    curve: list[CurvePointOut] = []
+    excluded: dict[str, int] = {}
+
+
+class ProgramOut(BaseModel):
+    program_id: str
+    name: str
+    specialty: str
+    city: str
+    state: str
+    latitude: float | None
+    longitude: float | None
+    positions: int | None
+    program_type: str | None
+    sponsors_visa: bool | None
+    img_share: float | None
+    do_share: float | None
+
+
+class ProgramPage(BaseModel):
+    programs: list[ProgramOut]
+    total: int
+    next_page_token: str | None
+
+
+class RowErrorOut(BaseModel):
+    row: int
+    column: str
+    message: str
+
+
+class FactsApplied(BaseModel):
+    updated_programs: int
+
+
+def recommendations_out(found: ranking_pb2.Recommendations) -> RecommendationsOut:
+    return RecommendationsOut(
+        status="ready",
+        profile_version=found.profile_version,
+        model_version=found.model_version,
+        disclaimer=found.disclaimer,
+        list_match_probability=found.list_match_probability,
+        application_list=[
+            ProgramRecommendationOut(
+                program_id=p.program_id,
+                name=p.name,
+                specialty=p.specialty,
+                city=p.city,
+                state=p.state,
+                interview_probability=p.interview_probability,
+                match_probability=p.match_probability,
+                tier=TIERS[p.tier],
+                reasons=[ReasonOut(feature=r.feature, text=r.text, effect=r.effect) for r in p.reasons],
+            )
+            for p in found.application_list
+        ],
+        curve=[CurvePointOut(applications=c.applications, match_probability=c.match_probability) for c in found.curve],
+        excluded=dict(found.excluded),
+    )
+
+
+@router.get(
+    "/v1/students/{student_id}/recommendations",
+    response_model=RecommendationsOut,
+    responses={202: {"model": RecommendationsOut, "description": "Pending: the workers have not scored it yet"}},
+)
+async def get_recommendations(
+    student_id: uuid.UUID, deps: Deps, caller: Caller, version: Annotated[int, Query(ge=0)] = 0
+):
+    """The optimized list for the latest profile version (or ?version=N): 202 'pending' until it is scored."""
+    tenant = auth.require_can_read_student(caller, student_id)
+    if version == 0:
+        latest = await deps.profiles.call(
+            "GetProfile", profile_pb2.GetProfileRequest(tenant_id=str(tenant), student_id=str(student_id))
+        )
+        version = latest.profile_version.version
+    try:
+        reply = await deps.ranking.call(
+            "GetRecommendations",
+            ranking_pb2.GetRecommendationsRequest(
+                tenant_id=str(tenant), student_id=str(student_id), profile_version=version
+            ),
+        )
+    except HTTPException as error:
+        if error.status_code != 404:
+            raise
+        pending = RecommendationsOut(status="pending", profile_version=version)
+        return JSONResponse(pending.model_dump(mode="json"), status_code=202, headers={"Retry-After": "1"})
+    return recommendations_out(reply.recommendations)
+
+
+@router.post("/v1/students/{student_id}/what-if", response_model=RecommendationsOut)
+async def what_if(student_id: uuid.UUID, body: schemas.ProfileIn, deps: Deps, caller: Caller):
+    """Scores a hypothetical profile for this student now; nothing is stored or published."""
+    tenant = auth.require_can_read_student(caller, student_id)
+    profile = body.to_proto()
+    await deps.profiles.call(
+        "ValidateProfile", profile_pb2.ValidateProfileRequest(profile=profile), body_field="profile"
+    )
+    reply = await deps.ranking.call(
+        "ScoreWhatIf", ranking_pb2.ScoreWhatIfRequest(tenant_id=str(tenant), profile=profile), body_field="profile"
+    )
+    return recommendations_out(reply.recommendations).model_copy(update={"status": "what-if"})
+
+
+@router.get("/v1/programs", response_model=ProgramPage, tags=["programs"])
+async def search_programs(
+    deps: Deps,
+    caller: Caller,
+    specialty: str = "",
+    state: Annotated[str, Query(max_length=2)] = "",
+    q: Annotated[str, Query(max_length=200, description="Name contains")] = "",
+    near_lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    near_lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    within_miles: Annotated[float | None, Query(gt=0, le=5000)] = None,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page_token: str | None = None,
+):
+    """Search the ACGME program catalog; facts your school added show in the results."""
+    near = [near_lat, near_lon, within_miles]
+    if any(v is not None for v in near) and any(v is None for v in near):
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["query", "within_miles"],
+                    "msg": "give near_lat, near_lon and within_miles together",
+                    "type": "value_error",
+                }
+            ],
+        )
+    request = ranking_pb2.SearchProgramsRequest(
+        tenant_id=str(caller.tenant_id or ""),
+        specialty=specialty,
+        state=state,
+        name_query=q,
+        page_size=page_size,
+        page_token=page_token or "",
+    )
+    if within_miles is not None:
+        request.near_latitude, request.near_longitude, request.within_miles = near_lat, near_lon, within_miles
+    reply = await deps.ranking.call("SearchPrograms", request)
+    return ProgramPage(
+        programs=[
+            ProgramOut(
+                program_id=p.program_id,
+                name=p.name,
+                specialty=p.specialty,
+                city=p.city,
+                state=p.state,
+                program_type=p.program_type or None,
+                **{
+                    f: getattr(p, f) if p.HasField(f) else None
+                    for f in ("latitude", "longitude", "positions", "sponsors_visa", "img_share", "do_share")
+                },
+            )
+            for p in reply.programs
+        ],
+        total=reply.total_size,
+        next_page_token=reply.next_page_token or None,
+    )
+
+
+@router.put(
+    "/v1/programs/facts",
+    response_model=FactsApplied,
+    tags=["programs"],
+    responses={422: {"description": "Rows that are wrong, each with row, column and message; nothing was applied"}},
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def put_program_facts(request: Request, deps: Deps, caller: Caller):
+    """Your school's facts about programs (visa sponsorship, IMG/DO share, size, type): all rows or none.
+
+    Send the CSV as the body (Content-Type: text/csv); its columns are described in docs/model.md."""
+    tenant = auth.require_own_school_admin(caller)
+    try:
+        csv_text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(422, "the CSV must be UTF-8 text") from None
+    reply = await deps.ranking.call(
+        "EnrichPrograms", ranking_pb2.EnrichProgramsRequest(tenant_id=str(tenant), csv=csv_text)
+    )
+    if reply.errors:
+        errors = [RowErrorOut(row=e.row, column=e.column, message=e.message).model_dump() for e in reply.errors]
+        return JSONResponse({"detail": "nothing was applied; fix these rows", "errors": errors}, status_code=422)
+    return FactsApplied(updated_programs=reply.updated_programs)

@@ -1,0 +1,150 @@
+"""The ranking service's use cases, between the entrypoints (Kafka worker, gRPC) and the domain.
+
+It owns the catalog held in memory (programs by specialty, public figures), each school's view of it
+(its enrichment laid over the catalog, cached briefly), and the model. Scoring runs in a worker thread:
+onnxruntime and numpy release the GIL, so the event loop keeps Kafka heartbeats and gRPC calls flowing."""
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import structlog
+from prometheus_client import Counter, Histogram
+from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
+from smartpick.profile.v1 import profile_pb2
+from smartpick.ranking.v1 import ranking_pb2
+
+from smartpick_ranking.adapters.messages import generated_event, recommendations_event_id, recommendations_message
+from smartpick_ranking.adapters.onnx_model import OnnxModel
+from smartpick_ranking.adapters.repository import RankingRepository, StoredResult
+from smartpick_ranking.domain.applicant import Applicant
+from smartpick_ranking.domain.catalog import Program, SpecialtyStats
+from smartpick_ranking.domain.enrichment import with_facts
+from smartpick_ranking.domain.recommend import Recommendation, recommend
+
+log = structlog.get_logger(__name__)
+
+FACTS_TTL_SECONDS = 30.0
+SCORED = Counter("smartpick_ranking_profiles_scored_total", "Profiles scored by the model", ["kind"])
+SCORE_SECONDS = Histogram("smartpick_ranking_score_seconds", "Time to score one profile (features, model, list)")
+
+
+class UnusableEvent(ValueError):
+    """An event this service can never process (it goes to the dead-letter topic with this reason)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What handling one ProfileUpdated gave: the event to publish, or why the message is unusable."""
+
+    published: recommendation_events_pb2.RecommendationsGenerated | None = None
+    unusable: str | None = None
+
+
+def _uuid(field: str, value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise UnusableEvent(f"{field} is not a UUID: {value!r}") from None
+
+
+class RankingService:
+    def __init__(
+        self,
+        repo: RankingRepository,
+        model: OnnxModel,
+        programs: Sequence[Program],
+        stats: Mapping[str, SpecialtyStats],
+    ):
+        self.repo = repo
+        self.model = model
+        self.stats = dict(stats)
+        self.by_specialty: dict[str, list[Program]] = defaultdict(list)
+        for program in programs:
+            self.by_specialty[program.specialty].append(program)
+        self._views: dict[uuid.UUID, tuple[float, dict[str, list[Program]]]] = {}
+
+    @classmethod
+    async def load(cls, repo: RankingRepository, model: OnnxModel) -> "RankingService":
+        programs, stats = await repo.load_catalog()
+        if not programs:
+            raise RuntimeError("the program catalog is empty: run `smartpick-ranking import-catalog` first")
+        log.info("catalog loaded", programs=len(programs), specialties=len(stats), model=model.version)
+        return cls(repo, model, programs, stats)
+
+    async def view_for(self, tenant_id: uuid.UUID) -> Mapping[str, list[Program]]:
+        """The catalog as this school sees it: its own facts over the public catalog."""
+        cached = self._views.get(tenant_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        facts = await self.repo.facts(tenant_id)
+        view = self.by_specialty
+        if facts:
+            view = {s: [with_facts(p, facts.get(p.program_id)) for p in ps] for s, ps in self.by_specialty.items()}
+        self._views[tenant_id] = (time.monotonic() + FACTS_TTL_SECONDS, view)
+        return view
+
+    def forget_view(self, tenant_id: uuid.UUID) -> None:
+        self._views.pop(tenant_id, None)
+
+    def score(self, applicant: Applicant, view: Mapping[str, list[Program]]) -> Recommendation:
+        with SCORE_SECONDS.time():
+            return recommend(applicant, view, self.stats, self.model.predict)
+
+    async def what_if(self, tenant_id: uuid.UUID, profile: profile_pb2.ApplicantProfile) -> ranking_pb2.Recommendations:
+        applicant = Applicant.from_proto(profile)
+        result = await asyncio.to_thread(self.score, applicant, await self.view_for(tenant_id))
+        SCORED.labels("what_if").inc()
+        return recommendations_message(str(tenant_id), "", 0, self.model.version, result)
+
+    async def handle_profile_updates(self, events: Sequence[profile_events_pb2.ProfileUpdated]) -> list[Outcome]:
+        """Recommendations for each event's profile version, stored once per (student, version).
+
+        A version already stored (a redelivery, or another worker's) is re-published as stored, so
+        its event is never lost and never differs."""
+        outcomes: list[Outcome] = []
+        for event in events:
+            try:
+                outcomes.append(Outcome(published=await self._handle(event)))
+            except UnusableEvent as unusable:
+                outcomes.append(Outcome(unusable=str(unusable)))
+        return outcomes
+
+    async def _handle(
+        self, event: profile_events_pb2.ProfileUpdated
+    ) -> recommendation_events_pb2.RecommendationsGenerated:
+        tenant_id = _uuid("tenant_id", event.tenant_id)
+        student_id = _uuid("student_id", event.student_id)
+        if event.profile_version <= 0:
+            raise UnusableEvent(f"profile_version must be positive, got {event.profile_version}")
+        try:
+            applicant = Applicant.from_proto(event.profile)
+        except ValueError as invalid:
+            raise UnusableEvent(f"profile: {invalid}") from None
+        stored = await self.repo.result(tenant_id, student_id, event.profile_version)
+        if stored is None:
+            result = await asyncio.to_thread(self.score, applicant, await self.view_for(tenant_id))
+            SCORED.labels("event").inc()
+            message = recommendations_message(
+                event.tenant_id, event.student_id, event.profile_version, self.model.version, result
+            )
+            stored = StoredResult(
+                event.profile_version,
+                self.model.version,
+                recommendations_event_id(event.student_id, event.profile_version),
+                message.SerializeToString(),
+            )
+            (inserted,) = await self.repo.store_results([(tenant_id, student_id, stored)])
+            if not inserted:
+                stored = await self.repo.result(tenant_id, student_id, event.profile_version)
+        recommendations = ranking_pb2.Recommendations.FromString(stored.result)
+        return generated_event(recommendations, list(applicant.specialties), stored.event_id)
+
+    async def recommendations(
+        self, tenant_id: uuid.UUID, student_id: uuid.UUID, profile_version: int
+    ) -> ranking_pb2.Recommendations | None:
+        stored = await self.repo.result(tenant_id, student_id, profile_version)
+        return None if stored is None else ranking_pb2.Recommendations.FromString(stored.result)
