@@ -1,10 +1,11 @@
 """From one applicant to an explained, optimized application list.
 
-Candidates are the catalog programs of the applicant's specialties that no hard rule excludes. Every
-candidate is scored, and so is every candidate under each counterfactual (the same applicant with one
-input set to what is typical of a matched applicant in that specialty): all rows go to the model in
-one call. The difference between the two estimates is the reason's effect. The list comes from the
-portfolio optimization in `optimize`."""
+Candidates are the catalog programs of the applicant's specialties that no hard rule excludes; all of
+them are scored in one model call, and the list comes from the portfolio optimization in `optimize`.
+Then the programs on the list are scored again under each counterfactual (the same applicant with one
+input set to what is typical of a matched applicant in that specialty), in a second call: the
+difference between the two estimates is the reason's effect. Explaining only the chosen programs keeps
+the second call small (the list is at most the budget)."""
 
 import dataclasses
 from collections import Counter
@@ -142,44 +143,48 @@ def preference_values(applicant: Applicant, programs: Sequence[Program]) -> np.n
     return values
 
 
-def feature_rows(
+def counterfactual_rows(
     applicant: Applicant, programs: Sequence[Program], stats: Mapping[str, SpecialtyStats]
 ) -> tuple[np.ndarray, list[tuple[str, str, np.ndarray]]]:
-    """The candidates' rows, then one block per applicable counterfactual: (feature, text, row indices)."""
-    blocks = [build_features(applicant, programs, stats)]
+    """Rows of the programs under each applicable counterfactual, and per counterfactual its feature,
+    its text, and for each program the row that scores it (-1 where it does not apply)."""
+    blocks: list[np.ndarray] = []
     explained: list[tuple[str, str, np.ndarray]] = []
-    offset = len(programs)
+    offset = 0
     by_specialty: dict[str, list[int]] = {}
     for i, program in enumerate(programs):
         by_specialty.setdefault(program.specialty, []).append(i)
+
+    def add(feature: str, text: str, typical: Applicant, indices: list[int]) -> None:
+        nonlocal offset
+        blocks.append(build_features(typical, [programs[i] for i in indices], stats))
+        rows = np.full(len(programs), -1)
+        rows[indices] = np.arange(offset, offset + len(indices))
+        explained.append((feature, text, rows))
+        offset += len(indices)
+
     for specialty, indices in by_specialty.items():
         specialty_stats = stats.get(specialty)
-        group = [programs[i] for i in indices]
         for counterfactual in COUNTERFACTUALS:
             typical = counterfactual.typical(applicant, specialty_stats)
-            if typical is None:
-                continue
-            blocks.append(build_features(typical, group, stats))
-            rows = np.full(len(programs), -1)
-            rows[indices] = np.arange(offset, offset + len(group))
-            explained.append((counterfactual.feature, counterfactual.describe(applicant, specialty_stats), rows))
-            offset += len(group)
+            if typical is not None:
+                add(counterfactual.feature, counterfactual.describe(applicant, specialty_stats), typical, indices)
         signaled = [i for i in indices if programs[i].program_id in applicant.signaled_program_ids]
         if signaled:
             unsignaled = dataclasses.replace(applicant, signaled_program_ids=frozenset())
-            blocks.append(build_features(unsignaled, [programs[i] for i in signaled], stats))
-            rows = np.full(len(programs), -1)
-            rows[signaled] = np.arange(offset, offset + len(signaled))
-            explained.append((SIGNAL_REASON, "your preference signal to this program", rows))
-            offset += len(signaled)
+            add(SIGNAL_REASON, "your preference signal to this program", unsignaled, signaled)
+    if not blocks:
+        return np.empty((0, 0), dtype=np.float32), []
     return np.concatenate(blocks), explained
 
 
-def _reasons(match: np.ndarray, i: int, explained: list[tuple[str, str, np.ndarray]]) -> tuple[Reason, ...]:
+def _reasons(
+    actual: float, typical: np.ndarray, i: int, explained: list[tuple[str, str, np.ndarray]]
+) -> tuple[Reason, ...]:
     found = [
-        Reason(feature, text, float(match[i] - match[rows[i]]))
+        Reason(feature, text, float(actual - typical[rows[i]]))
         for feature, text, rows in explained
-        if rows[i] >= 0 and abs(match[i] - match[rows[i]]) >= MIN_REASON_EFFECT
+        if rows[i] >= 0 and abs(actual - typical[rows[i]]) >= MIN_REASON_EFFECT
     ]
     return tuple(sorted(found, key=lambda r: -abs(r.effect))[:REASONS_PER_PROGRAM])
 
@@ -194,18 +199,19 @@ def recommend(
     programs, excluded = candidates(applicant, programs_by_specialty)
     if not programs:
         return Recommendation([], 0.0, [], 0, excluded)
-    rows, explained = feature_rows(applicant, programs, stats)
-    interview, match = predict(rows)
-    n = len(programs)
-    portfolio = optimal_portfolio(match[:n], preference_values(applicant, programs), applicant.application_budget)
-    chosen = [
+    interview, match = predict(build_features(applicant, programs, stats))
+    portfolio = optimal_portfolio(match, preference_values(applicant, programs), applicant.application_budget)
+    chosen = [programs[i] for i in portfolio.order]
+    rows, explained = counterfactual_rows(applicant, chosen, stats)
+    typical = predict(rows)[1] if len(rows) else np.empty(0)
+    application_list = [
         ScoredProgram(
             programs[i],
             float(interview[i]),
             float(match[i]),
             tier(float(interview[i])),
-            _reasons(match, i, explained),
+            _reasons(float(match[i]), typical, position, explained),
         )
-        for i in portfolio.order
+        for position, i in enumerate(portfolio.order)
     ]
-    return Recommendation(chosen, portfolio.match_probability, portfolio.curve, portfolio.plateau, excluded)
+    return Recommendation(application_list, portfolio.match_probability, portfolio.curve, portfolio.plateau, excluded)
