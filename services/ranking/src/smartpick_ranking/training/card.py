@@ -13,6 +13,10 @@ DISCLAIMER = (
     "simulated applicant cohort, not from any real applicant's outcome. NRMP says Charting Outcomes is not "
     "designed to predict an individual applicant's success or failure; use these figures as a rough guide."
 )
+SCHOOL_DISCLAIMER = (
+    "Probabilities are estimates learned from one school's past applicants' outcomes (a small sample; see the "
+    "rows below), not a prediction of any one applicant's result; use these figures as a rough guide."
+)
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:

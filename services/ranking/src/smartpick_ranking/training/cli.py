@@ -169,7 +169,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
         },
         "metrics": model_card.metrics(test_set, onnx_interview, onnx_match),
         "onnx": {"bytes": len(onnx_bytes), "max_abs_difference_vs_native": difference},
-        "disclaimer": model_card.DISCLAIMER,
+        "disclaimer": model_card.SCHOOL_DISCLAIMER if args.outcomes else model_card.DISCLAIMER,
     }
     if simulation:
         card["simulation"] = simulation
