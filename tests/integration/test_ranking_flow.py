@@ -190,7 +190,7 @@ async def test_program_search_and_a_schools_own_facts(stack, http, new_school):
     assert [(e["row"], e["column"]) for e in rejected.json()["errors"]] == [(1, "sponsors_visa"), (2, "program_id")]
     accepted = await http.put(
         "/v1/programs/facts",
-        content=f"program_id,sponsors_visa,img_share\n{target},no,15%\n",
+        content=f"program_id,sponsors_visa,img_share\n{target},no,0.15\n",
         headers={**school.admin, "Content-Type": "text/csv"},
     )
     assert accepted.status_code == 200 and accepted.json() == {"updated_programs": 1}

@@ -6,7 +6,7 @@ KNOWN = {"0801200001", "0801200002"}
 def test_good_rows_parse_with_unknown_cells_left_unknown():
     facts, errors = parse_enrichment_csv(
         "program_id,positions,program_type,sponsors_visa,img_share,do_share\n"
-        "0801200001,4,Academic,yes,10%,0.05\n"
+        "0801200001,4,Academic,yes,0.1,0.05\n"
         "0801200002,,,,,\n",
         KNOWN,
     )
@@ -20,7 +20,7 @@ def test_good_rows_parse_with_unknown_cells_left_unknown():
 def test_every_bad_row_is_reported_and_nothing_is_returned_to_apply():
     facts, errors = parse_enrichment_csv(
         "program_id,positions,sponsors_visa,img_share\n"
-        "0801200001,0,maybe,150%\n"
+        "0801200001,0,maybe,1.5\n"
         "9999999999,2,yes,0.1\n"
         "0801200002,three,,\n",
         KNOWN,

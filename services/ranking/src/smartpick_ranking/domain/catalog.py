@@ -134,7 +134,8 @@ def _state(value: str) -> str:
     return value
 
 
-_PROGRAM_COLUMNS: dict[str, Callable[[str], object]] = {
+# How each programs.csv cell is read; a school's enrichment CSV reads its columns the same way.
+PROGRAM_CELL_PARSERS: dict[str, Callable[[str], object]] = {
     "program_id": _program_id,
     "name": _text,
     "specialty": _text,
@@ -186,7 +187,7 @@ def parse_programs(rows: Iterable[Mapping[str, str | None]]) -> list[Program]:
     programs: list[Program] = []
     seen: set[str] = set()
     for number, row in enumerate(rows, start=1):
-        program = Program(**_parse_row(number, row, _PROGRAM_COLUMNS, _PROGRAM_REQUIRED))
+        program = Program(**_parse_row(number, row, PROGRAM_CELL_PARSERS, _PROGRAM_REQUIRED))
         if program.program_id in seen:
             raise CatalogRowError(number, "program_id", f"{program.program_id} appears twice")
         seen.add(program.program_id)

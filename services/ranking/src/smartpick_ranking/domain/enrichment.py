@@ -2,18 +2,19 @@
 
 Columns (header row required, any order): program_id (required, 10-digit ACGME number), positions
 (whole number > 0), program_type (academic | community), sponsors_visa (yes | no), img_share and
-do_share (fractions 0-1, or percentages 0-100 written with %). An empty cell means unknown. Each row
-replaces what the school said before about that program."""
+do_share (fractions 0-1). Cells are read exactly as the catalog's own. An empty cell means unknown.
+Each row replaces what the school said before about that program."""
 
 import csv
 import dataclasses
 import io
 from dataclasses import dataclass
 
+from smartpick_ranking.domain.catalog import PROGRAM_CELL_PARSERS
+
 FACT_FIELDS = ("positions", "program_type", "sponsors_visa", "img_share", "do_share")
 COLUMNS = ("program_id", *FACT_FIELDS)
 MAX_ROWS = 10_000
-YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 
 
 @dataclass(frozen=True)
@@ -31,43 +32,6 @@ class RowError:
     row: int  # 1 = first data row; 0 = the header
     column: str
     message: str
-
-
-def _share(text: str) -> float:
-    value = float(text.rstrip("%")) / 100 if text.endswith("%") else float(text)
-    if not 0 <= value <= 1:
-        raise ValueError("must be a fraction 0-1 or a percentage like 35%")
-    return value
-
-
-def _positions(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise ValueError("must be a whole number above 0")
-    return value
-
-
-def _program_type(text: str) -> str:
-    if text.lower() not in ("academic", "community"):
-        raise ValueError("must be 'academic' or 'community'")
-    return text.lower()
-
-
-def _yes_no(text: str) -> bool:
-    if text.lower() in YES:
-        return True
-    if text.lower() in NO:
-        return False
-    raise ValueError("must be yes or no")
-
-
-PARSERS = {
-    "positions": _positions,
-    "program_type": _program_type,
-    "sponsors_visa": _yes_no,
-    "img_share": _share,
-    "do_share": _share,
-}
 
 
 def parse_enrichment_csv(text: str, known_program_ids: set[str]) -> tuple[list[ProgramFacts], list[RowError]]:
@@ -96,14 +60,14 @@ def parse_enrichment_csv(text: str, known_program_ids: set[str]) -> tuple[list[P
             continue
         seen.add(program_id)
         values = {}
-        for column, parse in PARSERS.items():
+        for column in FACT_FIELDS:
             cell = row.get(column, "")
             if not cell:
                 continue
             try:
-                values[column] = parse(cell)
+                values[column] = PROGRAM_CELL_PARSERS[column](cell)
             except ValueError as error:
-                reason = str(error) if "must" in str(error) else f"{cell!r} is not a number"
+                reason = str(error) if str(error).startswith("must") else f"{cell!r} is not a number"
                 errors.append(RowError(number, column, reason))
         facts.append(ProgramFacts(program_id, **values))
     return ([] if errors else facts), errors
