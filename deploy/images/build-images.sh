@@ -51,7 +51,8 @@ inputs_hash() {
   {
     echo "image $1 base $(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")"
     while IFS= read -r file; do
-      [[ -f $REPO_ROOT/$file ]] && sha256sum "$REPO_ROOT/$file" | sed "s|$REPO_ROOT/||"
+      # A tracked file deleted in the work tree is simply not an input.
+      if [[ -f $REPO_ROOT/$file ]]; then sha256sum "$REPO_ROOT/$file" | sed "s|$REPO_ROOT/||"; fi
     done < <(input_files "$1")
   } | sha256sum | cut -d' ' -f1
 }

@@ -1,0 +1,130 @@
+"""The whole system from its images: Kafka, PostgreSQL and every service process as containers (host
+networking, ports free for this run), driven through the gateway container over HTTP.
+
+It runs when the session runs on the containers backend (a Docker engine answers and the images exist), and
+builds the service images first when their inputs changed (deploy/images/build-images.sh does nothing when
+they are current), so it always tests the code in the work tree."""
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from devstack import PROCESSES, REPO, Endpoints, Ports, ensure_topics, ready_url, service_environment
+from infra import TEST_STATE_DIR, ContainersBackend, host_network_container, start_all
+from smartpick.events.v1 import profile_events_pb2
+from support import bearer, profile, read_topic
+
+from smartpick_platform.topics import PROFILE_UPDATED
+
+pytestmark = pytest.mark.integration
+
+LOG_DIR = TEST_STATE_DIR / "logs/system"
+
+
+@dataclass
+class System:
+    endpoints: Endpoints
+    base_url: str
+    containers: dict
+
+
+def container_environment(name: str, service: str, endpoints: Endpoints, ports: Ports) -> dict[str, str]:
+    """What the native stack gives the process (only the service's own and the shared Kafka setting), bound to
+    loopback as the containers share the host's network, and the port the image's health check asks."""
+    prefix = f"SMARTPICK_{service.upper()}_"
+    env = {
+        key: value
+        for key, value in service_environment(service, endpoints, ports).items()
+        if key.startswith(prefix) or key == "SMARTPICK_KAFKA_BOOTSTRAP"
+    }
+    env[f"{prefix}{'HTTP' if service == 'gateway' else 'GRPC'}_HOST"] = "127.0.0.1"
+    env["SMARTPICK_HEALTHCHECK_PORT"] = str(urlsplit(ready_url(name, ports)).port)
+    return env
+
+
+def run_to_completion(service: str, env: dict[str, str], command: list[str], timeout: float = 180) -> None:
+    """A one-shot container (a set-up command of the service's image) that must exit 0."""
+    container = host_network_container(service, env, command=command).start()
+    try:
+        status = container.get_wrapped_container().wait(timeout=timeout)["StatusCode"]
+        stdout, stderr = container.get_logs()
+        assert status == 0, (command, (stdout + stderr).decode()[-3000:])
+    finally:
+        container.stop()
+
+
+@pytest.fixture(scope="module")
+def system(backend) -> Iterator[System]:
+    if backend.name != "containers":
+        pytest.skip(
+            f"the system test runs the images, so it needs the containers backend; this session runs on "
+            f"the {backend.name} backend ({backend.reason})"
+        )
+    subprocess.run([str(REPO / "deploy/images/build-images.sh"), "services"], check=True)
+    infrastructure = ContainersBackend(reason="system test", log_dir=LOG_DIR)
+    endpoints = infrastructure.start()
+    ports = Ports.free()
+    try:
+        ensure_topics(endpoints)
+        ranking_env = container_environment("ranking", "ranking", endpoints, ports)
+        run_to_completion("ranking", ranking_env, ["import-catalog"])
+        backends = {
+            name: host_network_container(
+                service, container_environment(name, service, endpoints, ports), command=list(arguments)
+            )
+            for name, service, arguments in PROCESSES
+            if name != "gateway"
+        }
+        infrastructure.containers.update(backends)
+        start_all(backends)
+        gateway = {
+            "gateway": host_network_container("gateway", container_environment("gateway", "gateway", endpoints, ports))
+        }
+        infrastructure.containers.update(gateway)
+        start_all(gateway)
+        yield System(endpoints, f"http://127.0.0.1:{ports.gateway_http}", infrastructure.containers)
+    finally:
+        infrastructure.stop()
+
+
+def test_every_process_runs_from_its_image_as_a_non_root_user(system):
+    for name, container in system.containers.items():
+        result = container.exec(["id", "-u"])
+        assert result.exit_code == 0 and result.output.strip() != b"0", name
+
+
+async def test_a_profile_saved_through_the_gateway_container_reaches_kafka(system):
+    gateway = system.containers["gateway"].get_wrapped_container()
+    status, (stdout, stderr) = gateway.exec_run(
+        ["smartpick-gateway", "issue-operator-key", "--label", "system test"], demux=True
+    )
+    assert status == 0, stderr
+    operator = bearer(stdout.decode().strip())
+
+    async with httpx.AsyncClient(base_url=system.base_url, timeout=15) as http:
+        school = await http.post(
+            "/v1/schools", json={"name": f"System School {uuid.uuid4().hex[:8]}"}, headers=operator
+        )
+        assert school.status_code == 201, school.text
+        admin = bearer(school.json()["admin_api_key"]["api_key"])
+        student = await http.post(
+            "/v1/students", json={"external_ref": uuid.uuid4().hex, "display_name": "System Student"}, headers=admin
+        )
+        assert student.status_code == 201, student.text
+        student_id = student.json()["student_id"]
+
+        saved = await http.put(f"/v1/students/{student_id}/profile", json=profile(research=12), headers=admin)
+        assert saved.status_code == 202, saved.text
+        assert saved.json()["version"] == 1
+        stored = await http.get(f"/v1/students/{student_id}/profile", headers=admin)
+        assert stored.status_code == 200 and stored.json()["profile"]["research_items"] == 12
+
+    records = await read_topic(system.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student_id, expect=1)
+    events = [profile_events_pb2.ProfileUpdated.FromString(r.value) for r in records]
+    assert [(e.event_id, e.profile_version, e.tenant_id) for e in events] == [
+        (saved.json()["event_id"], 1, school.json()["school_id"])
+    ]
