@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/platform services/profile services/gateway services/ranking services/mentorship
 PROTOS := $(shell find proto/smartpick -name '*.proto')
 
-.PHONY: help install run stop test lint unit integration bench clean
+.PHONY: help install run stop test lint unit integration bench clean images
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,8 +56,12 @@ integration: install ## integration tests on the real stack (started and stopped
 
 test: lint unit integration ## everything CI runs
 
+images: install ## build the container images that are missing or stale (needs Docker: deploy/docker/dockerd.sh)
+	deploy/images/build-images.sh all
+
 bench: install ## benchmarks that print figures (see docs/benchmarks.md)
 	$(BIN)/python bench/profile_updates.py
+	$(BIN)/python bench/mentorship_matching.py
 
 clean: stop ## remove the venv, node_modules and all local state
 	rm -rf $(VENV) proto/node_modules .state
