@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from demo_mentors import load_mentors
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DIR = REPO / ".state/demo"
@@ -75,6 +76,7 @@ def load(base_url: str) -> dict:
                 http.put(f"/v1/students/{student_id}/profile", json=body, headers=admin).raise_for_status()
                 entry["students"].append({"student_id": student_id, "name": display})
             demo["schools"].append(entry)
+        demo["mentors"] = load_mentors(http, operator, demo["schools"])
     return demo
 
 

@@ -102,6 +102,7 @@ def service_environment(service: str, endpoints: Endpoints, ports: Ports, **over
         env[f"{prefix}HTTP_PORT"] = str(ports.gateway_http)
         env[f"{prefix}PROFILE_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc['profile']}"
         env[f"{prefix}RANKING_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc['ranking']}"
+        env[f"{prefix}MENTORSHIP_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc['mentorship']}"
     else:
         env[f"{prefix}GRPC_PORT"] = str(ports.grpc[service])
         env[f"{prefix}OPS_PORT"] = str(ports.ops[service])

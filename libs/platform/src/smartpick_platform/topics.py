@@ -26,9 +26,21 @@ PROFILE_UPDATED_DLQ = Topic(
 RECOMMENDATIONS_GENERATED = Topic(
     "smartpick.recommendations-generated.v1", 12, 30 * DAY_MS, "RecommendationsGenerated, keyed by student id"
 )
+RECOMMENDATIONS_GENERATED_DLQ = Topic(
+    "smartpick.recommendations-generated.v1.dlq",
+    1,
+    30 * DAY_MS,
+    "RecommendationsGenerated messages a consumer could not process",
+)
 MENTORSHIP_MATCHED = Topic("smartpick.mentorship-matched.v1", 6, 30 * DAY_MS, "MentorshipMatched, keyed by student id")
 
-ALL_TOPICS = (PROFILE_UPDATED, PROFILE_UPDATED_DLQ, RECOMMENDATIONS_GENERATED, MENTORSHIP_MATCHED)
+ALL_TOPICS = (
+    PROFILE_UPDATED,
+    PROFILE_UPDATED_DLQ,
+    RECOMMENDATIONS_GENERATED,
+    RECOMMENDATIONS_GENERATED_DLQ,
+    MENTORSHIP_MATCHED,
+)
 
 
 def main() -> None:

@@ -13,5 +13,6 @@ class GatewaySettings(PlatformSettings):
     http_port: int = 8080
     profile_grpc_target: str = "127.0.0.1:50051"
     ranking_grpc_target: str = "127.0.0.1:50052"
+    mentorship_grpc_target: str = "127.0.0.1:50053"
     grpc_timeout_seconds: float = 5.0
     relay_enabled: bool = True

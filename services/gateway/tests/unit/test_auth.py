@@ -63,3 +63,32 @@ def test_only_school_admins_change_their_school():
     assert auth.require_own_school_admin(principal(Role.SCHOOL_ADMIN)) == SCHOOL_A
     with pytest.raises(auth.Forbidden):
         auth.require_own_school_admin(principal(Role.ADVISOR))
+
+
+def test_mentors_answer_only_their_own_proposals_and_manage_only_their_registration():
+    mentor_id, other_mentor = uuid.uuid4(), uuid.uuid4()
+    mentor = Principal("k", Role.MENTOR, SCHOOL_A, None, mentor_id)
+    auth.require_the_mentor(mentor, mentor_id)
+    auth.require_can_manage_mentor(mentor, mentor_id, SCHOOL_A)
+    with pytest.raises(auth.NotVisible):
+        auth.require_the_mentor(mentor, other_mentor)
+    with pytest.raises(auth.NotVisible):
+        auth.require_can_manage_mentor(mentor, other_mentor, SCHOOL_A)
+    with pytest.raises(auth.Forbidden):
+        auth.require_the_mentor(principal(Role.SCHOOL_ADMIN), mentor_id)
+    with pytest.raises(auth.Forbidden):
+        auth.require_can_read_student(mentor, STUDENT)
+
+
+def test_school_admins_register_their_mentors_and_operators_platform_wide_ones():
+    assert auth.require_can_register_mentor(principal(Role.SCHOOL_ADMIN)) == SCHOOL_A
+    assert auth.require_can_register_mentor(principal(Role.OPERATOR)) is None
+    with pytest.raises(auth.Forbidden):
+        auth.require_can_register_mentor(principal(Role.ADVISOR))
+    mentor_id = uuid.uuid4()
+    auth.require_can_manage_mentor(principal(Role.SCHOOL_ADMIN), mentor_id, SCHOOL_A)
+    auth.require_can_manage_mentor(principal(Role.OPERATOR), mentor_id, None)
+    with pytest.raises(auth.Forbidden):
+        auth.require_can_manage_mentor(principal(Role.SCHOOL_ADMIN, tenant=SCHOOL_B), mentor_id, SCHOOL_A)
+    with pytest.raises(auth.Forbidden):
+        auth.require_can_manage_mentor(principal(Role.SCHOOL_ADMIN), mentor_id, None)

@@ -22,24 +22,31 @@ class GatewayRepository:
         self.pool = pool
 
     async def save_key(
-        self, key: NewKey, role: Role, tenant_id: uuid.UUID | None, student_id: uuid.UUID | None, label: str
+        self,
+        key: NewKey,
+        role: Role,
+        tenant_id: uuid.UUID | None,
+        student_id: uuid.UUID | None,
+        label: str,
+        mentor_id: uuid.UUID | None = None,
     ) -> None:
         await self.pool.execute(
-            """INSERT INTO api_keys (key_id, tenant_id, role, student_id, secret_sha256, label)
-               VALUES ($1, $2, $3, $4, $5, $6)""",
+            """INSERT INTO api_keys (key_id, tenant_id, role, student_id, secret_sha256, label, mentor_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
             key.key_id,
             tenant_id,
             role.value,
             student_id,
             key.secret_sha256,
             label,
+            mentor_id,
         )
 
     async def authenticate(self, key_id: str, secret: str) -> Principal | None:
         row = await self.pool.fetchrow("SELECT * FROM api_keys WHERE key_id = $1 AND revoke_time IS NULL", key_id)
         if row is None or not secret_matches(secret, row["secret_sha256"]):
             return None
-        return Principal(row["key_id"], Role(row["role"]), row["tenant_id"], row["student_id"])
+        return Principal(row["key_id"], Role(row["role"]), row["tenant_id"], row["student_id"], row["mentor_id"])
 
     async def find_response(self, key_id: str, idempotency_key: str) -> StoredResponse | None:
         row = await self.pool.fetchrow(

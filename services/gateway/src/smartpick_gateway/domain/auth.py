@@ -18,6 +18,7 @@ class Role(enum.StrEnum):
     SCHOOL_ADMIN = "school_admin"
     ADVISOR = "advisor"
     STUDENT = "student"
+    MENTOR = "mentor"  # bound to one mentor; a platform-wide mentor's key belongs to no school
 
 
 class Forbidden(Exception):
@@ -34,6 +35,7 @@ class Principal:
     role: Role
     tenant_id: uuid.UUID | None
     student_id: uuid.UUID | None
+    mentor_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def require_can_list_students(principal: Principal) -> uuid.UUID:
 
 
 def require_can_read_student(principal: Principal, student_id: uuid.UUID) -> uuid.UUID:
+    if principal.role is Role.MENTOR:
+        raise Forbidden("mentors see their mentees through their inbox, not students' records")
     tenant = tenant_of(principal)
     if principal.role is Role.STUDENT and principal.student_id != student_id:
         raise NotVisible()
@@ -117,3 +121,38 @@ def require_own_school_admin(principal: Principal) -> uuid.UUID:
     if principal.role is not Role.SCHOOL_ADMIN:
         raise Forbidden("only the school's admins may do this")
     return tenant
+
+
+def mentorship_scope(principal: Principal) -> uuid.UUID | None:
+    """The school whose mentors the caller sees; None (platform-wide mentors only) for operators and
+    platform-wide mentors."""
+    return principal.tenant_id
+
+
+def require_can_register_mentor(principal: Principal) -> uuid.UUID | None:
+    """School admins register their school's mentors; operators register platform-wide ones (None)."""
+    if principal.role is Role.OPERATOR:
+        return None
+    return require_own_school_admin(principal)
+
+
+def require_can_manage_mentor(principal: Principal, mentor_id: uuid.UUID, mentor_tenant: uuid.UUID | None) -> None:
+    """A mentor's registration is changed by the mentor, their school's admins, or (platform-wide
+    mentors) operators."""
+    if principal.role is Role.MENTOR:
+        if principal.mentor_id != mentor_id:
+            raise NotVisible()
+        return
+    if mentor_tenant is None and principal.role is Role.OPERATOR:
+        return
+    if principal.role is Role.SCHOOL_ADMIN and mentor_tenant is not None and principal.tenant_id == mentor_tenant:
+        return
+    raise Forbidden("only the mentor or the admins of the mentor's school may do this")
+
+
+def require_the_mentor(principal: Principal, mentor_id: uuid.UUID) -> None:
+    """Only the mentor answers proposals and reads their inbox."""
+    if principal.role is not Role.MENTOR:
+        raise Forbidden("only the mentor may do this; use the mentor's key")
+    if principal.mentor_id != mentor_id:
+        raise NotVisible()

@@ -10,7 +10,7 @@ from prometheus_client import Counter, Histogram
 
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints.dependencies import Components
-from smartpick_gateway.entrypoints.routes import ranking, schools, students
+from smartpick_gateway.entrypoints.routes import mentorship, ranking, schools, students
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_platform.ops_http import ops_routes
 from smartpick_platform.telemetry import TRACE_HEADER, set_trace_id
@@ -39,7 +39,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.components = components
     app.router.routes.extend(ops_routes(components.readiness))
-    for module in (schools, students, ranking):
+    for module in (schools, students, ranking, mentorship):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -9,6 +9,7 @@ import structlog
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from smartpick.mentorship.v1 import mentorship_pb2_grpc
 from smartpick.profile.v1 import profile_pb2_grpc
 from smartpick.ranking.v1 import ranking_pb2_grpc
 
@@ -37,6 +38,7 @@ class Components:
         self.repo: GatewayRepository
         self.profiles: ServiceClient
         self.ranking: ServiceClient
+        self.mentorship: ServiceClient
         self.relay: OutboxRelay | None = None
 
     async def start(self) -> list[asyncio.Task]:
@@ -48,6 +50,9 @@ class Components:
         )
         self.ranking = ServiceClient(
             "ranking", self.settings.ranking_grpc_target, ranking_pb2_grpc.RankingServiceStub, timeout
+        )
+        self.mentorship = ServiceClient(
+            "mentorship", self.settings.mentorship_grpc_target, mentorship_pb2_grpc.MentorshipServiceStub, timeout
         )
         if not self.settings.relay_enabled:
             return []
@@ -64,6 +69,7 @@ class Components:
             await self._producer.stop()
         await self.profiles.close()
         await self.ranking.close()
+        await self.mentorship.close()
         await self.repo.pool.close()
 
     async def readiness(self) -> dict[str, bool]:

@@ -1,12 +1,20 @@
-"""Composition root of the mentorship service. Its RPCs answer UNIMPLEMENTED until the mentorship issue lands."""
+"""Composition root of the mentorship service: the gRPC API, the outbox relay of MentorshipMatched events,
+and the consumer of the students' events, in one process around one database pool."""
 
+import asyncio
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
 
-from smartpick_platform.grpc_server import serve_forever
+from smartpick_mentorship.adapters.repository import MentorshipRepository
+from smartpick_mentorship.entrypoints.consumer import GROUP_ID, EventConsumer
+from smartpick_mentorship.entrypoints.grpc_api import MentorshipServicer
+from smartpick_platform import db, kafka
+from smartpick_platform.grpc_server import run_grpc_service
+from smartpick_platform.outbox import OutboxRelay
 from smartpick_platform.settings import GrpcServiceSettings
+from smartpick_platform.telemetry import configure_logging
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -18,10 +26,40 @@ class Settings(GrpcServiceSettings):
     ops_port: int = 8083
 
 
-def register(server, _pool) -> list[str]:
-    mentorship_pb2_grpc.add_MentorshipServiceServicer_to_server(mentorship_pb2_grpc.MentorshipServiceServicer(), server)
-    return [mentorship_pb2.DESCRIPTOR.services_by_name["MentorshipService"].full_name]
+async def serve(settings: Settings) -> None:
+    await db.migrate(settings.database_url, MIGRATIONS)
+    repository = MentorshipRepository(await db.create_pool(settings.database_url))
+    producer = kafka.create_producer(settings.kafka_bootstrap, "smartpick-mentorship")
+    consumer = kafka.create_consumer(settings.kafka_bootstrap, GROUP_ID, "smartpick-mentorship")
+    await producer.start()
+    await consumer.start()
+    relay = OutboxRelay(repository.pool, producer)
+    events = EventConsumer(repository, consumer, producer)
+    tasks = [asyncio.create_task(relay.run(), name="outbox-relay"), asyncio.create_task(events.run(), name="events")]
+
+    def register(server) -> list[str]:
+        mentorship_pb2_grpc.add_MentorshipServiceServicer_to_server(MentorshipServicer(repository), server)
+        return [mentorship_pb2.DESCRIPTOR.services_by_name["MentorshipService"].full_name]
+
+    async def readiness() -> dict[str, bool]:
+        return {
+            "database": await db.is_ready(repository.pool),
+            "outbox_relay": relay.active,
+            "consumer": events.running,
+        }
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await consumer.stop()
+        await producer.stop()
+        await repository.pool.close()
+
+    await run_grpc_service(settings, register, readiness, on_stop=stop)
 
 
 def main() -> None:
-    serve_forever("mentorship", Settings(), MIGRATIONS, register)
+    settings = Settings()
+    configure_logging("mentorship", settings.log_level, settings.log_format)
+    asyncio.run(serve(settings))
