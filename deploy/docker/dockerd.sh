@@ -104,9 +104,16 @@ start() {
   log "ready (pid $pid), DOCKER_HOST=unix://$SOCK"
 }
 
+# dockerd leaves the bind mount of its network namespace (run/netns/default) behind, and a killed one its
+# containers' mounts too; only mounts below our own directory are touched.
+unmount_leftovers() {
+  findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | xargs -r -n1 umount -l || true
+}
+
 stop() {
   local pid deadline
   if ! pid=$(our_pid); then
+    unmount_leftovers
     log "not running"
     return 0
   fi
@@ -118,6 +125,7 @@ stop() {
     log "still alive after ${STOP_TIMEOUT}s, sending SIGKILL to it and its containerd"
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
+  unmount_leftovers
   log "stopped"
 }
 
