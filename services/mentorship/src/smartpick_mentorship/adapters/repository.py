@@ -152,6 +152,18 @@ class MentorshipRepository:
         )
 
     @staticmethod
+    async def registry_fingerprint(conn: asyncpg.Connection) -> tuple:
+        """Changes whenever a mentor visible to the acting school is added or changed (mentors are never
+        deleted), so an encoded pool of them can be reused until then."""
+        row = await conn.fetchrow("SELECT count(*) AS mentors, max(update_time) AS changed FROM mentors")
+        return row["mentors"], row["changed"]
+
+    @staticmethod
+    async def held(conn: asyncpg.Connection) -> dict[str, int]:
+        """Slots in use per mentor, across every school."""
+        return {str(r["mentor_id"]): r["held"] for r in await conn.fetch("SELECT mentor_id, held FROM mentor_load")}
+
+    @staticmethod
     async def change_load(conn: asyncpg.Connection, deltas: Mapping[str, int]) -> None:
         changes = [(uuid.UUID(m), d) for m, d in deltas.items() if d]
         if changes:
@@ -172,15 +184,14 @@ class MentorshipRepository:
     @staticmethod
     async def requests(conn: asyncpg.Connection, student_id: str | None = None) -> dict[str, StoredRequest]:
         """The acting school's requests (or one student's), each with its student's signals."""
-        rows = await conn.fetch(
-            """SELECT r.student_id, r.request, s.profile_version, s.profile_specialties, s.profile_states,
-                      s.recommendations_version, s.recommended_specialties, s.recommended_states,
-                      s.recommended_programs
-               FROM mentee_requests r LEFT JOIN student_signals s USING (student_id)
-               WHERE $1::uuid IS NULL OR r.student_id = $1
-               ORDER BY r.create_time, r.student_id""",
-            uuid.UUID(student_id) if student_id else None,
-        )
+        query = """SELECT r.student_id, r.request, s.profile_version, s.profile_specialties, s.profile_states,
+                          s.recommendations_version, s.recommended_specialties, s.recommended_states,
+                          s.recommended_programs
+                   FROM mentee_requests r LEFT JOIN student_signals s USING (student_id)"""
+        if student_id:
+            rows = await conn.fetch(f"{query} WHERE r.student_id = $1", uuid.UUID(student_id))
+        else:
+            rows = await conn.fetch(f"{query} ORDER BY r.create_time, r.student_id")
         return {
             str(r["student_id"]): StoredRequest(
                 request=json.loads(r["request"]),
@@ -200,12 +211,15 @@ class MentorshipRepository:
     @staticmethod
     async def closed_pairs(conn: asyncpg.Connection, student_id: str | None = None) -> dict[str, frozenset[str]]:
         """Mentors each student must not be offered again: they declined, or their match ended."""
-        rows = await conn.fetch(
-            """SELECT student_id, array_agg(DISTINCT mentor_id) AS mentors FROM matches
-               WHERE status = ANY($1::text[]) AND ($2::uuid IS NULL OR student_id = $2) GROUP BY student_id""",
-            list(CLOSED_WITH_MENTOR),
-            uuid.UUID(student_id) if student_id else None,
+        query = (
+            "SELECT student_id, array_agg(DISTINCT mentor_id) AS mentors FROM matches WHERE status = ANY($1::text[])"
         )
+        if student_id:
+            rows = await conn.fetch(
+                f"{query} AND student_id = $2 GROUP BY student_id", list(CLOSED_WITH_MENTOR), uuid.UUID(student_id)
+            )
+        else:
+            rows = await conn.fetch(f"{query} GROUP BY student_id", list(CLOSED_WITH_MENTOR))
         return {str(r["student_id"]): frozenset(str(m) for m in r["mentors"]) for r in rows}
 
     @staticmethod

@@ -88,7 +88,7 @@ class EventConsumer:
                     try:
                         deliveries = [d for d in [await self.handle(r) for r in records] if d is not None]
                         await asyncio.gather(*deliveries)
-                    except BaseException:
+                    except Exception:
                         # Read the partition again from its last commit once the outage is over.
                         committed = await self._consumer.committed(partition)
                         if committed is None:

