@@ -62,7 +62,6 @@ images: install ## build the container images that are missing or stale (needs D
 bench: install ## benchmarks that print figures (see docs/benchmarks.md)
 	$(BIN)/python bench/profile_updates.py
 	$(BIN)/python bench/mentorship_matching.py
-	$(BIN)/python bench/mentorship_matching.py
 
 clean: stop ## remove the venv, node_modules and all local state
 	rm -rf $(VENV) proto/node_modules .state
