@@ -201,11 +201,20 @@ def import_catalog(endpoints: Endpoints, ports: Ports) -> None:
 def start_services(endpoints: Endpoints, ports: Ports, log_dir: Path, **gateway_overrides: str) -> list[ServiceProcess]:
     """Starts every process and waits until each answers /readyz; the gateway last, as it calls the others."""
     import_catalog(endpoints, ports)
-    backends = [ServiceProcess(name, endpoints, ports, log_dir).start() for name, *_ in PROCESSES if name != "gateway"]
-    for process in backends:
-        process.wait_ready()
-    gateway = ServiceProcess("gateway", endpoints, ports, log_dir, **gateway_overrides).start().wait_ready()
-    return [*backends, gateway]
+    started: list[ServiceProcess] = []
+    try:
+        for name, *_ in PROCESSES:
+            if name != "gateway":
+                started.append(ServiceProcess(name, endpoints, ports, log_dir).start())
+        for process in started:
+            process.wait_ready()
+        started.append(ServiceProcess("gateway", endpoints, ports, log_dir, **gateway_overrides).start())
+        started[-1].wait_ready()
+    except BaseException:
+        for process in started:
+            process.stop()
+        raise
+    return started
 
 
 def run() -> None:
