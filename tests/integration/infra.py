@@ -5,6 +5,7 @@ deploy/local/stack.sh), `containers` (the project's Kafka and PostgreSQL images,
 or `auto`, the default: containers when a Docker engine answers and those images exist, native otherwise."""
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -15,7 +16,6 @@ from docker.errors import ImageNotFound
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.exceptions import ContainerStartException
-from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
 
 # Where a test run keeps its state and logs; set it to run several test sessions side by side.
 TEST_STATE_DIR = Path(os.environ.get("SMARTPICK_TEST_STATE_DIR", REPO / ".state/test")).resolve()
@@ -88,9 +88,24 @@ def host_network_container(name: str, env: dict[str, str], **options):
     return DockerContainer(image(name), env=env, network_mode="host", labels={"org.smartpick.test": name}, **options)
 
 
-def wait_healthy(container, timeout: float = START_TIMEOUT) -> None:
-    """Waits for the image's own HEALTHCHECK to pass."""
-    HealthcheckWaitStrategy().with_startup_timeout(timeout).wait_until_ready(container)
+def wait_healthy(container: DockerContainer, timeout: float = START_TIMEOUT) -> None:
+    """Waits for the image's own HEALTHCHECK to pass. Unlike testcontainers' HealthcheckWaitStrategy, gives up
+    at once when the container exits, and says why with the end of its output."""
+    wrapped = container.get_wrapped_container()
+    deadline = time.monotonic() + timeout
+    while True:
+        wrapped.reload()
+        state = wrapped.attrs["State"]
+        health = state.get("Health", {}).get("Status")
+        if health == "healthy":
+            return
+        if state["Status"] == "exited" or time.monotonic() > deadline:
+            stdout, stderr = container.get_logs()
+            raise RuntimeError(
+                f"{wrapped.attrs['Config']['Image']} is {state['Status']} (exit code {state['ExitCode']}), "
+                f"health {health}; its last output:\n{(stdout + stderr).decode(errors='replace')[-3000:]}"
+            )
+        time.sleep(0.5)
 
 
 def start_all(containers: dict) -> None:
@@ -137,7 +152,11 @@ class ContainersBackend:
                 "kafka", {"KAFKA_PORT": str(kafka_port), "KAFKA_CONTROLLER_PORT": str(free_port())}
             ),
         }
-        start_all(self.containers)
+        try:
+            start_all(self.containers)
+        except BaseException:
+            self.stop()
+            raise
         return Endpoints(kafka_bootstrap=f"127.0.0.1:{kafka_port}", database_urls=database_urls(pg_port))
 
     def stop(self) -> None:

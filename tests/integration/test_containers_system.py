@@ -72,20 +72,16 @@ def system(backend) -> Iterator[System]:
         ensure_topics(endpoints)
         ranking_env = container_environment("ranking", "ranking", endpoints, ports)
         run_to_completion("ranking", ranking_env, ["import-catalog"])
-        backends = {
+        containers = {
             name: host_network_container(
                 service, container_environment(name, service, endpoints, ports), command=list(arguments)
             )
             for name, service, arguments in PROCESSES
-            if name != "gateway"
         }
-        infrastructure.containers.update(backends)
-        start_all(backends)
-        gateway = {
-            "gateway": host_network_container("gateway", container_environment("gateway", "gateway", endpoints, ports))
-        }
-        infrastructure.containers.update(gateway)
-        start_all(gateway)
+        # Kept with Kafka and PostgreSQL, so that stopping the infrastructure saves every log and removes all.
+        infrastructure.containers.update(containers)
+        start_all({name: container for name, container in containers.items() if name != "gateway"})
+        start_all({"gateway": containers["gateway"]})  # last: it calls the others
         yield System(endpoints, f"http://127.0.0.1:{ports.gateway_http}", infrastructure.containers)
     finally:
         infrastructure.stop()
