@@ -23,7 +23,8 @@ elif docker compose version >/dev/null 2>&1; then
   COMPOSE=(docker compose)
 elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
   log "installing Debian's docker-compose"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose >/dev/null
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose; } \
+    >/dev/null || die "apt-get install docker-compose failed"
   COMPOSE=(docker-compose)
 else
   die "neither docker-compose nor 'docker compose' is available"

@@ -26,8 +26,8 @@ fi
 [[ $(id -u) -eq 0 ]] || die "debootstrap needs root"
 if ! command -v debootstrap >/dev/null 2>&1; then
   log "installing debootstrap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null ||
-    die "apt-get install debootstrap failed"
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap; } \
+    >/dev/null || die "apt-get install debootstrap failed"
 fi
 
 mkdir -p "$STATE/images"
