@@ -23,13 +23,13 @@ from smartpick_ranking.adapters.repository import RankingRepository, StoredResul
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.enrichment import with_facts
-from smartpick_ranking.domain.recommend import Recommendation, recommend
+from smartpick_ranking.domain.recommend import Recommendation, recommend_many
 
 log = structlog.get_logger(__name__)
 
 FACTS_TTL_SECONDS = 30.0
 SCORED = Counter("smartpick_ranking_profiles_scored_total", "Profiles scored by the model", ["kind"])
-SCORE_SECONDS = Histogram("smartpick_ranking_score_seconds", "Time to score one profile (features, model, list)")
+SCORE_SECONDS = Histogram("smartpick_ranking_score_seconds", "Time to score one batch of profiles")
 
 
 class UnusableEvent(ValueError):
@@ -90,58 +90,72 @@ class RankingService:
     def forget_view(self, tenant_id: uuid.UUID) -> None:
         self._views.pop(tenant_id, None)
 
-    def score(self, applicant: Applicant, view: Mapping[str, list[Program]]) -> Recommendation:
-        with SCORE_SECONDS.time():
-            return recommend(applicant, view, self.stats, self.model.predict)
-
     async def what_if(self, tenant_id: uuid.UUID, profile: profile_pb2.ApplicantProfile) -> ranking_pb2.Recommendations:
         applicant = Applicant.from_proto(profile)
-        result = await asyncio.to_thread(self.score, applicant, await self.view_for(tenant_id))
+        (result,) = await asyncio.to_thread(self.score_many, [(applicant, await self.view_for(tenant_id))])
         SCORED.labels("what_if").inc()
         return recommendations_message(str(tenant_id), "", 0, self.model.version, result)
+
+    def score_many(self, requests: Sequence[tuple[Applicant, Mapping[str, list[Program]]]]) -> list[Recommendation]:
+        with SCORE_SECONDS.time():
+            return recommend_many(requests, self.stats, self.model.predict)
 
     async def handle_profile_updates(self, events: Sequence[profile_events_pb2.ProfileUpdated]) -> list[Outcome]:
         """Recommendations for each event's profile version, stored once per (student, version).
 
-        A version already stored (a redelivery, or another worker's) is re-published as stored, so
-        its event is never lost and never differs."""
-        outcomes: list[Outcome] = []
-        for event in events:
+        The whole batch is scored in one worker-thread call (two model calls in all) and stored in one
+        statement per school. A version already stored (a redelivery, or another worker's) is
+        re-published as stored, so its event is never lost and never differs."""
+        outcomes: list[Outcome | None] = [None] * len(events)
+        work = []
+        for index, event in enumerate(events):
             try:
-                outcomes.append(Outcome(published=await self._handle(event)))
+                work.append((index, event, *self._parse(event)))
             except UnusableEvent as unusable:
-                outcomes.append(Outcome(unusable=str(unusable)))
+                outcomes[index] = Outcome(unusable=str(unusable))
+        if work:
+            views = {tenant_id: await self.view_for(tenant_id) for _, _, tenant_id, _, _ in work}
+            results = await asyncio.to_thread(
+                self.score_many, [(applicant, views[tenant_id]) for _, _, tenant_id, _, applicant in work]
+            )
+            SCORED.labels("event").inc(len(results))
+            rows = [
+                (
+                    tenant_id,
+                    student_id,
+                    StoredResult(
+                        event.profile_version,
+                        self.model.version,
+                        recommendations_event_id(event.student_id, event.profile_version),
+                        recommendations_message(
+                            event.tenant_id, event.student_id, event.profile_version, self.model.version, result
+                        ).SerializeToString(),
+                    ),
+                )
+                for (_, event, tenant_id, student_id, _), result in zip(work, results, strict=True)
+            ]
+            inserted = await self.repo.store_results(rows)
+            for (index, event, tenant_id, student_id, applicant), (_, _, stored), new in zip(
+                work, rows, inserted, strict=True
+            ):
+                if not new:
+                    stored = await self.repo.result(tenant_id, student_id, event.profile_version)
+                recommendations = ranking_pb2.Recommendations.FromString(stored.result)
+                outcomes[index] = Outcome(
+                    published=generated_event(recommendations, list(applicant.specialties), stored.event_id)
+                )
         return outcomes
 
-    async def _handle(
-        self, event: profile_events_pb2.ProfileUpdated
-    ) -> recommendation_events_pb2.RecommendationsGenerated:
+    @staticmethod
+    def _parse(event: profile_events_pb2.ProfileUpdated) -> tuple[uuid.UUID, uuid.UUID, Applicant]:
         tenant_id = _uuid("tenant_id", event.tenant_id)
         student_id = _uuid("student_id", event.student_id)
         if event.profile_version <= 0:
             raise UnusableEvent(f"profile_version must be positive, got {event.profile_version}")
         try:
-            applicant = Applicant.from_proto(event.profile)
+            return tenant_id, student_id, Applicant.from_proto(event.profile)
         except ValueError as invalid:
             raise UnusableEvent(f"profile: {invalid}") from None
-        stored = await self.repo.result(tenant_id, student_id, event.profile_version)
-        if stored is None:
-            result = await asyncio.to_thread(self.score, applicant, await self.view_for(tenant_id))
-            SCORED.labels("event").inc()
-            message = recommendations_message(
-                event.tenant_id, event.student_id, event.profile_version, self.model.version, result
-            )
-            stored = StoredResult(
-                event.profile_version,
-                self.model.version,
-                recommendations_event_id(event.student_id, event.profile_version),
-                message.SerializeToString(),
-            )
-            (inserted,) = await self.repo.store_results([(tenant_id, student_id, stored)])
-            if not inserted:
-                stored = await self.repo.result(tenant_id, student_id, event.profile_version)
-        recommendations = ranking_pb2.Recommendations.FromString(stored.result)
-        return generated_event(recommendations, list(applicant.specialties), stored.event_id)
 
     async def recommendations(
         self, tenant_id: uuid.UUID, student_id: uuid.UUID, profile_version: int

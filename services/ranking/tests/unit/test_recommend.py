@@ -6,7 +6,13 @@ import pytest
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.features import feature_column
-from smartpick_ranking.domain.recommend import OUT_OF_STATE_VALUE, candidates, preference_values, recommend
+from smartpick_ranking.domain.recommend import (
+    OUT_OF_STATE_VALUE,
+    candidates,
+    preference_values,
+    recommend,
+    recommend_many,
+)
 from smartpick_ranking.domain.tiers import Tier, tier
 
 STATS = {
@@ -91,3 +97,20 @@ def test_tier_rules():
         Tier.LIKELY,
         Tier.LIKELY,
     ]
+
+
+def test_a_batch_gives_what_each_applicant_gets_alone_in_two_model_calls():
+    calls = []
+
+    def counting_model(rows):
+        calls.append(len(rows))
+        return fake_model(rows)
+
+    applicants = [
+        applicant(step2_ck_score=240),
+        applicant(specialties=("Nonexistent",)),
+        applicant(specialties=("Internal Medicine", "Dermatology"), application_budget=5, research_items=30),
+    ]
+    batch = recommend_many([(a, CATALOG) for a in applicants], STATS, counting_model)
+    assert len(calls) == 2
+    assert batch == [recommend(a, CATALOG, STATS, fake_model) for a in applicants]

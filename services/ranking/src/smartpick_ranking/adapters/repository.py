@@ -95,24 +95,35 @@ class RankingRepository:
             )
 
     async def store_results(self, results: Sequence[tuple[uuid.UUID, uuid.UUID, StoredResult]]) -> list[bool]:
-        """Stores (tenant, student, result) rows, each once: a result already stored is kept as it is.
+        """Stores (tenant, student, result) rows, each (student, version) once: one already stored is kept.
 
-        Returns, per row, whether it was new. One transaction per tenant keeps row-level security on."""
-        inserted = []
-        for tenant_id, student_id, stored in results:
+        Returns, per row, whether it was new. One statement per school, whose transaction sets the
+        tenant for row-level security."""
+        inserted = [False] * len(results)
+        by_tenant: dict[uuid.UUID, list[int]] = {}
+        for index, (tenant_id, _, _) in enumerate(results):
+            by_tenant.setdefault(tenant_id, []).append(index)
+        for tenant_id, indices in by_tenant.items():
+            rows = [(results[i][1], results[i][2]) for i in indices]
             async with tenant_transaction(self.pool, tenant_id) as conn:
-                status = await conn.execute(
+                new = await conn.fetch(
                     """INSERT INTO recommendations
                          (tenant_id, student_id, profile_version, model_version, event_id, result)
-                       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (student_id, profile_version) DO NOTHING""",
+                       SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::uuid[], $6::bytea[])
+                       ON CONFLICT (student_id, profile_version) DO NOTHING
+                       RETURNING student_id, profile_version""",
                     tenant_id,
-                    student_id,
-                    stored.profile_version,
-                    stored.model_version,
-                    stored.event_id,
-                    stored.result,
+                    [student for student, _ in rows],
+                    [stored.profile_version for _, stored in rows],
+                    [stored.model_version for _, stored in rows],
+                    [stored.event_id for _, stored in rows],
+                    [stored.result for _, stored in rows],
                 )
-            inserted.append(status.endswith(" 1"))
+            fresh = {(row["student_id"], row["profile_version"]) for row in new}
+            for i, (student, stored) in zip(indices, rows, strict=True):
+                key = (student, stored.profile_version)
+                inserted[i] = key in fresh
+                fresh.discard(key)
         return inserted
 
     async def result(self, tenant_id: uuid.UUID, student_id: uuid.UUID, profile_version: int) -> StoredResult | None:

@@ -8,6 +8,7 @@ difference between the two estimates is the reason's effect. Explaining only the
 the second call small (the list is at most the budget)."""
 
 import dataclasses
+import itertools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import numpy as np
 
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
-from smartpick_ranking.domain.features import build_features, hard_exclusion
+from smartpick_ranking.domain.features import FEATURE_NAMES, build_features, hard_exclusion
 from smartpick_ranking.domain.optimize import optimal_portfolio
 from smartpick_ranking.domain.tiers import Tier, tier
 
@@ -174,7 +175,7 @@ def counterfactual_rows(
             unsignaled = dataclasses.replace(applicant, signaled_program_ids=frozenset())
             add(SIGNAL_REASON, "your preference signal to this program", unsignaled, signaled)
     if not blocks:
-        return np.empty((0, 0), dtype=np.float32), []
+        return np.empty((0, len(FEATURE_NAMES)), dtype=np.float32), []
     return np.concatenate(blocks), explained
 
 
@@ -189,29 +190,61 @@ def _reasons(
     return tuple(sorted(found, key=lambda r: -abs(r.effect))[:REASONS_PER_PROGRAM])
 
 
+def _predict_blocks(predict: Predict, blocks: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One model call over several feature blocks; the answers split back per block."""
+    sizes = [len(block) for block in blocks]
+    if not any(sizes):
+        return [(np.empty(0), np.empty(0)) for _ in blocks]
+    interview, match = predict(np.concatenate([b for b in blocks if len(b)]))
+    bounds = np.cumsum([0, *sizes])
+    return [(interview[a:b], match[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def recommend_many(
+    requests: Sequence[tuple[Applicant, Mapping[str, Sequence[Program]]]],
+    stats: Mapping[str, SpecialtyStats],
+    predict: Predict,
+) -> list[Recommendation]:
+    """The optimized, explained list for each (applicant, the catalog as their school sees it).
+
+    Two model calls whatever the number of applicants: one over every candidate of every applicant,
+    one over the counterfactuals of every listed program. `predict` maps features to
+    (P(interview), P(match))."""
+    found = [candidates(applicant, view) for applicant, view in requests]
+    scores = _predict_blocks(
+        predict, [build_features(a, programs, stats) for (a, _), (programs, _) in zip(requests, found, strict=True)]
+    )
+    portfolios, explanations = [], []
+    for (applicant, _), (programs, _), (_, match) in zip(requests, found, scores, strict=True):
+        portfolio = optimal_portfolio(match, preference_values(applicant, programs), applicant.application_budget)
+        portfolios.append(portfolio)
+        explanations.append(counterfactual_rows(applicant, [programs[i] for i in portfolio.order], stats))
+    typicals = _predict_blocks(predict, [rows for rows, _ in explanations])
+    results = []
+    for (programs, excluded), (interview, match), portfolio, (_, explained), (_, typical) in zip(
+        found, scores, portfolios, explanations, typicals, strict=True
+    ):
+        application_list = [
+            ScoredProgram(
+                programs[i],
+                float(interview[i]),
+                float(match[i]),
+                tier(float(interview[i])),
+                _reasons(float(match[i]), typical, position, explained),
+            )
+            for position, i in enumerate(portfolio.order)
+        ]
+        results.append(
+            Recommendation(application_list, portfolio.match_probability, portfolio.curve, portfolio.plateau, excluded)
+        )
+    return results
+
+
 def recommend(
     applicant: Applicant,
     programs_by_specialty: Mapping[str, Sequence[Program]],
     stats: Mapping[str, SpecialtyStats],
     predict: Predict,
 ) -> Recommendation:
-    """The optimized, explained list for one applicant. `predict` is the model: features -> (P(interview), P(match))."""
-    programs, excluded = candidates(applicant, programs_by_specialty)
-    if not programs:
-        return Recommendation([], 0.0, [], 0, excluded)
-    interview, match = predict(build_features(applicant, programs, stats))
-    portfolio = optimal_portfolio(match, preference_values(applicant, programs), applicant.application_budget)
-    chosen = [programs[i] for i in portfolio.order]
-    rows, explained = counterfactual_rows(applicant, chosen, stats)
-    typical = predict(rows)[1] if len(rows) else np.empty(0)
-    application_list = [
-        ScoredProgram(
-            programs[i],
-            float(interview[i]),
-            float(match[i]),
-            tier(float(interview[i])),
-            _reasons(float(match[i]), typical, position, explained),
-        )
-        for position, i in enumerate(portfolio.order)
-    ]
-    return Recommendation(application_list, portfolio.match_probability, portfolio.curve, portfolio.plateau, excluded)
+    """The optimized, explained list for one applicant."""
+    return recommend_many([(applicant, programs_by_specialty)], stats, predict)[0]
