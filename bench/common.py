@@ -37,7 +37,7 @@ class BenchStack:
 
 
 @contextlib.contextmanager
-def bench_stack() -> Iterator[BenchStack]:
+def bench_stack(**gateway_overrides: str) -> Iterator[BenchStack]:
     """Kafka, PostgreSQL and every service in .state/bench on free ports; all stopped on exit."""
     stack = IsolatedStack(REPO / ".state/bench")
     endpoints = stack.start()
@@ -45,7 +45,7 @@ def bench_stack() -> Iterator[BenchStack]:
     try:
         ensure_topics(endpoints)
         ports = Ports.free()
-        processes = start_services(endpoints, ports, stack.state_dir / "logs")
+        processes = start_services(endpoints, ports, stack.state_dir / "logs", **gateway_overrides)
         operator_key = subprocess.run(
             [str(VENV_BIN / "smartpick-gateway"), "issue-operator-key"],
             env=processes[-1].env,

@@ -148,11 +148,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100, help="paced profile updates per second for latency")
     parser.add_argument("--latency-updates", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--gateway-workers", type=int, default=1, help="HTTP worker processes of the gateway")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
     raw = raw_rate([random_profile(rng) for _ in range(args.raw_profiles)])
-    with bench_stack() as stack:
+    with bench_stack(http_workers=str(args.gateway_workers)) as stack:
         bootstrap = stack.endpoints.kafka_bootstrap
         tenant = str(uuid.uuid4())
         one = asyncio.run(

@@ -11,6 +11,8 @@ class GatewaySettings(PlatformSettings):
     database_url: str
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # HTTP worker processes; each runs the API, and one of them at a time relays the outbox.
+    http_workers: int = 1
     profile_grpc_target: str = "127.0.0.1:50051"
     ranking_grpc_target: str = "127.0.0.1:50052"
     mentorship_grpc_target: str = "127.0.0.1:50053"

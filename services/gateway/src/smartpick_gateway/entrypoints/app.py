@@ -13,7 +13,7 @@ from smartpick_gateway.entrypoints.dependencies import Components
 from smartpick_gateway.entrypoints.routes import mentorship, ranking, schools, students
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_platform.ops_http import ops_routes
-from smartpick_platform.telemetry import TRACE_HEADER, set_trace_id
+from smartpick_platform.telemetry import TRACE_HEADER, configure_logging, set_trace_id
 
 log = structlog.get_logger(__name__)
 
@@ -22,7 +22,9 @@ HTTP_LATENCY = Histogram("smartpick_http_request_seconds", "HTTP request latency
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    components = Components(settings or GatewaySettings())
+    settings = settings or GatewaySettings()
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    components = Components(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

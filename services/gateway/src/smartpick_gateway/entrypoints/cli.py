@@ -15,9 +15,12 @@ from smartpick_platform.telemetry import configure_logging
 
 
 def serve(settings: GatewaySettings) -> None:
-    uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
-    )
+    options = {"host": settings.http_host, "port": settings.http_port, "log_config": None, "access_log": False}
+    if settings.http_workers > 1:
+        # Worker processes import the app themselves, reading the same environment.
+        uvicorn.run(f"{create_app.__module__}:create_app", factory=True, workers=settings.http_workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
 
 
 async def issue_operator_key(settings: GatewaySettings, label: str) -> str:
