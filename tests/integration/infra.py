@@ -19,8 +19,9 @@ from testcontainers.core.exceptions import ContainerStartException
 
 # Where a test run keeps its state and logs; set it to run several test sessions side by side.
 TEST_STATE_DIR = Path(os.environ.get("SMARTPICK_TEST_STATE_DIR", REPO / ".state/test")).resolve()
-# The engine deploy/docker/dockerd.sh starts; used when DOCKER_HOST names none.
-PROJECT_DOCKER_SOCKET = Path(os.environ.get("SMARTPICK_DOCKER_DIR", REPO / ".state/docker")) / "docker.sock"
+# The engine deploy/docker/dockerd.sh starts (same defaults as the script); used when DOCKER_HOST names none.
+STATE_DIR = Path(os.environ.get("SMARTPICK_STATE_DIR", REPO / ".state"))
+PROJECT_DOCKER_SOCKET = Path(os.environ.get("SMARTPICK_DOCKER_DIR", STATE_DIR / "docker")) / "docker.sock"
 IMAGE_PREFIX = os.environ.get("SMARTPICK_IMAGE_PREFIX", "smartpick/")
 IMAGE_TAG = os.environ.get("SMARTPICK_IMAGE_TAG", "latest")
 INFRA_IMAGES = ("kafka", "postgres")
