@@ -1,6 +1,8 @@
 """Rich gRPC errors: INVALID_ARGUMENT carries google.rpc.BadRequest field violations, so callers can
 name the bad field to their own users without parsing messages."""
 
+import uuid
+
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -38,3 +40,11 @@ def field_violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
                     violations.update({v.field: v.description for v in bad_request.field_violations})
             return violations
     return {}
+
+
+async def require_uuid(context: grpc.aio.ServicerContext, field: str, value: str) -> uuid.UUID:
+    """The request field as a UUID, or the call ends with INVALID_ARGUMENT naming the field."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        await abort_invalid(context, {field: f"must be a UUID, got {value!r}"})

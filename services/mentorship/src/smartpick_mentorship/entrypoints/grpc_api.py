@@ -25,7 +25,7 @@ from smartpick_mentorship.domain.model import CRITERIA, Goal, Mentee, Policy, me
 from smartpick_mentorship.domain.scoring import MentorPool
 from smartpick_mentorship.domain.validation import validate_mentor, validate_policy, validate_request
 from smartpick_mentorship.domain.workflow import MatchStatus, TransitionRefused, event_id, step
-from smartpick_platform.grpc_errors import abort_invalid
+from smartpick_platform.grpc_errors import abort_invalid, require_uuid
 from smartpick_platform.telemetry import current_trace_id
 
 MAX_PAGE_SIZE = 500
@@ -49,13 +49,6 @@ def _timestamp(value) -> Timestamp | None:
     ts = Timestamp()
     ts.FromDatetime(value)
     return ts
-
-
-async def _uuid(context: grpc.aio.ServicerContext, field: str, value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        await abort_invalid(context, {field: f"must be a UUID, got {value!r}"})
 
 
 async def _goals(context, field: str, values) -> list[Goal]:
@@ -252,7 +245,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
     async def _tenant(self, context, value: str, required: bool = True) -> str | None:
         if not value and not required:
             return None
-        return str(await _uuid(context, "tenant_id", value))
+        return str(await require_uuid(context, "tenant_id", value))
 
     # Registry
 
@@ -266,7 +259,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
 
     async def UpdateMentor(self, request, context):
         tenant = await self._tenant(context, request.tenant_id, required=False)
-        mentor_id = await _uuid(context, "mentor_id", request.mentor_id)
+        mentor_id = await require_uuid(context, "mentor_id", request.mentor_id)
         fields = await _mentor_fields(context, request.profile)
         async with self._repo.scope(tenant) as conn:
             if await self._repo.update_mentor(conn, mentor_id, fields) is None:
@@ -276,7 +269,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
 
     async def GetMentor(self, request, context):
         tenant = await self._tenant(context, request.tenant_id, required=False)
-        mentor_id = await _uuid(context, "mentor_id", request.mentor_id)
+        mentor_id = await require_uuid(context, "mentor_id", request.mentor_id)
         async with self._repo.scope(tenant) as conn:
             row = await self._repo.get_mentor(conn, mentor_id)
         if row is None:
@@ -288,7 +281,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
         if not 0 <= request.page_size <= MAX_PAGE_SIZE:
             await abort_invalid(context, {"page_size": f"0-{MAX_PAGE_SIZE}"})
         size = request.page_size or DEFAULT_PAGE_SIZE
-        after = await _uuid(context, "page_token", request.page_token) if request.page_token else None
+        after = await require_uuid(context, "page_token", request.page_token) if request.page_token else None
         async with self._repo.scope(tenant) as conn:
             rows = await self._repo.list_mentors(conn, request.specialty.strip(), after, size + 1)
         page = rows[:size]
@@ -299,7 +292,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
 
     async def UpsertMenteeRequest(self, request, context):
         tenant = await self._tenant(context, request.tenant_id)
-        student = str(await _uuid(context, "student_id", request.student_id))
+        student = str(await require_uuid(context, "student_id", request.student_id))
         await _goals(context, "request.goals", request.request.goals)
         stored = request_from_proto(request.request)
         if errors := validate_request(stored):
@@ -314,7 +307,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
 
     async def GetMenteeRequest(self, request, context):
         tenant = await self._tenant(context, request.tenant_id)
-        student = str(await _uuid(context, "student_id", request.student_id))
+        student = str(await require_uuid(context, "student_id", request.student_id))
         async with self._repo.scope(tenant) as conn:
             found = (await self._repo.requests(conn, student)).get(student)
         if found is None:
@@ -326,7 +319,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
 
     async def SuggestMentors(self, request, context):
         tenant = await self._tenant(context, request.tenant_id)
-        student = str(await _uuid(context, "student_id", request.student_id))
+        student = str(await require_uuid(context, "student_id", request.student_id))
         if not 0 <= request.limit <= MAX_SUGGESTIONS:
             await abort_invalid(context, {"limit": f"1-{MAX_SUGGESTIONS}"})
         async with self._repo.scope(tenant) as conn:
@@ -354,7 +347,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
 
     async def ListStudentMatches(self, request, context):
         tenant = await self._tenant(context, request.tenant_id)
-        student = await _uuid(context, "student_id", request.student_id)
+        student = await require_uuid(context, "student_id", request.student_id)
         async with self._repo.scope(tenant) as conn:
             rows = await self._repo.matches(
                 conn, "x.student_id = $1 AND NOT x.status = ANY($2::text[])", student, ["draft", "withdrawn"]
@@ -429,7 +422,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
 
     async def GetRound(self, request, context):
         tenant = await self._tenant(context, request.tenant_id)
-        round_id = await _uuid(context, "round_id", request.round_id)
+        round_id = await require_uuid(context, "round_id", request.round_id)
         async with self._repo.scope(tenant) as conn:
             if await self._repo.get_round(conn, round_id) is None:
                 await context.abort(grpc.StatusCode.NOT_FOUND, f"no round {round_id} in this school")
@@ -437,7 +430,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
 
     async def PublishRound(self, request, context):
         tenant = await self._tenant(context, request.tenant_id)
-        round_id = await _uuid(context, "round_id", request.round_id)
+        round_id = await require_uuid(context, "round_id", request.round_id)
         async with self._repo.scope(tenant) as conn:
             row = await self._repo.get_round(conn, round_id, for_update=True)
             if row is None:
@@ -482,7 +475,7 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
     # The mentor's side
 
     async def ListMentorInbox(self, request, context):
-        mentor = await _uuid(context, "mentor_id", request.mentor_id)
+        mentor = await require_uuid(context, "mentor_id", request.mentor_id)
         async with self._repo.scope(mentor_id=str(mentor)) as conn:
             rows = await self._repo.matches(
                 conn, "x.mentor_id = $1 AND x.status = ANY($2::text[])", mentor, ["proposed", "accepted"]
@@ -501,8 +494,8 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
         return str(row["tenant_id"])
 
     async def RespondToProposal(self, request, context):
-        mentor = await _uuid(context, "mentor_id", request.mentor_id)
-        match_id = await _uuid(context, "match_id", request.match_id)
+        mentor = await require_uuid(context, "mentor_id", request.mentor_id)
+        match_id = await require_uuid(context, "match_id", request.match_id)
         targets = {
             mentorship_pb2.DECISION_ACCEPT: MatchStatus.ACCEPTED,
             mentorship_pb2.DECISION_DECLINE: MatchStatus.DECLINED,
@@ -561,13 +554,13 @@ class MentorshipServicer(mentorship_pb2_grpc.MentorshipServiceServicer):
         return await self._repo.get_match(conn, uuid.UUID(match_id))
 
     async def EndMatch(self, request, context):
-        match_id = await _uuid(context, "match_id", request.match_id)
+        match_id = await require_uuid(context, "match_id", request.match_id)
         if not 0 <= request.rating <= 5:
             await abort_invalid(context, {"rating": "1-5, or 0 for none"})
         if len(request.feedback) > MAX_NOTE:
             await abort_invalid(context, {"feedback": f"at most {MAX_NOTE} characters"})
-        mentor = await _uuid(context, "mentor_id", request.mentor_id) if request.mentor_id else None
-        student = await _uuid(context, "student_id", request.student_id) if request.student_id else None
+        mentor = await require_uuid(context, "mentor_id", request.mentor_id) if request.mentor_id else None
+        student = await require_uuid(context, "student_id", request.student_id) if request.student_id else None
         if mentor is not None:
             tenant = await self._school_of_match(context, mentor, match_id)
         else:

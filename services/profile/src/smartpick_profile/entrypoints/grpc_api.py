@@ -1,12 +1,10 @@
 """profile.v1.ProfileService over gRPC: parses requests, applies the domain rules, calls the repository."""
 
-import uuid
-
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
 
-from smartpick_platform.grpc_errors import abort_invalid
+from smartpick_platform.grpc_errors import abort_invalid, require_uuid
 from smartpick_profile.adapters.repository import ProfileRepository, StoredVersion
 from smartpick_profile.domain import ProfileInvalid, needs_new_version, validate_profile
 
@@ -18,13 +16,6 @@ def _timestamp(value) -> Timestamp:
     ts = Timestamp()
     ts.FromDatetime(value)
     return ts
-
-
-async def _uuid(context: grpc.aio.ServicerContext, field: str, value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a UUID, got {value!r}")
 
 
 def _school(row) -> profile_pb2.School:
@@ -72,13 +63,13 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         return profile_pb2.CreateSchoolResponse(school=_school(await self._repo.create_school(name)))
 
     async def GetSchool(self, request, context):
-        row = await self._repo.get_school(await _uuid(context, "school_id", request.school_id))
+        row = await self._repo.get_school(await require_uuid(context, "school_id", request.school_id))
         if row is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no school {request.school_id}")
         return profile_pb2.GetSchoolResponse(school=_school(row))
 
     async def CreateStudent(self, request, context):
-        tenant_id = await _uuid(context, "tenant_id", request.tenant_id)
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
         if not request.external_ref.strip() or not request.display_name.strip():
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "external_ref and display_name are required")
         if await self._repo.get_school(tenant_id) is None:
@@ -89,27 +80,27 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         return profile_pb2.CreateStudentResponse(student=_student(row), created=created)
 
     async def GetStudent(self, request, context):
-        tenant_id = await _uuid(context, "tenant_id", request.tenant_id)
-        student_id = await _uuid(context, "student_id", request.student_id)
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
+        student_id = await require_uuid(context, "student_id", request.student_id)
         row = await self._repo.get_student(tenant_id, student_id)
         if row is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no student {request.student_id} in this school")
         return profile_pb2.GetStudentResponse(student=_student(row))
 
     async def ListStudents(self, request, context):
-        tenant_id = await _uuid(context, "tenant_id", request.tenant_id)
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
         if not 0 <= request.page_size <= MAX_PAGE_SIZE:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"page_size must be 0-{MAX_PAGE_SIZE}")
         size = request.page_size or DEFAULT_PAGE_SIZE
-        after = await _uuid(context, "page_token", request.page_token) if request.page_token else None
+        after = await require_uuid(context, "page_token", request.page_token) if request.page_token else None
         rows = await self._repo.list_students(tenant_id, after, size + 1)
         page = rows[:size]
         token = str(page[-1]["student_id"]) if len(rows) > size else ""
         return profile_pb2.ListStudentsResponse(students=[_student(r) for r in page], next_page_token=token)
 
     async def UpsertProfile(self, request, context):
-        tenant_id = await _uuid(context, "tenant_id", request.tenant_id)
-        student_id = await _uuid(context, "student_id", request.student_id)
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
+        student_id = await require_uuid(context, "student_id", request.student_id)
         if not request.request_id:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request_id is required (an idempotency key)")
         await _validate(context, request.profile)
@@ -124,8 +115,8 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         )
 
     async def GetProfile(self, request, context):
-        tenant_id = await _uuid(context, "tenant_id", request.tenant_id)
-        student_id = await _uuid(context, "student_id", request.student_id)
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
+        student_id = await require_uuid(context, "student_id", request.student_id)
         if request.version < 0:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "version must be 0 (latest) or positive")
         stored = await self._repo.get_profile(tenant_id, student_id, request.version)

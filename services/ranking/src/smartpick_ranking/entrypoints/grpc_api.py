@@ -1,11 +1,9 @@
 """ranking.v1.RankingService over gRPC: parses requests and calls the service layer or the repository."""
 
-import uuid
-
 import grpc
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 
-from smartpick_platform.grpc_errors import abort_invalid
+from smartpick_platform.grpc_errors import abort_invalid, require_uuid
 from smartpick_ranking.adapters.messages import program_message
 from smartpick_ranking.domain.enrichment import parse_enrichment_csv
 from smartpick_ranking.service import RankingService
@@ -15,20 +13,13 @@ DEFAULT_PAGE_SIZE = 50
 MAX_CSV_BYTES = 2_000_000
 
 
-async def _uuid(context: grpc.aio.ServicerContext, field: str, value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        await abort_invalid(context, {field: f"must be a UUID, got {value!r}"})
-
-
 class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
     def __init__(self, service: RankingService):
         self._service = service
 
     async def GetRecommendations(self, request, context):
-        tenant_id = await _uuid(context, "tenant_id", request.tenant_id)
-        student_id = await _uuid(context, "student_id", request.student_id)
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
+        student_id = await require_uuid(context, "student_id", request.student_id)
         if request.profile_version < 0:
             await abort_invalid(context, {"profile_version": "must be 0 (latest) or positive"})
         found = await self._service.recommendations(tenant_id, student_id, request.profile_version)
@@ -38,7 +29,7 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
         return ranking_pb2.GetRecommendationsResponse(recommendations=found)
 
     async def ScoreWhatIf(self, request, context):
-        tenant_id = await _uuid(context, "tenant_id", request.tenant_id)
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
         if not request.profile.preferences.specialties:
             await abort_invalid(context, {"profile.preferences.specialties": "name at least one specialty"})
         if request.profile.preferences.application_budget <= 0:
@@ -50,7 +41,7 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
         return ranking_pb2.ScoreWhatIfResponse(recommendations=result)
 
     async def SearchPrograms(self, request, context):
-        tenant_id = await _uuid(context, "tenant_id", request.tenant_id) if request.tenant_id else None
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id) if request.tenant_id else None
         if not 0 <= request.page_size <= MAX_PAGE_SIZE:
             await abort_invalid(context, {"page_size": f"must be 0-{MAX_PAGE_SIZE}"})
         near = None
@@ -79,7 +70,7 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
         )
 
     async def EnrichPrograms(self, request, context):
-        tenant_id = await _uuid(context, "tenant_id", request.tenant_id)
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
         if len(request.csv.encode()) > MAX_CSV_BYTES:
             await abort_invalid(context, {"csv": f"at most {MAX_CSV_BYTES // 1_000_000} MB per upload"})
         facts, errors = parse_enrichment_csv(request.csv, await self._service.repo.program_ids())
