@@ -111,11 +111,11 @@ class Idempotency:
         self._fingerprint = b""
 
     async def stored_answer(self) -> JSONResponse | None:
+        if self._key is None:
+            return None
         self._fingerprint = hashlib.sha256(
             f"{self._request.method} {self._request.url.path}\n".encode() + await self._request.body()
         ).digest()
-        if self._key is None:
-            return None
         stored = await self._deps.repo.find_response(self._caller.key_id, self._key)
         if stored is None:
             return None
