@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import os
 import statistics
 import subprocess
 import sys
@@ -100,3 +101,51 @@ class TopicClock:
     async def stop(self) -> None:
         self.task.cancel()
         await self.consumer.stop()
+
+
+CPU_GROUPS = [
+    ("gateway", lambda cmd: "smartpick-gateway" in cmd),
+    ("profile", lambda cmd: "smartpick-profile" in cmd),
+    ("ranking workers", lambda cmd: "smartpick-ranking worker" in cmd),
+    ("ranking api", lambda cmd: "smartpick-ranking serve" in cmd),
+    ("mentorship", lambda cmd: "smartpick-mentorship" in cmd),
+    ("kafka", lambda cmd: "kafka.Kafka" in cmd),
+    ("postgresql", lambda cmd: cmd.split(" ", 1)[0].rstrip(":").endswith("postgres")),
+]
+
+
+def cpu_seconds_by_group() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the live processes of each part of the stack."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys(["this benchmark (load, clock)", *(name for name, _ in CPU_GROUPS)], 0.0)
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        if int(proc.name) == os.getpid():
+            totals["this benchmark (load, clock)"] += seconds
+            continue
+        for name, matches in CPU_GROUPS:
+            if matches(cmd):
+                totals[name] += seconds
+                break
+    return totals
+
+
+class CpuMeter:
+    """Share of the machine's cores each part of the stack used between start() and report()."""
+
+    def start(self) -> None:
+        self.started, self.before = time.monotonic(), cpu_seconds_by_group()
+
+    def report(self, label: str) -> None:
+        seconds = time.monotonic() - self.started
+        after = cpu_seconds_by_group()
+        used = {name: (after[name] - self.before.get(name, 0.0)) / seconds * 100 for name in after}
+        parts = "  ".join(f"{name} {share:.0f}%" for name, share in used.items())
+        print(f"  CPU during {label} (100% = one core of {os.cpu_count()}): {parts}; total {sum(used.values()):.0f}%")

@@ -19,7 +19,7 @@ import uuid
 import aiohttp
 import httpx
 from aiokafka import AIOKafkaProducer
-from common import TopicClock, bench_stack, percentile
+from common import CpuMeter, TopicClock, bench_stack, percentile
 from devstack import ServiceProcess, free_port
 from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
 from smartpick.profile.v1 import profile_pb2
@@ -80,7 +80,9 @@ async def pipeline_rate(bootstrap: str, tenant_id: str, profiles, label: str) ->
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5)
     await producer.start()
     keys = set()
+    cpu = CpuMeter()
     try:
+        cpu.start()
         started = time.monotonic()
         for profile in profiles:
             student = str(uuid.uuid4())
@@ -91,6 +93,7 @@ async def pipeline_rate(bootstrap: str, tenant_id: str, profiles, label: str) ->
             keys.add(f"{student}/1")
         await producer.flush()
         await clock.wait_for(keys, max_seconds=600)
+        cpu.report(label)
         rate = len(keys) / (max(clock.seen[k] for k in keys) - started)
     finally:
         await producer.stop()
@@ -99,7 +102,9 @@ async def pipeline_rate(bootstrap: str, tenant_id: str, profiles, label: str) ->
     return rate
 
 
-async def latency(base_url: str, bootstrap: str, operator_key: str, rng: random.Random, rate: float, count: int):
+async def latency(
+    base_url: str, bootstrap: str, operator_key: str, rng: random.Random, rate: float, count: int, warmup: int
+):
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         school = (
             await http.post("/v1/schools", json={"name": "Bench"}, headers={"Authorization": f"Bearer {operator_key}"})
@@ -126,15 +131,24 @@ async def latency(base_url: str, bootstrap: str, operator_key: str, rng: random.
                 version = (await reply.json())["version"]
             return time.monotonic(), f"{student}/{version}"
 
+        async def paced(session: aiohttp.ClientSession, updates: int) -> tuple[list, float]:
+            tasks, started = [], time.monotonic()
+            for i in range(updates):
+                await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
+                tasks.append(asyncio.create_task(put(session, students[i % len(students)])))
+            answered = await asyncio.gather(*tasks)
+            await clock.wait_for({key for _, key in answered}, max_seconds=300)
+            return answered, started
+
         # aiohttp for the paced load: it costs the shared cores far less per request than httpx.
+        cpu = CpuMeter()
         try:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
-                tasks, started = [], time.monotonic()
-                for i in range(count):
-                    await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
-                    tasks.append(asyncio.create_task(put(session, students[i % len(students)])))
-                answered = await asyncio.gather(*tasks)
-            await clock.wait_for({key for _, key in answered}, max_seconds=300)
+                # Warm-up at the same rate: connection pools, caches and the broker's JIT reach their steady state.
+                await paced(session, warmup)
+                cpu.start()
+                answered, started = await paced(session, count)
+                cpu.report("the paced updates")
         finally:
             await clock.stop()
     delays = [(clock.seen[key] - at) * 1000 for at, key in answered]
@@ -151,6 +165,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=100, help="paced profile updates per second for latency")
     parser.add_argument("--latency-updates", type=int, default=2000)
+    parser.add_argument("--warmup-updates", type=int, default=1000, help="paced updates before the measured ones")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--gateway-workers", type=int, default=1, help="HTTP worker processes of the gateway")
     args = parser.parse_args()
@@ -165,7 +180,17 @@ def main() -> None:
             second.start().wait_ready()
             time.sleep(5)  # the group rebalances onto two members
             print("latency: the whole system (gateway, profile, two ranking workers, mentorship consuming both topics)")
-            asyncio.run(latency(stack.base_url, bootstrap, stack.operator_key, rng, args.rate, args.latency_updates))
+            asyncio.run(
+                latency(
+                    stack.base_url,
+                    bootstrap,
+                    stack.operator_key,
+                    rng,
+                    args.rate,
+                    args.latency_updates,
+                    args.warmup_updates,
+                )
+            )
             # The throughput runs measure the ranking pipeline alone: the mentorship service, which also
             # consumes both topics, would otherwise share the two cores with it.
             stack.processes["mentorship"].stop()

@@ -4,9 +4,11 @@ import time
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints.dependencies import Components
@@ -19,6 +21,37 @@ log = structlog.get_logger(__name__)
 
 HTTP_REQUESTS = Counter("smartpick_http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_LATENCY = Histogram("smartpick_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+class TelemetryMiddleware:
+    """Trace id, metrics and one log line per request; plain ASGI, so it adds no task per request."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        trace_id = set_trace_id(Headers(scope=scope).get(TRACE_HEADER))
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_trace(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[TRACE_HEADER] = trace_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_trace)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            HTTP_REQUESTS.labels(scope["method"], route, status).inc()
+            HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
+            log.info("http", method=scope["method"], route=route, status=status, ms=round(elapsed * 1000, 1))
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -44,18 +77,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     for module in (schools, students, ranking, mentorship):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def telemetry(request: Request, call_next):
-        trace_id = set_trace_id(request.headers.get(TRACE_HEADER))
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        elapsed = time.perf_counter() - started
-        HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
-        HTTP_LATENCY.labels(request.method, route).observe(elapsed)
-        log.info("http", method=request.method, route=route, status=response.status_code, ms=round(elapsed * 1000, 1))
-        response.headers[TRACE_HEADER] = trace_id
-        return response
+    app.add_middleware(TelemetryMiddleware)
 
     @app.exception_handler(auth.Forbidden)
     async def forbidden(_request, exc: auth.Forbidden):

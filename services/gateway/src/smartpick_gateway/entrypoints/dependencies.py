@@ -79,7 +79,8 @@ class Components:
         return checks
 
 
-def components(request: Request) -> Components:
+async def components(request: Request) -> Components:
+    """Async, as every dependency here: FastAPI would run a plain function in its thread pool."""
     return request.app.state.components
 
 
@@ -134,7 +135,7 @@ class Idempotency:
         return f"{self._caller.key_id}:{self._key}" if self._key else None
 
 
-def idempotency(deps: Deps, request: Request, caller: Caller, key: IdempotencyKey = None) -> Idempotency:
+async def idempotency(deps: Deps, request: Request, caller: Caller, key: IdempotencyKey = None) -> Idempotency:
     return Idempotency(deps, request, caller, key)
 
 

@@ -1,16 +1,18 @@
 """The mentorship member of the `smartpick-mentorship` consumer group: keeps each student's request current
 from their ProfileUpdated and RecommendationsGenerated events.
 
-Each message is stored in its own tenant-scoped transaction (a part of the student's signals moves only
+A batch is stored in one tenant-scoped transaction per school (a part of the student's signals moves only
 forward in profile version, so a redelivered or late event changes nothing); messages that cannot be used
-go to the dead-letter topic with the reason; the batch's offsets are committed after all of that."""
+go to the dead-letter topic with the reason; the batch's offsets are committed once, after all of that."""
 
 import asyncio
+import functools
 import uuid
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from google.protobuf.message import DecodeError
 from prometheus_client import Counter
@@ -83,61 +85,75 @@ class EventConsumer:
     async def _consume(self) -> None:
         while True:
             batch = await self._consumer.getmany(timeout_ms=500, max_records=200)
-            async with self._processing:
-                for partition, records in batch.items():
-                    try:
-                        deliveries = [d for d in [await self.handle(r) for r in records] if d is not None]
-                        await asyncio.gather(*deliveries)
-                    except Exception:
-                        # Read the partition again from its last commit once the outage is over.
-                        committed = await self._consumer.committed(partition)
-                        if committed is None:
-                            await self._consumer.seek_to_beginning(partition)
-                        else:
-                            self._consumer.seek(partition, committed)
-                        raise
-                    await self._consumer.commit({partition: records[-1].offset + 1})
+            if batch:
+                async with self._processing:
+                    await self.store(batch)
 
-    async def handle(self, record):
-        """Stores what one message says; returns the dead-letter delivery to await, if it was unusable."""
-        set_trace_id(kafka.header_map(record.headers).get(TRACE_HEADER))
+    async def store(self, batch: dict[TopicPartition, list]) -> None:
+        """Stores a batch in one transaction per school, parks the unusable messages, then commits once.
+
+        On a failure nothing of the batch is committed and every one of its partitions is read again from
+        its last commit once the outage is over (what was stored already is then seen as such)."""
+        by_tenant: dict[str, list[tuple[str, Apply]]] = {}
+        deliveries = []
+        for records in batch.values():
+            for record in records:
+                try:
+                    tenant, apply = _signal(record)
+                except Unusable as unusable:
+                    MESSAGES.labels(record.topic, "dead_lettered").inc()
+                    deliveries.append(
+                        await kafka.send_to_dead_letter(
+                            self._producer, record, DEAD_LETTER[record.topic], str(unusable), GROUP_ID
+                        )
+                    )
+                    continue
+                by_tenant.setdefault(tenant, []).append((record.topic, apply))
         try:
-            if record.topic == PROFILE_UPDATED.name:
-                stored = await self._profile_updated(_parse(profile_events_pb2.ProfileUpdated, record.value))
-            else:
-                message = _parse(recommendation_events_pb2.RecommendationsGenerated, record.value)
-                stored = await self._recommendations_generated(message)
-        except Unusable as unusable:
-            MESSAGES.labels(record.topic, "dead_lettered").inc()
-            return await kafka.send_to_dead_letter(
-                self._producer, record, DEAD_LETTER[record.topic], str(unusable), GROUP_ID
-            )
-        MESSAGES.labels(record.topic, "stored" if stored else "already_seen").inc()
-        return None
+            for tenant, changes in by_tenant.items():
+                async with self._repo.scope(tenant) as conn:
+                    stored = [(topic, await apply(conn)) for topic, apply in changes]
+                for topic, was_stored in stored:
+                    MESSAGES.labels(topic, "stored" if was_stored else "already_seen").inc()
+            await asyncio.gather(*deliveries)
+        except Exception:
+            for partition in batch:
+                committed = await self._consumer.committed(partition)
+                if committed is None:
+                    await self._consumer.seek_to_beginning(partition)
+                else:
+                    self._consumer.seek(partition, committed)
+            raise
+        await self._consumer.commit({partition: records[-1].offset + 1 for partition, records in batch.items()})
 
-    async def _profile_updated(self, event: profile_events_pb2.ProfileUpdated) -> bool:
+
+Apply = Callable[[asyncpg.Connection], Awaitable[bool]]
+
+
+def _signal(record) -> tuple[str, Apply]:
+    """The school a message belongs to and the change it makes to its student's signals."""
+    set_trace_id(kafka.header_map(record.headers).get(TRACE_HEADER))
+    if record.topic == PROFILE_UPDATED.name:
+        event = _parse(profile_events_pb2.ProfileUpdated, record.value)
         tenant, student = _ids(event)
         preferences = event.profile.preferences
-        async with self._repo.scope(tenant) as conn:
-            return await self._repo.apply_profile(
-                conn,
-                tenant,
-                student,
-                event.profile_version,
-                unique(preferences.specialties),
-                unique(s.upper() for s in preferences.preferred_states),
-            )
-
-    async def _recommendations_generated(self, event: recommendation_events_pb2.RecommendationsGenerated) -> bool:
-        tenant, student = _ids(event)
-        programs = event.application_list
-        async with self._repo.scope(tenant) as conn:
-            return await self._repo.apply_recommendations(
-                conn,
-                tenant,
-                student,
-                event.profile_version,
-                unique([*event.specialties, *(p.specialty for p in programs)]),
-                unique(p.state.upper() for p in programs),
-                unique(p.name for p in programs),
-            )
+        return tenant, functools.partial(
+            MentorshipRepository.apply_profile,
+            tenant_id=tenant,
+            student_id=student,
+            version=event.profile_version,
+            specialties=unique(preferences.specialties),
+            states=unique(s.upper() for s in preferences.preferred_states),
+        )
+    event = _parse(recommendation_events_pb2.RecommendationsGenerated, record.value)
+    tenant, student = _ids(event)
+    programs = event.application_list
+    return tenant, functools.partial(
+        MentorshipRepository.apply_recommendations,
+        tenant_id=tenant,
+        student_id=student,
+        version=event.profile_version,
+        specialties=unique([*event.specialties, *(p.specialty for p in programs)]),
+        states=unique(p.state.upper() for p in programs),
+        programs=unique(p.name for p in programs),
+    )

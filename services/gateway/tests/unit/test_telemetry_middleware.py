@@ -1,0 +1,44 @@
+"""The gateway's request telemetry: every answer carries a trace id, and is counted by route and status."""
+
+import httpx
+from prometheus_client import REGISTRY
+
+from smartpick_gateway.entrypoints.app import create_app
+from smartpick_gateway.settings import GatewaySettings
+
+PROFILE = "/v1/students/{student_id}/profile"
+A_PROFILE = "/v1/students/7f1d3c9e-0b7a-4a51-9d0e-3f5c2b8a6e10/profile"
+
+
+def requests_counted(route: str, status: str) -> float:
+    labels = {"method": "GET", "route": route, "status": status}
+    value = REGISTRY.get_sample_value("smartpick_http_requests_total", labels)
+    return value or 0.0
+
+
+def client() -> httpx.AsyncClient:
+    """The app without its lifespan: nothing here reaches a database or another service."""
+    app = create_app(GatewaySettings(database_url="postgresql://unused/unused", relay_enabled=False))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+
+
+async def test_an_answer_carries_the_callers_trace_id_or_a_new_one_and_is_counted_by_route():
+    before = requests_counted(PROFILE, "401")
+
+    async with client() as http:
+        given = await http.get(A_PROFILE, headers={"x-trace-id": "abc123"})
+        fresh = await http.get(A_PROFILE)
+
+    assert given.status_code == 401 and given.headers["x-trace-id"] == "abc123"
+    assert len(fresh.headers["x-trace-id"]) >= 16 and fresh.headers["x-trace-id"] != "abc123"
+    assert requests_counted(PROFILE, "401") == before + 2
+
+
+async def test_an_unknown_path_is_counted_as_unmatched_with_its_status():
+    before = requests_counted("unmatched", "404")
+
+    async with client() as http:
+        answer = await http.get("/no/such/path")
+
+    assert answer.status_code == 404 and "x-trace-id" in answer.headers
+    assert requests_counted("unmatched", "404") == before + 1
