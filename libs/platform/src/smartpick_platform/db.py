@@ -35,8 +35,15 @@ async def migrate(database_url: str, migrations_dir: Path) -> list[str]:
     return await asyncio.to_thread(apply_migrations, database_url, migrations_dir)
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """A released connection needs no reset query: the pool still rolls back a transaction left open, and
+    the services keep no session state on pooled connections (settings are transaction-local, locks are
+    transaction-scoped). The outbox relay, the one user of LISTEN and a session lock, resets its own."""
+
+
 async def create_pool(database_url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size)
+    """A pool whose release costs no round trip (asyncpg's default reset is one query per release)."""
+    return await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size, reset=_keep_session)
 
 
 @contextlib.asynccontextmanager

@@ -131,8 +131,8 @@ class OutboxRelay:
                             pass
             finally:
                 self.active = False
-                await lock_conn.remove_listener(self._channel, self._on_notify)
-                await lock_conn.execute("SELECT pg_advisory_unlock($1)", self._lock_id)
+                # Drops the LISTEN and the session lock before the connection goes back to the pool.
+                await lock_conn.reset()
 
     def _on_notify(self, *_args) -> None:
         self._wake.set()
@@ -166,6 +166,10 @@ class OutboxRelay:
             for row in rows:
                 PUBLISHED.labels(row["topic"]).inc()
                 DELAY.observe(float(row["age"]))
-            PENDING.set(await conn.fetchval(f"SELECT count(*) FROM {self._table} WHERE publish_time IS NULL"))
+            # A short batch took every row that was waiting; only a full one needs counting what is left.
+            if len(rows) == self._batch_size:
+                PENDING.set(await conn.fetchval(f"SELECT count(*) FROM {self._table} WHERE publish_time IS NULL"))
+            else:
+                PENDING.set(0)
             log.debug("outbox published", count=len(rows))
             return len(rows)

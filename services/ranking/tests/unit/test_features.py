@@ -148,3 +148,21 @@ def test_applicant_from_proto_keeps_unset_fields_unknown():
         signaled_program_ids=frozenset({"0801200001"}),
     )
     assert Applicant.from_proto(profile).needs_visa is True
+
+
+def test_share_of_own_degree_follows_the_applicants_degree_and_stays_unknown_when_a_share_is():
+    half_known = Program("0801200003", "Half Known", "Dermatology", img_share=0.25)
+    rows = {
+        degree: build_features(applicant(degree=degree), [KNOWN, half_known], {"Dermatology": DERM})
+        for degree in ("MD", "DO", "IMG")
+    }
+    assert [round(value(rows[d], 0, "program_share_of_own_degree"), 6) for d in ("MD", "DO", "IMG")] == [0.7, 0.2, 0.1]
+    assert math.isnan(value(rows["MD"], 1, "program_share_of_own_degree"))
+    assert math.isnan(value(rows["DO"], 1, "program_share_of_own_degree"))
+    assert value(rows["IMG"], 1, "program_share_of_own_degree") == 0.25
+
+
+def test_each_row_gets_its_own_specialtys_figures_when_specialties_interleave():
+    features = build_features(applicant(), [KNOWN, NO_STATS, UNKNOWN], {"Dermatology": DERM})
+    assert [value(features, row, "specialty_mean_step2ck") for row in (0, 2)] == [257.0, 257.0]
+    assert math.isnan(value(features, 1, "specialty_mean_step2ck"))

@@ -50,3 +50,37 @@ def test_bad_inputs_are_refused():
         optimal_portfolio(np.array([1.5]), np.ones(1), 1)
     with pytest.raises(ValueError):
         optimal_portfolio(np.array([0.5, 0.2]), np.ones(3), 1)
+
+
+def scan_every_candidate(p, v, budget):
+    """The marginal improvement algorithm as stated: every step scores every remaining candidate."""
+    order, chosen_sorted, available = [], [], np.ones(p.size, dtype=bool)
+    for _ in range(min(budget, p.size)):
+        cp, cv = p[chosen_sorted], v[chosen_sorted]
+        q = np.concatenate(([1.0], np.cumprod(1 - cp)))
+        b = np.concatenate((np.cumsum((cv * cp * q[:-1])[::-1])[::-1], [0.0]))
+        k = np.searchsorted(-cv, -v, side="right") if chosen_sorted else np.zeros(p.size, dtype=int)
+        gain = np.where(available, p * (v * q[k] - b[k]), -np.inf)
+        best = int(np.argmax(gain))
+        if gain[best] <= 0:
+            break
+        available[best] = False
+        order.append(best)
+        chosen_sorted.insert(int(k[best]), best)
+    return order
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_order_is_the_one_scanning_every_candidate_gives_ties_included(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    # Coarse probabilities make ties common; the values are few levels, as the product's, or all distinct.
+    p = rng.integers(0, 20, n) / 20 * 0.9
+    v = rng.choice([1.0, 0.85, 0.6, 0.51, 0.3], n) if seed % 3 else rng.uniform(0, 1, n)
+    budget = int(rng.integers(1, 60))
+    assert optimal_portfolio(p, v, budget).order == scan_every_candidate(p, v, budget)
+
+
+def test_no_candidates_give_an_empty_portfolio():
+    portfolio = optimal_portfolio(np.array([]), np.array([]), budget=10)
+    assert portfolio.order == [] and portfolio.match_probability == 0.0

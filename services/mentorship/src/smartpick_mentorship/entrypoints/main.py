@@ -4,6 +4,7 @@ and the consumer of the students' events, in one process around one database poo
 import asyncio
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
 
@@ -24,13 +25,22 @@ class Settings(GrpcServiceSettings):
 
     grpc_port: int = 50053
     ops_port: int = 8083
+    # Mentorship signals are not latency-critical: letting events gather makes fewer, larger batches (fewer
+    # fetches, transactions and commits) instead of one round of each per event.
+    event_gather_ms: int = Field(250, ge=0, le=5000, description="longest wait for events to gather into a batch")
 
 
 async def serve(settings: Settings) -> None:
     await db.migrate(settings.database_url, MIGRATIONS)
     repository = MentorshipRepository(await db.create_pool(settings.database_url))
     producer = kafka.create_producer(settings.kafka_bootstrap, "smartpick-mentorship")
-    consumer = kafka.create_consumer(settings.kafka_bootstrap, GROUP_ID, "smartpick-mentorship")
+    consumer = kafka.create_consumer(
+        settings.kafka_bootstrap,
+        GROUP_ID,
+        "smartpick-mentorship",
+        fetch_max_wait_ms=settings.event_gather_ms,
+        fetch_min_bytes=1024 * 1024,
+    )
     await producer.start()
     await consumer.start()
     relay = OutboxRelay(repository.pool, producer)

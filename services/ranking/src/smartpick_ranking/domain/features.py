@@ -109,29 +109,31 @@ def _specialty_row(applicant: Applicant, stats: SpecialtyStats | None) -> list[f
     ]
 
 
-def _share_of_own_degree(applicant: Applicant, program: Program) -> float:
-    """The share of the program's residents with the applicant's own degree, when the catalog knows it."""
+def _column(values: list) -> np.ndarray:
+    """float64 column; None becomes NaN."""
+    return np.array(values, dtype=np.float64)
+
+
+def _program_columns(applicant: Applicant, programs: Sequence[Program]) -> list[np.ndarray]:
+    """PROGRAM_FEATURES, a column each, built for all programs at once."""
+    img_share = _column([p.img_share for p in programs])
+    do_share = _column([p.do_share for p in programs])
     if applicant.degree == "IMG":
-        return _value(program.img_share)
-    if applicant.degree == "DO":
-        return _value(program.do_share)
-    if program.img_share is None or program.do_share is None:
-        return np.nan
-    return max(0.0, 1.0 - program.img_share - program.do_share)
-
-
-def _program_row(applicant: Applicant, program: Program) -> list[float]:
-    academic = None if program.program_type is None else program.program_type == "academic"
-    in_state = np.nan if program.state is None else float(program.state in applicant.preferred_states)
+        own_degree = img_share
+    elif applicant.degree == "DO":
+        own_degree = do_share
+    else:  # MD: the share neither IMG nor DO, known only when both are (NaN propagates)
+        own_degree = np.maximum(0.0, 1.0 - img_share - do_share)
+    preferred, signaled = applicant.preferred_states, applicant.signaled_program_ids
     return [
-        _value(program.positions),
-        _value(academic),
-        _value(program.sponsors_visa),
-        _value(program.img_share),
-        _value(program.do_share),
-        _share_of_own_degree(applicant, program),
-        float(program.program_id in applicant.signaled_program_ids),
-        in_state,
+        _column([p.positions for p in programs]),
+        _column([None if p.program_type is None else p.program_type == "academic" for p in programs]),
+        _column([p.sponsors_visa for p in programs]),
+        img_share,
+        do_share,
+        own_degree,
+        _column([p.program_id in signaled for p in programs]),
+        _column([None if p.state is None else p.state in preferred for p in programs]),
     ]
 
 
@@ -145,13 +147,10 @@ def build_features(
     applicant_end = len(APPLICANT_FEATURES)
     specialty_end = applicant_end + len(SPECIALTY_FEATURES)
     features[:, :applicant_end] = _applicant_row(applicant)
-    by_specialty: dict[str, list[float]] = {}
-    for row, program in enumerate(programs):
-        specialty = by_specialty.get(program.specialty)
-        if specialty is None:
-            specialty = by_specialty[program.specialty] = _specialty_row(applicant, stats.get(program.specialty))
-        features[row, applicant_end:specialty_end] = specialty
-        features[row, specialty_end:] = _program_row(applicant, program)
+    specialties = {s: i for i, s in enumerate(dict.fromkeys(p.specialty for p in programs))}
+    specialty_rows = np.array([_specialty_row(applicant, stats.get(s)) for s in specialties], dtype=np.float64)
+    features[:, applicant_end:specialty_end] = specialty_rows[[specialties[p.specialty] for p in programs]]
+    features[:, specialty_end:] = np.column_stack(_program_columns(applicant, programs))
     return features
 
 

@@ -50,33 +50,51 @@ def portfolio_value(p: np.ndarray, v: np.ndarray, chosen: list[int]) -> float:
 
 
 def optimal_portfolio(p: np.ndarray, v: np.ndarray, budget: int) -> Portfolio:
-    """Marginal improvement algorithm, vectorized: each step scores every candidate in O(n log n).
+    """Marginal improvement algorithm, in steps that cost the number of distinct values, not of candidates.
 
-    Inserting c among the chosen (kept sorted by value, highest first) at position k changes V by
-    p_c * (v_c * Q_k - B_k), where Q_k is the chance none of the first k admit and B_k is the worth
-    the chosen programs from position k on contribute."""
+    Group the chosen programs by value, highest first; a group's worth does not depend on the order inside
+    it. With P_g the chance none of group g admits, Q_g the chance none of the groups before g admits, and
+    B_g the worth of the groups after g, adding candidate c to its group g changes V by
+    p_c * (v_g * Q_g * P_g - B_g). Within a group the gain is largest for the largest p_c, so a step
+    compares only the best remaining candidate of each group (a handful in the product: a specialty's rank
+    times an in-state factor) and picks what a scan of every candidate would (up to rounding), ties to
+    the lowest index."""
     p = np.asarray(p, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
     if p.shape != v.shape or p.ndim != 1:
         raise ValueError("p and v must be 1-d arrays of the same length")
     if np.any((p < 0) | (p > 1)) or np.any(v < 0):
         raise ValueError("p must lie in [0, 1] and v must be non-negative")
-    available = np.ones(p.size, dtype=bool)
-    chosen_sorted: list[int] = []  # by value, highest first
+    levels, group_of = np.unique(-v, return_inverse=True)  # groups by value, highest first
+    # Each group's candidates, highest p first, then lowest index.
+    by_group = np.lexsort((np.arange(p.size), -p, group_of))
+    sizes = np.bincount(group_of, minlength=levels.size)
+    queues = [q.tolist() for q in np.split(by_group, np.cumsum(sizes)[:-1])] if p.size else []
+    values, chances = (-levels).tolist(), p.tolist()
+    none_admits = [1.0] * len(values)  # P_g
+    heads = [0] * len(values)
     order: list[int] = []
     for _ in range(min(budget, p.size)):
-        cp, cv = p[chosen_sorted], v[chosen_sorted]
-        q = np.concatenate(([1.0], np.cumprod(1 - cp)))  # q[k]: none of the first k admit
-        terms = cv * cp * q[:-1]
-        b = np.concatenate((np.cumsum(terms[::-1])[::-1], [0.0]))  # b[k]: worth from position k on
-        # position of each candidate: after every chosen program of strictly higher value
-        k = np.searchsorted(-cv, -v, side="right") if chosen_sorted else np.zeros(p.size, dtype=int)
-        gain = np.where(available, p * (v * q[k] - b[k]), -np.inf)
-        best = int(np.argmax(gain))
-        if gain[best] <= 0:
+        before, none_before = [], 1.0  # Q_g
+        for none in none_admits:
+            before.append(none_before)
+            none_before *= none
+        after, worth_after = [0.0] * len(values), 0.0  # B_g
+        for g in reversed(range(len(values))):
+            after[g] = worth_after
+            worth_after += before[g] * values[g] * (1.0 - none_admits[g])
+        best, best_gain, best_group = -1, 0.0, -1
+        for g, queue in enumerate(queues):
+            if heads[g] == len(queue):
+                continue
+            c = queue[heads[g]]
+            gain = chances[c] * (values[g] * before[g] * none_admits[g] - after[g])
+            if gain > best_gain or (gain == best_gain and best_group >= 0 and c < best):
+                best, best_gain, best_group = c, gain, g
+        if best_group < 0:
             break
-        available[best] = False
+        heads[best_group] += 1
+        none_admits[best_group] *= 1.0 - chances[best]
         order.append(best)
-        chosen_sorted.insert(int(k[best]), best)
     curve = list(1 - np.cumprod(1 - p[order])) if order else []
     return Portfolio(order=order, value=portfolio_value(p, v, order), curve=[float(x) for x in curve])
