@@ -119,6 +119,12 @@ class RankingService:
                 self.score_many, [(applicant, views[tenant_id]) for _, _, tenant_id, _, applicant in work]
             )
             SCORED.labels("event").inc(len(results))
+            messages = [
+                recommendations_message(
+                    event.tenant_id, event.student_id, event.profile_version, self.model.version, result
+                )
+                for (_, event, _, _, _), result in zip(work, results, strict=True)
+            ]
             rows = [
                 (
                     tenant_id,
@@ -127,22 +133,20 @@ class RankingService:
                         event.profile_version,
                         self.model.version,
                         recommendations_event_id(event.student_id, event.profile_version),
-                        recommendations_message(
-                            event.tenant_id, event.student_id, event.profile_version, self.model.version, result
-                        ).SerializeToString(),
+                        message.SerializeToString(),
                     ),
                 )
-                for (_, event, tenant_id, student_id, _), result in zip(work, results, strict=True)
+                for (_, event, tenant_id, student_id, _), message in zip(work, messages, strict=True)
             ]
             inserted = await self.repo.store_results(rows)
-            for (index, event, tenant_id, student_id, applicant), (_, _, stored), new in zip(
-                work, rows, inserted, strict=True
+            for (index, event, tenant_id, student_id, applicant), message, (_, _, stored), new in zip(
+                work, messages, rows, inserted, strict=True
             ):
                 if not new:
                     stored = await self.repo.result(tenant_id, student_id, event.profile_version)
-                recommendations = ranking_pb2.Recommendations.FromString(stored.result)
+                    message = ranking_pb2.Recommendations.FromString(stored.result)
                 outcomes[index] = Outcome(
-                    published=generated_event(recommendations, list(applicant.specialties), stored.event_id)
+                    published=generated_event(message, list(applicant.specialties), stored.event_id)
                 )
         return outcomes
 

@@ -6,7 +6,7 @@ with an error naming its row (1 = first data row) and column.
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PROGRAM_TYPES = ("academic", "community")
 _TRUE, _FALSE = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
@@ -28,6 +28,14 @@ class Program:
     sponsors_visa: bool | None = None
     img_share: float | None = None
     do_share: float | None = None
+    # (positions, academic, sponsors_visa, img_share, do_share) as floats, NaN where unknown: every scoring
+    # of the program reads them, so they are converted once.
+    numbers: tuple[float, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        academic = None if self.program_type is None else self.program_type == "academic"
+        known = (self.positions, academic, self.sponsors_visa, self.img_share, self.do_share)
+        object.__setattr__(self, "numbers", tuple(math.nan if v is None else float(v) for v in known))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ Unknown stays unknown: a value that neither the applicant, the catalog, the scho
 state is NaN, which the gradient-boosted trees route on their own learned branch. Nothing is imputed here.
 """
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -109,32 +110,25 @@ def _specialty_row(applicant: Applicant, stats: SpecialtyStats | None) -> list[f
     ]
 
 
-def _column(values: list) -> np.ndarray:
-    """float64 column; None becomes NaN."""
-    return np.array(values, dtype=np.float64)
-
-
-def _program_columns(applicant: Applicant, programs: Sequence[Program]) -> list[np.ndarray]:
-    """PROGRAM_FEATURES, a column each, built for all programs at once."""
-    img_share = _column([p.img_share for p in programs])
-    do_share = _column([p.do_share for p in programs])
+def _program_columns(applicant: Applicant, programs: Sequence[Program]) -> np.ndarray:
+    """PROGRAM_FEATURES for all programs at once, a row each (np.fromiter: no per-row Python lists)."""
+    n = len(programs)
+    numbers = np.fromiter(
+        itertools.chain.from_iterable(p.numbers for p in programs), dtype=np.float64, count=n * 5
+    ).reshape(n, 5)
+    img_share, do_share = numbers[:, 3], numbers[:, 4]
     if applicant.degree == "IMG":
         own_degree = img_share
     elif applicant.degree == "DO":
         own_degree = do_share
     else:  # MD: the share neither IMG nor DO, known only when both are (NaN propagates)
         own_degree = np.maximum(0.0, 1.0 - img_share - do_share)
-    preferred, signaled = applicant.preferred_states, applicant.signaled_program_ids
-    return [
-        _column([p.positions for p in programs]),
-        _column([None if p.program_type is None else p.program_type == "academic" for p in programs]),
-        _column([p.sponsors_visa for p in programs]),
-        img_share,
-        do_share,
-        own_degree,
-        _column([p.program_id in signaled for p in programs]),
-        _column([None if p.state is None else p.state in preferred for p in programs]),
-    ]
+    signaled, preferred = applicant.signaled_program_ids, applicant.preferred_states
+    signal = np.fromiter((p.program_id in signaled for p in programs), dtype=np.float64, count=n)
+    in_state = np.fromiter(
+        (np.nan if p.state is None else p.state in preferred for p in programs), dtype=np.float64, count=n
+    )
+    return np.column_stack((numbers, own_degree, signal, in_state))
 
 
 def build_features(
@@ -150,7 +144,7 @@ def build_features(
     specialties = {s: i for i, s in enumerate(dict.fromkeys(p.specialty for p in programs))}
     specialty_rows = np.array([_specialty_row(applicant, stats.get(s)) for s in specialties], dtype=np.float64)
     features[:, applicant_end:specialty_end] = specialty_rows[[specialties[p.specialty] for p in programs]]
-    features[:, specialty_end:] = np.column_stack(_program_columns(applicant, programs))
+    features[:, specialty_end:] = _program_columns(applicant, programs)
     return features
 
 
