@@ -62,25 +62,26 @@ async def write_outbox(
     channel: str = DEFAULT_CHANNEL,
 ) -> None:
     """Inserts the messages in the caller's transaction (a known event id is skipped) and wakes the relay
-    when that transaction commits."""
+    when that transaction commits. One statement: outside a transaction it is atomic on its own."""
     if not messages:
         return
-    await conn.executemany(
-        f"""INSERT INTO {_identifier(table)} (event_id, tenant_id, topic, message_key, payload, headers)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (event_id) DO NOTHING""",
-        [
-            (
-                m.event_id,
-                uuid.UUID(m.tenant_id),
-                m.topic,
-                m.key,
-                m.payload,
-                json.dumps([[k, v.decode()] for k, v in m.headers]),
-            )
-            for m in messages
-        ],
+    await conn.execute(
+        f"""WITH written AS (
+                INSERT INTO {_identifier(table)} (event_id, tenant_id, topic, message_key, payload, headers)
+                SELECT event_id, tenant_id, topic, message_key, payload, headers
+                FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::jsonb[])
+                     WITH ORDINALITY AS m(event_id, tenant_id, topic, message_key, payload, headers, position)
+                ORDER BY position
+                ON CONFLICT (event_id) DO NOTHING)
+            SELECT pg_notify($7, '')""",
+        [m.event_id for m in messages],
+        [uuid.UUID(m.tenant_id) for m in messages],
+        [m.topic for m in messages],
+        [m.key for m in messages],
+        [m.payload for m in messages],
+        [json.dumps([[k, v.decode()] for k, v in m.headers]) for m in messages],
+        _identifier(channel),
     )
-    await conn.execute(f"NOTIFY {_identifier(channel)}")
 
 
 class OutboxRelay:

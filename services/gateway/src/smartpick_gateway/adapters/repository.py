@@ -82,9 +82,12 @@ class GatewayRepository:
         """Writes the outbox messages and the idempotency record in one transaction, then wakes the relay.
 
         Both inserts ignore conflicts: a replayed request finds its event and its record already there."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await write_outbox(conn, list(outbox))
-            if idempotency_key is not None:
+        async with self.pool.acquire() as conn:
+            if idempotency_key is None:  # the outbox write alone: one statement, atomic by itself
+                await write_outbox(conn, list(outbox))
+                return
+            async with conn.transaction():
+                await write_outbox(conn, list(outbox))
                 await conn.execute(
                     """INSERT INTO idempotency_records
                          (key_id, idempotency_key, tenant_id, request_sha256, status_code, response)

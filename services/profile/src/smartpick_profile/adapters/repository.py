@@ -91,32 +91,43 @@ class ProfileRepository:
 
         The student row is locked so that concurrent saves of one student get consecutive versions."""
         async with tenant_transaction(self._pool, tenant_id) as conn:
-            latest_version = await conn.fetchval(
-                "SELECT latest_version FROM students WHERE student_id = $1 FOR UPDATE", student_id
-            )
-            if latest_version is None:
-                return None
-            replay = await conn.fetchrow(
-                "SELECT version, profile, create_time FROM profile_versions WHERE student_id = $1 AND request_id = $2",
+            # One round trip: the locked student, a version this request already made, and the latest version.
+            found = await conn.fetchrow(
+                """SELECT s.latest_version, replay.version AS replay_version, replay.profile AS replay_profile,
+                          replay.create_time AS replay_time, latest.profile AS latest_profile,
+                          latest.create_time AS latest_time
+                   FROM students s
+                   LEFT JOIN profile_versions replay ON replay.student_id = s.student_id AND replay.request_id = $2
+                   LEFT JOIN profile_versions latest
+                          ON latest.student_id = s.student_id AND latest.version = s.latest_version
+                   WHERE s.student_id = $1
+                   FOR UPDATE OF s""",
                 student_id,
                 request_id,
             )
-            if replay is not None:
-                return StoredVersion(replay["version"], _from_json(replay["profile"]), replay["create_time"]), False
-            latest = await self._fetch_version(conn, student_id, latest_version) if latest_version else None
-            if latest is not None and not needs_new_version(latest.profile, profile):
-                return latest, False
+            if found is None:
+                return None
+            if found["replay_version"] is not None:
+                replayed = _from_json(found["replay_profile"])
+                return StoredVersion(found["replay_version"], replayed, found["replay_time"]), False
+            latest_version = found["latest_version"]
+            if latest_version:
+                latest = StoredVersion(latest_version, _from_json(found["latest_profile"]), found["latest_time"])
+                if not needs_new_version(latest.profile, profile):
+                    return latest, False
             version = latest_version + 1
             create_time = await conn.fetchval(
-                """INSERT INTO profile_versions (tenant_id, student_id, version, profile, request_id)
-                   VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING create_time""",
+                """WITH inserted AS (
+                       INSERT INTO profile_versions (tenant_id, student_id, version, profile, request_id)
+                       VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING create_time)
+                   UPDATE students SET latest_version = $3 WHERE student_id = $2
+                   RETURNING (SELECT create_time FROM inserted)""",
                 tenant_id,
                 student_id,
                 version,
                 _to_json(profile),
                 request_id,
             )
-            await conn.execute("UPDATE students SET latest_version = $2 WHERE student_id = $1", student_id, version)
             return StoredVersion(version, profile, create_time), True
 
     async def get_profile(self, tenant_id: uuid.UUID, student_id: uuid.UUID, version: int) -> StoredVersion | None:
