@@ -21,10 +21,11 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from common import CpuMeter, TopicClock, bench_stack, percentile
 from devstack import ServiceProcess, free_port
-from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
+from smartpick.events.v1 import profile_events_pb2
 from smartpick.profile.v1 import profile_pb2
 
 from smartpick_platform.topics import PROFILE_UPDATED, RECOMMENDATIONS_GENERATED
+from smartpick_ranking.adapters.messages import recommendations_event_id
 from smartpick_ranking.adapters.onnx_model import OnnxModel
 from smartpick_ranking.data import load_programs, load_specialty_stats
 from smartpick_ranking.domain.applicant import Applicant
@@ -69,13 +70,13 @@ def raw_rate(profiles: list[profile_pb2.ApplicantProfile]) -> float:
     return rate
 
 
-def student_version(record) -> str:
-    event = recommendation_events_pb2.RecommendationsGenerated.FromString(record.value)
-    return f"{event.student_id}/{event.profile_version}"
+def result_event_id(student: str, version: int) -> str:
+    """The RecommendationsGenerated event id of (student, version): the clock reads only headers, no payload."""
+    return str(recommendations_event_id(student, version))
 
 
 async def pipeline_rate(bootstrap: str, tenant_id: str, profiles, label: str) -> float:
-    clock = TopicClock(bootstrap, RECOMMENDATIONS_GENERATED, student_version)
+    clock = TopicClock(bootstrap, RECOMMENDATIONS_GENERATED)
     await clock.start()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5)
     await producer.start()
@@ -90,7 +91,7 @@ async def pipeline_rate(bootstrap: str, tenant_id: str, profiles, label: str) ->
                 event_id=str(uuid.uuid4()), tenant_id=tenant_id, student_id=student, profile_version=1, profile=profile
             )
             await producer.send(PROFILE_UPDATED.name, value=event.SerializeToString(), key=student.encode())
-            keys.add(f"{student}/1")
+            keys.add(result_event_id(student, 1))
         await producer.flush()
         await clock.wait_for(keys, max_seconds=600)
         cpu.report(label)
@@ -114,7 +115,7 @@ async def latency(
         for i in range(100):
             reply = await http.post("/v1/students", json={"external_ref": f"b{i}", "display_name": "B"}, headers=admin)
             students.append(reply.json()["student_id"])
-        clock = TopicClock(bootstrap, RECOMMENDATIONS_GENERATED, student_version)
+        clock = TopicClock(bootstrap, RECOMMENDATIONS_GENERATED)
         await clock.start()
         saves: dict[str, int] = {}
 
@@ -129,7 +130,7 @@ async def latency(
             async with session.put(f"{base_url}/v1/students/{student}/profile", json=body, headers=admin) as reply:
                 reply.raise_for_status()
                 version = (await reply.json())["version"]
-            return time.monotonic(), f"{student}/{version}"
+            return time.monotonic(), result_event_id(student, version)
 
         async def paced(session: aiohttp.ClientSession, updates: int) -> tuple[list, float]:
             tasks, started = [], time.monotonic()
