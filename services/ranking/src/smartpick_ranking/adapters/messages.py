@@ -48,31 +48,34 @@ def program_message(program: Program) -> ranking_pb2.Program:
 def recommendations_message(
     tenant_id: str, student_id: str, profile_version: int, model_version: str, result: Recommendation
 ) -> ranking_pb2.Recommendations:
-    return ranking_pb2.Recommendations(
+    message = ranking_pb2.Recommendations(
         tenant_id=tenant_id,
         student_id=student_id,
         profile_version=profile_version,
         model_version=model_version,
-        application_list=[
-            ranking_pb2.ProgramRecommendation(
-                program_id=s.program.program_id,
-                name=s.program.name,
-                specialty=s.program.specialty,
-                city=s.program.city or "",
-                state=s.program.state or "",
-                interview_probability=s.interview_probability,
-                match_probability=s.match_probability,
-                tier=TIERS[s.tier],
-                reasons=[ranking_pb2.Reason(feature=r.feature, text=r.text, effect=r.effect) for r in s.reasons],
-            )
-            for s in result.application_list
-        ],
         list_match_probability=result.list_match_probability,
-        curve=[ranking_pb2.CurvePoint(applications=k + 1, match_probability=p) for k, p in enumerate(result.curve)],
         excluded=result.excluded,
         create_time=_now(),
         disclaimer=DISCLAIMER,
     )
+    # Entries are added in place: building each one apart and then passing the list would copy it again.
+    for scored in result.application_list:
+        program = scored.program
+        entry = message.application_list.add(
+            program_id=program.program_id,
+            name=program.name,
+            specialty=program.specialty,
+            city=program.city or "",
+            state=program.state or "",
+            interview_probability=scored.interview_probability,
+            match_probability=scored.match_probability,
+            tier=TIERS[scored.tier],
+        )
+        for reason in scored.reasons:
+            entry.reasons.add(feature=reason.feature, text=reason.text, effect=reason.effect)
+    for applications, probability in enumerate(result.curve, start=1):
+        message.curve.add(applications=applications, match_probability=probability)
+    return message
 
 
 def generated_event(
