@@ -1,11 +1,14 @@
-"""Benchmark: the ranking pipeline against its raw scoring rate, and end-to-end latency.
+"""Benchmark, in one run: the ranking model's raw scoring rate, end-to-end latency, and the pipeline's rate.
 
-1. raw: profiles per second through the worker's whole computation (features for every candidate and
-   counterfactual, one onnxruntime call, list optimization), in process, no I/O;
-2. pipeline: sustained ProfileUpdated -> RecommendationsGenerated events per second through Kafka and
-   PostgreSQL, with one worker, then with two;
-3. latency: from the HTTP answer of a profile update to RecommendationsGenerated readable by a
-   consumer, at a paced rate of updates per second (p50/p99).
+1. raw: the model alone, ONNX (onnxruntime) beside native LightGBM on the same batch (bench/ranking_scoring.py,
+   which retrains the native models first, about a minute); then profiles per second through the worker's
+   whole computation (features for every candidate and counterfactual, the model calls, list optimization,
+   reasons), in process, no I/O, one thread;
+2. latency, on the whole system (gateway, profile, two ranking workers, mentorship): from the HTTP answer of
+   a profile update to RecommendationsGenerated readable by a consumer, paced at --rate updates per second
+   (p50/p99), after a warm-up at the same rate; with the CPU share each part of the stack used;
+3. pipeline: sustained ProfileUpdated -> RecommendationsGenerated events per second through Kafka and
+   PostgreSQL, with two workers, then with one (the mentorship service stopped).
 
 Starts its own stack in .state/bench. Run: .venv/bin/python bench/ranking_pipeline.py [--events N] [--rate R]"""
 
@@ -18,6 +21,7 @@ import uuid
 
 import aiohttp
 import httpx
+import ranking_scoring
 from aiokafka import AIOKafkaProducer
 from common import CpuMeter, TopicClock, bench_stack, percentile
 from devstack import ServiceProcess, free_port
@@ -162,16 +166,20 @@ async def latency(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scoring-profiles", type=int, default=600, help="profiles for ONNX beside LightGBM")
     parser.add_argument("--raw-profiles", type=int, default=500)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=100, help="paced profile updates per second for latency")
     parser.add_argument("--latency-updates", type=int, default=2000)
-    parser.add_argument("--warmup-updates", type=int, default=1000, help="paced updates before the measured ones")
+    parser.add_argument(
+        "--warmup-updates", type=int, default=6000, help="paced updates first: a minute for the broker's JIT to settle"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--gateway-workers", type=int, default=1, help="HTTP worker processes of the gateway")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
+    ranking_scoring.measure(args.scoring_profiles)
     raw = raw_rate([random_profile(rng) for _ in range(args.raw_profiles)])
     with bench_stack(http_workers=str(args.gateway_workers)) as stack:
         bootstrap = stack.endpoints.kafka_bootstrap

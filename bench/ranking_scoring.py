@@ -60,24 +60,21 @@ def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:10.1f} profiles/s ({seconds * 1e3 / count:6.3f} ms each)"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=600)
-    parser.add_argument("--threads", type=int, default=1, help="threads for onnxruntime and LightGBM predict")
-    args = parser.parse_args()
+def measure(profile_count: int = 600, threads: int = 1) -> None:
+    """Prints the ONNX and native LightGBM scoring rates on the same batch of profiles, and their difference."""
 
     programs, stats = load_programs(), load_specialty_stats()
     by_specialty: dict[str, list] = {}
     for program in programs:
         by_specialty.setdefault(program.specialty, []).append(program)
-    people = profiles(args.profiles, programs)
+    people = profiles(profile_count, programs)
 
     started = time.perf_counter()
     batches = [build_features(person, candidates(person, by_specialty), stats) for person in people]
     feature_seconds = time.perf_counter() - started
     rows = sum(len(b) for b in batches)
 
-    shipped = OnnxModel(intra_op_threads=args.threads)
+    shipped = OnnxModel(intra_op_threads=threads)
     defaults = cli._parser().parse_args([])
     print(f"retraining the native models with seed {defaults.seed} (about a minute) ...", flush=True)
     dataset, _ = cli._simulate(programs, stats, defaults.seed, defaults.applicants_per_specialty)
@@ -87,7 +84,7 @@ def main() -> None:
     same = to_onnx(native, shipped.version).SerializeToString() == SHIPPED_MODEL.read_bytes()
 
     def native_predict(features):
-        return native.predict_native(features, threads=args.threads)
+        return native.predict_native(features, threads=threads)
 
     for _ in range(3):  # warm-up
         shipped.predict(batches[0])
@@ -112,7 +109,7 @@ def main() -> None:
     )
 
     print(f"model {shipped.version}; native models retrained identical to the shipped ONNX: {same}")
-    print(f"{len(people)} profiles, {rows} program rows ({rows / len(people):.0f} per profile), threads {args.threads}")
+    print(f"{len(people)} profiles, {rows} program rows ({rows / len(people):.0f} per profile), threads {threads}")
     print(f"  features (build_features):        {rate(len(people), feature_seconds)}")
     print(f"  ONNX, one call per profile:       {rate(len(people), onnx_seconds)}")
     print(f"  LightGBM, one call per profile:   {rate(len(people), native_seconds)}")
@@ -120,6 +117,14 @@ def main() -> None:
     print(f"  LightGBM, all rows in one call:   {rows / native_one_call:10.0f} rows/s")
     print(f"  features + ONNX per profile:      {rate(len(people), feature_seconds + onnx_seconds)}")
     print(f"  largest |ONNX - LightGBM|:        {largest:.2e}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", type=int, default=600)
+    parser.add_argument("--threads", type=int, default=1, help="threads for onnxruntime and LightGBM predict")
+    args = parser.parse_args()
+    measure(args.profiles, args.threads)
 
 
 if __name__ == "__main__":
