@@ -176,6 +176,9 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--gateway-workers", type=int, default=1, help="HTTP worker processes of the gateway")
+    parser.add_argument(
+        "--latency-workers", type=int, choices=(1, 2), default=2, help="ranking workers during the latency run"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -186,9 +189,13 @@ def main() -> None:
         ports = dataclasses.replace(stack.ports, ops={**stack.ports.ops, "ranking-worker": free_port()})
         second = ServiceProcess("ranking-worker", stack.endpoints, ports, stack.log_dir)
         try:
-            second.start().wait_ready()
-            time.sleep(5)  # the group rebalances onto two members
-            print("latency: the whole system (gateway, profile, two ranking workers, mentorship consuming both topics)")
+            if args.latency_workers == 2:
+                second.start().wait_ready()
+                time.sleep(5)  # the group rebalances onto two members
+            print(
+                f"latency: the whole system (gateway, profile, {args.latency_workers} ranking worker(s), "
+                "mentorship consuming both topics)"
+            )
             asyncio.run(
                 latency(
                     stack.base_url,
@@ -203,6 +210,9 @@ def main() -> None:
             # The throughput runs measure the ranking pipeline alone: the mentorship service, which also
             # consumes both topics, would otherwise share the two cores with it.
             stack.processes["mentorship"].stop()
+            if args.latency_workers == 1:
+                second.start().wait_ready()
+                time.sleep(5)  # the group rebalances onto two members
             tenant = str(uuid.uuid4())
             batch = [random_profile(rng) for _ in range(args.events)]
             asyncio.run(pipeline_rate(bootstrap, tenant, batch, "2 workers"))
