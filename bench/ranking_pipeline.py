@@ -4,7 +4,8 @@
    which retrains the native models first, about a minute); then profiles per second through the worker's
    whole computation (features for every candidate and counterfactual, the model calls, list optimization,
    reasons), in process, no I/O, one thread;
-2. latency, on the whole system (gateway, profile, two ranking workers, mentorship): from the HTTP answer of
+2. latency, on the whole system as `make run` starts it (gateway, profile, one ranking worker, mentorship;
+   --latency-workers 2 adds a second worker): from the HTTP answer of
    a profile update to RecommendationsGenerated readable by a consumer, paced at --rate updates per second
    (p50/p99), after a warm-up at the same rate; with the CPU share each part of the stack used;
 3. pipeline: sustained ProfileUpdated -> RecommendationsGenerated events per second through Kafka and
@@ -177,7 +178,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--gateway-workers", type=int, default=1, help="HTTP worker processes of the gateway")
     parser.add_argument(
-        "--latency-workers", type=int, choices=(1, 2), default=2, help="ranking workers during the latency run"
+        "--latency-workers",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="ranking workers during the latency run (1: the stack as `make run` starts it)",
     )
     args = parser.parse_args()
     rng = random.Random(args.seed)
