@@ -2,8 +2,9 @@
 
 1. raw: the model alone, ONNX (onnxruntime) beside native LightGBM on the same batch (bench/ranking_scoring.py,
    which retrains the native models first, about a minute); then profiles per second through the worker's
-   whole computation (features for every candidate and counterfactual, the model calls, list optimization,
-   reasons), in process, no I/O, one thread;
+   whole computation (features for every candidate at each signal level and counterfactual, the model calls,
+   the list and signal plan, reasons), in process, no I/O, one thread; and the signal plan's own cost (the
+   plan with the specialty's signals against the list alone, on the same chances);
 2. latency, on the whole system as `make run` starts it (gateway, profile, one ranking worker, mentorship;
    --latency-workers 2 adds a second worker): from the HTTP answer of
    a profile update to RecommendationsGenerated readable by a consumer, paced at --rate updates per second
@@ -22,6 +23,7 @@ import uuid
 
 import aiohttp
 import httpx
+import numpy as np
 import ranking_scoring
 from aiokafka import AIOKafkaProducer
 from common import CpuMeter, TopicClock, bench_stack, percentile
@@ -32,9 +34,11 @@ from smartpick.profile.v1 import profile_pb2
 from smartpick_platform.topics import PROFILE_UPDATED, RECOMMENDATIONS_GENERATED
 from smartpick_ranking.adapters.messages import recommendations_event_id
 from smartpick_ranking.adapters.onnx_model import OnnxModel
-from smartpick_ranking.data import load_programs, load_specialty_stats
+from smartpick_ranking.data import load_fee_schedule, load_programs, load_specialty_stats
 from smartpick_ranking.domain.applicant import Applicant
-from smartpick_ranking.domain.recommend import recommend
+from smartpick_ranking.domain.features import build_features
+from smartpick_ranking.domain.optimize import optimal_portfolio, plan
+from smartpick_ranking.domain.recommend import candidates, preference_values, recommend
 
 SPECIALTIES = ["Dermatology", "Orthopaedic Surgery", "Internal Medicine", "Emergency Medicine", "Psychiatry"]
 
@@ -58,21 +62,47 @@ def random_profile(rng: random.Random) -> profile_pb2.ApplicantProfile:
 
 
 def raw_rate(profiles: list[profile_pb2.ApplicantProfile]) -> float:
-    programs, stats = load_programs(), load_specialty_stats()
+    programs, stats, fees = load_programs(), load_specialty_stats(), load_fee_schedule()
     by_specialty: dict = {}
     for program in programs:
         by_specialty.setdefault(program.specialty, []).append(program)
     model = OnnxModel()
     applicants = [Applicant.from_proto(p) for p in profiles]
-    recommend(applicants[0], by_specialty, stats, model.predict)
+    recommend(applicants[0], by_specialty, stats, model.predict, model.factor, fees)
     started = time.perf_counter()
     for applicant in applicants:
-        recommend(applicant, by_specialty, stats, model.predict)
+        recommend(applicant, by_specialty, stats, model.predict, model.factor, fees)
     rate = len(applicants) / (time.perf_counter() - started)
     print(
         f"raw scoring, in process, no I/O: {rate:8.1f} profiles/s ({len(applicants)} profiles, model {model.version})"
     )
+    signal_plan_cost(applicants, by_specialty, stats, model)
     return rate
+
+
+def signal_plan_cost(applicants, by_specialty, stats, model) -> None:
+    """Milliseconds per profile of the list with its signal plan against the list alone, same chances."""
+    chances = []
+    for applicant in applicants:
+        found, _ = candidates(applicant, by_specialty)
+        rows = [build_features(applicant, found, stats, np.full(len(found), level)) for level in (0.0, 2.0, 1.0)]
+        admission = np.column_stack([model.predict(r)[1] for r in rows])
+        first = stats.get(applicant.specialties[0])
+        signals = (first.gold_signals or 0, first.silver_signals or 0) if first else (0, 0)
+        chances.append((admission, preference_values(applicant, found), applicant.application_budget, signals))
+    timings = {}
+    for label, with_signals in (("list alone", False), ("list and signal plan", True)):
+        started = time.perf_counter()
+        for admission, values, budget, signals in chances:
+            if with_signals:
+                plan(admission, values, budget, model.factor, *signals)
+            else:
+                optimal_portfolio(admission[:, 0], values, budget, model.factor)
+        timings[label] = (time.perf_counter() - started) * 1e3 / len(chances)
+    print(
+        f"signal plan: {timings['list and signal plan']:.2f} ms a profile with the plan, "
+        f"{timings['list alone']:.2f} ms for the list alone ({len(chances)} profiles)"
+    )
 
 
 def result_event_id(student: str, version: int) -> str:

@@ -195,19 +195,26 @@ async def test_program_search_and_a_schools_own_facts(stack, http, new_school):
         content=f"program_id,sponsors_visa,img_share\n{target},no,0.15\n",
         headers={**school.admin, "Content-Type": "text/csv"},
     )
-    assert accepted.status_code == 200 and accepted.json() == {"updated_programs": 1}
+    assert accepted.status_code == 200 and accepted.json() == {"updated_programs": 1, "rescoring_students": 0}
     mine = (
         await http.get(
             "/v1/programs", params={"q": programs[0]["name"][:20], "specialty": "Dermatology"}, headers=school.admin
         )
     ).json()
-    assert {"sponsors_visa": False, "img_share": 0.15}.items() <= next(
-        p for p in mine["programs"] if p["program_id"] == target
-    ).items()
+    ours = next(p for p in mine["programs"] if p["program_id"] == target)
+    assert {
+        "sponsors_visa": False,
+        "sponsors_j1": False,
+        "sponsors_h1b": False,
+        "img_share": 0.15,
+    }.items() <= ours.items()
+    assert ours["fact_sources"][-1]["facts"] == "your school's facts"
     other = await new_school()
     theirs = (
         await http.get(
             "/v1/programs", params={"q": programs[0]["name"][:20], "specialty": "Dermatology"}, headers=other.admin
         )
     ).json()
-    assert next(p for p in theirs["programs"] if p["program_id"] == target)["sponsors_visa"] is None
+    public = next(p for p in theirs["programs"] if p["program_id"] == target)
+    assert public["img_share"] != 0.15 and public["fact_sources"] == programs[0]["fact_sources"]
+    assert all(source["facts"] != "your school's facts" for source in public["fact_sources"])

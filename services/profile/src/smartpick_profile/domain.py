@@ -9,8 +9,14 @@ MAX_CLERKSHIP_HONORS = 12
 MAX_YEARS_SINCE_GRADUATION = 60
 MAX_SIGNALS = 100
 MAX_AWAY_ROTATIONS = 20
-MAX_APPLICATION_BUDGET = 400
+# The largest specialty (Family Medicine) has 813 programs: a budget can cover all of them.
+MAX_APPLICATION_BUDGET = 1000
 MAX_SPECIALTIES = 10
+# The 50 states, DC and the territories with ACGME programs or medical schools.
+US_STATE_CODES = frozenset(
+    "AK AL AR AZ CA CO CT DC DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE NH NJ NM NV NY "
+    "OH OK OR PA PR RI SC SD TN TX UT VA VI VT WA WI WV WY GU AS MP".split()
+)
 
 
 class ProfileInvalid(ValueError):
@@ -50,13 +56,22 @@ def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
         errors["preferences.specialties"] = f"name at most {MAX_SPECIALTIES} specialties"
     elif any(not s.strip() for s in prefs.specialties):
         errors["preferences.specialties"] = "must not contain empty names"
-    bad_states = [s for s in prefs.preferred_states if len(s) != 2 or not s.isalpha() or not s.isupper()]
+    bad_states = [s for s in prefs.preferred_states if s not in US_STATE_CODES]
     if bad_states:
-        errors["preferences.preferred_states"] = f"use two-letter upper-case state codes, not {bad_states}"
+        errors["preferences.preferred_states"] = f"use two-letter upper-case US state codes (e.g. CA), not {bad_states}"
+    if profile.medical_school_state and profile.medical_school_state not in US_STATE_CODES:
+        errors["medical_school_state"] = (
+            f"use a two-letter upper-case US state code (e.g. NY), or leave it empty for a school outside the US, "
+            f"not {profile.medical_school_state!r}"
+        )
     _check_range(errors, "preferences.application_budget", prefs.application_budget, 1, MAX_APPLICATION_BUDGET)
-    bad_ids = [p for p in prefs.signaled_program_ids if len(p) != 10 or not p.isdigit()]
-    if bad_ids:
-        errors["preferences.signaled_program_ids"] = f"ACGME program numbers have 10 digits, not {bad_ids}"
+    for field in ("signaled_program_ids", "gold_signal_program_ids"):
+        bad_ids = [p for p in getattr(prefs, field) if len(p) != 10 or not p.isdigit()]
+        if bad_ids:
+            errors[f"preferences.{field}"] = f"ACGME program numbers have 10 digits, not {bad_ids}"
+    both = sorted(set(prefs.signaled_program_ids) & set(prefs.gold_signal_program_ids))
+    if both:
+        errors["preferences.gold_signal_program_ids"] = f"a program gets one signal, gold or silver, not both: {both}"
     if errors:
         raise ProfileInvalid(errors)
 

@@ -1,11 +1,11 @@
 """The ranking service's use cases, between the entrypoints (Kafka worker, gRPC) and the domain.
 
 It owns the catalog held in memory (programs by specialty, public figures), each school's view of it
-(its enrichment laid over the catalog, cached briefly), and the model. Scoring runs in a worker thread:
+(its facts laid over the catalog, cached by the school's facts revision, which every batch checks, so a
+result computed after new facts are stored always uses them), and the model. Scoring runs in a worker thread:
 onnxruntime and numpy release the GIL, so the event loop keeps Kafka heartbeats and gRPC calls flowing."""
 
 import asyncio
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -14,20 +14,28 @@ from dataclasses import dataclass
 import structlog
 from prometheus_client import Counter, Histogram
 from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
+from smartpick.events.v1.recommendation_events_pb2 import RECOMMENDATION_CAUSE_PROGRAM_FACTS_CHANGED
 from smartpick.profile.v1 import profile_pb2
 from smartpick.ranking.v1 import ranking_pb2
 
-from smartpick_ranking.adapters.messages import generated_event, recommendations_event_id, recommendations_message
+from smartpick_ranking.adapters.messages import (
+    generated_event,
+    recommendations_event_id,
+    recommendations_message,
+    rescored_event_id,
+    specialty_message,
+)
 from smartpick_ranking.adapters.onnx_model import OnnxModel
-from smartpick_ranking.adapters.repository import RankingRepository, StoredResult
+from smartpick_ranking.adapters.repository import RankingRepository, RescoreJob, StoredResult
+from smartpick_ranking.data import load_fee_schedule
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
+from smartpick_ranking.domain.cost import FeeSchedule
 from smartpick_ranking.domain.enrichment import with_facts
 from smartpick_ranking.domain.recommend import Recommendation, recommend_many
 
 log = structlog.get_logger(__name__)
 
-FACTS_TTL_SECONDS = 30.0
 SCORED = Counter("smartpick_ranking_profiles_scored_total", "Profiles scored by the model", ["kind"])
 SCORE_SECONDS = Histogram("smartpick_ranking_score_seconds", "Time to score one batch of profiles")
 
@@ -58,14 +66,16 @@ class RankingService:
         model: OnnxModel,
         programs: Sequence[Program],
         stats: Mapping[str, SpecialtyStats],
+        fees: FeeSchedule,
     ):
         self.repo = repo
         self.model = model
+        self.fees = fees
         self.stats = dict(stats)
         self.by_specialty: dict[str, list[Program]] = defaultdict(list)
         for program in programs:
             self.by_specialty[program.specialty].append(program)
-        self._views: dict[uuid.UUID, tuple[float, dict[str, list[Program]]]] = {}
+        self._views: dict[uuid.UUID, tuple[int, Mapping[str, list[Program]]]] = {}
 
     @classmethod
     async def load(cls, repo: RankingRepository, model: OnnxModel) -> "RankingService":
@@ -73,32 +83,44 @@ class RankingService:
         if not programs:
             raise RuntimeError("the program catalog is empty: run `smartpick-ranking import-catalog` first")
         log.info("catalog loaded", programs=len(programs), specialties=len(stats), model=model.version)
-        return cls(repo, model, programs, stats)
+        return cls(repo, model, programs, stats, load_fee_schedule())
 
-    async def view_for(self, tenant_id: uuid.UUID) -> Mapping[str, list[Program]]:
-        """The catalog as this school sees it: its own facts over the public catalog."""
-        cached = self._views.get(tenant_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        facts = await self.repo.facts(tenant_id)
-        view = self.by_specialty
-        if facts:
-            view = {s: [with_facts(p, facts.get(p.program_id)) for p in ps] for s, ps in self.by_specialty.items()}
-        self._views[tenant_id] = (time.monotonic() + FACTS_TTL_SECONDS, view)
-        return view
+    async def views_for(
+        self, tenant_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[int, Mapping[str, list[Program]]]]:
+        """Each school's (facts revision, catalog as it sees it): its own facts over the public catalog."""
+        revisions = await self.repo.facts_revisions(list(dict.fromkeys(tenant_ids)))
+        views = {}
+        for tenant_id, revision in revisions.items():
+            cached = self._views.get(tenant_id)
+            if cached is None or cached[0] != revision:
+                facts = await self.repo.facts(tenant_id) if revision else {}
+                view = self.by_specialty
+                if facts:
+                    view = {
+                        s: [with_facts(p, facts.get(p.program_id)) for p in ps] for s, ps in self.by_specialty.items()
+                    }
+                cached = self._views[tenant_id] = (revision, view)
+            views[tenant_id] = cached
+        return views
 
-    def forget_view(self, tenant_id: uuid.UUID) -> None:
-        self._views.pop(tenant_id, None)
+    def specialties(self) -> list[ranking_pb2.Specialty]:
+        """Every specialty of the catalog with its public figures (what ListSpecialties answers)."""
+        return [
+            specialty_message(name, len(programs), self.stats.get(name))
+            for name, programs in sorted(self.by_specialty.items())
+        ]
 
     async def what_if(self, tenant_id: uuid.UUID, profile: profile_pb2.ApplicantProfile) -> ranking_pb2.Recommendations:
         applicant = Applicant.from_proto(profile)
-        (result,) = await asyncio.to_thread(self.score_many, [(applicant, await self.view_for(tenant_id))])
+        _, view = (await self.views_for([tenant_id]))[tenant_id]
+        (result,) = await asyncio.to_thread(self.score_many, [(applicant, view)])
         SCORED.labels("what_if").inc()
         return recommendations_message(str(tenant_id), "", 0, self.model.version, result)
 
     def score_many(self, requests: Sequence[tuple[Applicant, Mapping[str, list[Program]]]]) -> list[Recommendation]:
         with SCORE_SECONDS.time():
-            return recommend_many(requests, self.stats, self.model.predict)
+            return recommend_many(requests, self.stats, self.model.predict, self.model.factor, self.fees)
 
     async def handle_profile_updates(self, events: Sequence[profile_events_pb2.ProfileUpdated]) -> list[Outcome]:
         """Recommendations for each event's profile version, stored once per (student, version).
@@ -114,9 +136,9 @@ class RankingService:
             except UnusableEvent as unusable:
                 outcomes[index] = Outcome(unusable=str(unusable))
         if work:
-            views = {tenant_id: await self.view_for(tenant_id) for _, _, tenant_id, _, _ in work}
+            views = await self.views_for([tenant_id for _, _, tenant_id, _, _ in work])
             results = await asyncio.to_thread(
-                self.score_many, [(applicant, views[tenant_id]) for _, _, tenant_id, _, applicant in work]
+                self.score_many, [(applicant, views[tenant_id][1]) for _, _, tenant_id, _, applicant in work]
             )
             SCORED.labels("event").inc(len(results))
             messages = [
@@ -134,6 +156,8 @@ class RankingService:
                         self.model.version,
                         recommendations_event_id(event.student_id, event.profile_version),
                         message.SerializeToString(),
+                        facts_revision=views[tenant_id][0],
+                        profile=event.profile.SerializeToString(),
                     ),
                 )
                 for (_, event, tenant_id, student_id, _), message in zip(work, messages, strict=True)
@@ -166,3 +190,38 @@ class RankingService:
     ) -> ranking_pb2.Recommendations | None:
         stored = await self.repo.result(tenant_id, student_id, profile_version)
         return None if stored is None else ranking_pb2.Recommendations.FromString(stored.result)
+
+    async def rescore_pending(
+        self, limit: int
+    ) -> list[tuple[RescoreJob, recommendation_events_pb2.RecommendationsGenerated | None]]:
+        """Results made stale by new program facts, scored again with the school's current facts and
+        stored; each with the event to publish (None: nothing to publish, a newer result is stored)."""
+        jobs = await self.repo.claim_rescore_jobs(limit)
+        if not jobs:
+            return []
+        views = await self.views_for([job.tenant_id for job in jobs])
+        found = []
+        for job in jobs:
+            stored = await self.repo.result(job.tenant_id, job.student_id, job.profile_version)
+            if stored is None or stored.profile is None or stored.profile_version != job.profile_version:
+                found.append((job, None, None))
+                continue
+            profile = profile_pb2.ApplicantProfile.FromString(stored.profile)
+            found.append((job, stored, Applicant.from_proto(profile)))
+        scorable = [(job, applicant) for job, _, applicant in found if applicant is not None]
+        results = await asyncio.to_thread(
+            self.score_many, [(applicant, views[job.tenant_id][1]) for job, applicant in scorable]
+        )
+        SCORED.labels("facts_changed").inc(len(results))
+        events = {}
+        for (job, applicant), result in zip(scorable, results, strict=True):
+            revision = views[job.tenant_id][0]
+            student, version = str(job.student_id), job.profile_version
+            message = recommendations_message(str(job.tenant_id), student, version, self.model.version, result)
+            event_id = rescored_event_id(student, version, revision)
+            fresh = StoredResult(version, self.model.version, event_id, message.SerializeToString(), revision)
+            if await self.repo.replace_result(job.tenant_id, job.student_id, fresh):
+                events[job.student_id, version] = generated_event(
+                    message, list(applicant.specialties), event_id, RECOMMENDATION_CAUSE_PROGRAM_FACTS_CHANGED
+                )
+        return [(job, events.get((job.student_id, job.profile_version))) for job, _, _ in found]

@@ -19,10 +19,31 @@ DERM = SpecialtyStats(
     pct_positions_filled_by_usmd_seniors_2025=80.0,
     mean_step2ck_matched_usmd=257.0,
     mean_research_items_matched=20.9,
-    signals_2025=28,
+    gold_signals=3,
+    silver_signals=25,
 )
 KNOWN = Program(
-    "0801200001", "Known Program", "Dermatology", "Boston", "MA", 42.3, -71.0, 4, "academic", True, 0.1, 0.2
+    "0801200001",
+    "Known Program",
+    "Dermatology",
+    "Boston",
+    "MA",
+    42.3,
+    -71.0,
+    positions=4,
+    program_type="academic",
+    sponsors_j1=True,
+    sponsors_h1b=False,
+    md_share=0.7,
+    do_share=0.2,
+    img_share=0.1,
+    applications=400,
+    interview_share=0.1,
+    rate_top_signal=0.6,
+    rate_second_signal=0.2,
+    rate_no_signal=0.01,
+    rate_in_state=0.5,
+    rate_out_of_state=0.1,
 )
 UNKNOWN = Program("0801200002", "Unknown Program", "Dermatology", "Austin", "TX")
 NO_STATS = Program("9999999999", "Other Program", "Transitional Year")
@@ -57,14 +78,35 @@ def test_known_values_are_used_and_unknown_ones_are_nan():
     features = build_features(applicant(), [KNOWN, UNKNOWN, NO_STATS], {"Dermatology": DERM})
     assert value(features, 0, "program_positions") == 4
     assert value(features, 0, "program_academic") == 1
-    assert value(features, 0, "program_sponsors_visa") == 1
+    assert value(features, 0, "program_community") == 0
     assert math.isclose(value(features, 0, "program_share_of_own_degree"), 0.7, rel_tol=1e-6)
-    for name in ("program_positions", "program_academic", "program_sponsors_visa", "program_img_share"):
+    assert math.isclose(value(features, 0, "program_log_applications_per_position"), math.log(100), rel_tol=1e-6)
+    assert math.isclose(value(features, 0, "program_rate_no_signal"), 0.01, rel_tol=1e-6)
+    for name in ("program_positions", "program_academic", "program_rate_top_signal", "program_img_share"):
         assert math.isnan(value(features, 1, name)), name
     assert math.isnan(value(features, 1, "specialty_fill_rate"))  # not in the public figures
     assert value(features, 1, "step2_ck_above_specialty_mean") == 3
     assert math.isclose(value(features, 1, "research_above_specialty_mean"), 4.1, rel_tol=1e-5)
-    assert all(math.isnan(value(features, 2, name)) for name in ("specialty_mean_step2ck", "in_preferred_state"))
+    assert math.isnan(value(features, 2, "specialty_mean_step2ck"))
+    assert value(features, 2, "in_preferred_state") == 0  # no location: not known to be in a preferred state
+
+
+def test_the_visa_feature_reads_the_kind_the_applicant_needs():
+    stats = {"Dermatology": DERM}
+    j1, h1b = (build_features(applicant(visa_need=v), [KNOWN], stats) for v in ("J1", "H1B"))
+    assert value(j1, 0, "program_takes_own_visa") == 1 and value(h1b, 0, "program_takes_own_visa") == 0
+    assert math.isnan(value(build_features(applicant(), [KNOWN], stats), 0, "program_takes_own_visa"))
+
+
+def test_the_interview_rate_of_the_applicants_school_location():
+    stats = {"Dermatology": DERM}
+    home = build_features(applicant(school_state="MA"), [KNOWN], stats)
+    away = build_features(applicant(school_state="NY"), [KNOWN], stats)
+    abroad = build_features(applicant(school_state=None), [KNOWN], stats)
+    assert math.isclose(value(home, 0, "program_rate_own_school_location"), 0.5, rel_tol=1e-6)
+    assert math.isclose(value(away, 0, "program_rate_own_school_location"), 0.1, rel_tol=1e-6)
+    assert math.isnan(value(abroad, 0, "program_rate_own_school_location"))
+    assert (value(home, 0, "in_school_state"), value(away, 0, "in_school_state")) == (1, 0)
 
 
 def test_unset_applicant_inputs_are_nan():
@@ -81,10 +123,19 @@ def test_unset_applicant_inputs_are_nan():
         assert math.isnan(value(features, 0, name)), name
 
 
-def test_signaled_and_preferred_state_flags():
-    features = build_features(applicant(), [KNOWN, UNKNOWN], {"Dermatology": DERM})
-    assert [value(features, row, "signaled_program") for row in (0, 1)] == [1, 0]
-    assert [value(features, row, "in_preferred_state") for row in (0, 1)] == [1, 0]
+def test_signal_tiers_and_preferred_state_flags():
+    tiered = {"Dermatology": DERM}
+    silver = build_features(applicant(), [KNOWN, UNKNOWN], tiered)
+    assert [value(silver, row, "signal_sent") for row in (0, 1)] == [1, 0]
+    assert [value(silver, row, "top_signal_sent") for row in (0, 1)] == [0, 0]
+    gold = build_features(
+        applicant(gold_signal_program_ids=frozenset({"0801200001"}), signaled_program_ids=frozenset()), [KNOWN], tiered
+    )
+    assert (value(gold, 0, "top_signal_sent"), value(gold, 0, "signal_sent")) == (1, 1)
+    one_tier = {"Dermatology": SpecialtyStats("Dermatology", gold_signals=30)}
+    only = build_features(applicant(), [KNOWN], one_tier)  # the only tier counts as the top signal
+    assert (value(only, 0, "top_signal_sent"), value(only, 0, "signal_sent")) == (1, 1)
+    assert [value(silver, row, "in_preferred_state") for row in (0, 1)] == [1, 0]
 
 
 def test_degree_is_one_hot():
@@ -101,11 +152,12 @@ def test_monotone_constraints_name_real_features():
 
 
 def test_visa_exclusion_only_on_known_non_sponsorship():
-    refuses = Program("0801200003", "No Visa Program", "Dermatology", sponsors_visa=False)
+    refuses = Program("0801200003", "No Visa Program", "Dermatology", sponsors_j1=False, sponsors_h1b=False)
     needs_visa = applicant(visa_need="H1B")
     assert hard_exclusion(needs_visa, refuses) == NO_VISA_SPONSORSHIP
     assert hard_exclusion(needs_visa, UNKNOWN) is None  # unknown sponsorship is a feature, not an exclusion
-    assert hard_exclusion(needs_visa, KNOWN) is None
+    assert hard_exclusion(needs_visa, KNOWN) == NO_VISA_SPONSORSHIP  # J-1 only
+    assert hard_exclusion(applicant(visa_need="J1"), KNOWN) is None
     assert hard_exclusion(applicant(visa_need="none"), refuses) is None
     assert hard_exclusion(applicant(visa_need=None), refuses) is None
 
@@ -122,11 +174,13 @@ def test_applicant_from_proto_keeps_unset_fields_unknown():
         signals_sent=5,
         has_home_program=True,
         away_rotations=2,
+        medical_school_state="TX",
         preferences=profile_pb2.Preferences(
             specialties=["Dermatology"],
             preferred_states=["CA"],
             application_budget=60,
             signaled_program_ids=["0801200001"],
+            gold_signal_program_ids=["0801200002"],
         ),
     )
     assert Applicant.from_proto(profile) == Applicant(
@@ -142,9 +196,11 @@ def test_applicant_from_proto_keeps_unset_fields_unknown():
         signals_sent=5,
         has_home_program=True,
         away_rotations=2,
+        school_state="TX",
         specialties=("Dermatology",),
         preferred_states=frozenset({"CA"}),
         application_budget=60,
+        gold_signal_program_ids=frozenset({"0801200002"}),
         signaled_program_ids=frozenset({"0801200001"}),
     )
     assert Applicant.from_proto(profile).needs_visa is True
@@ -157,7 +213,7 @@ def test_share_of_own_degree_follows_the_applicants_degree_and_stays_unknown_whe
         for degree in ("MD", "DO", "IMG")
     }
     assert [round(value(rows[d], 0, "program_share_of_own_degree"), 6) for d in ("MD", "DO", "IMG")] == [0.7, 0.2, 0.1]
-    assert math.isnan(value(rows["MD"], 1, "program_share_of_own_degree"))
+    assert math.isnan(value(rows["MD"], 1, "program_share_of_own_degree"))  # the MD share is its own fact
     assert math.isnan(value(rows["DO"], 1, "program_share_of_own_degree"))
     assert value(rows["IMG"], 1, "program_share_of_own_degree") == 0.25
 

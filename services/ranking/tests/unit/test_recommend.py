@@ -3,9 +3,12 @@
 import numpy as np
 import pytest
 
+from smartpick_ranking.data import load_fee_schedule
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
-from smartpick_ranking.domain.features import feature_column
+from smartpick_ranking.domain.chances import LatentFactor
+from smartpick_ranking.domain.features import NO_VISA_SPONSORSHIP, feature_column
+from smartpick_ranking.domain.optimize import NONE, SECOND, TOP
 from smartpick_ranking.domain.recommend import (
     OUT_OF_STATE_VALUE,
     candidates,
@@ -16,22 +19,31 @@ from smartpick_ranking.domain.recommend import (
 from smartpick_ranking.domain.tiers import Tier, tier
 
 STATS = {
-    "Dermatology": SpecialtyStats("Dermatology", mean_step2ck_matched_usmd=257, mean_research_items_matched=20.9),
+    "Dermatology": SpecialtyStats(
+        "Dermatology", mean_step2ck_matched_usmd=257, mean_research_items_matched=20.9, gold_signals=1, silver_signals=1
+    ),
     "Internal Medicine": SpecialtyStats("Internal Medicine", mean_step2ck_matched_usmd=245),
 }
-DERM = [Program(f"08000000{i:02d}", f"Derm {i}", "Dermatology", state=s) for i, s in enumerate(["CA", "NY", "TX"])]
-NO_VISA = Program("0800000099", "Derm no visa", "Dermatology", state="CA", sponsors_visa=False)
+DERM = [
+    Program(f"08000000{i:02d}", f"Derm {i}", "Dermatology", state=s, positions=n)
+    for i, (s, n) in enumerate([("CA", 2), ("NY", 3), ("TX", 4)])
+]
+NO_VISA = Program("0800000099", "Derm no visa", "Dermatology", state="CA", sponsors_j1=False, sponsors_h1b=False)
 IM = [Program(f"14000000{i:02d}", f"IM {i}", "Internal Medicine", state="CA") for i in range(4)]
 CATALOG = {"Dermatology": [*DERM, NO_VISA], "Internal Medicine": IM}
+INDEPENDENT = LatentFactor.of(0.0)
+FEES = load_fee_schedule()
 
 
 def fake_model(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """P(match) grows with Step 2 CK and research and signals; P(interview) is twice it, capped."""
+    """P(admitted) grows with Step 2 CK, research, program size and signals; P(interview) is twice it, capped."""
     step2 = np.nan_to_num(rows[:, feature_column("step2_ck_score")], nan=230)
     research = rows[:, feature_column("research_items")]
-    signaled = rows[:, feature_column("signaled_program")]
-    match = np.clip((step2 - 220) / 200 + research / 400 + 0.1 * signaled, 0, 0.95)
-    return np.minimum(2 * match, 1), match
+    size = np.nan_to_num(rows[:, feature_column("program_positions")], nan=1)
+    top = rows[:, feature_column("top_signal_sent")]
+    any_signal = rows[:, feature_column("signal_sent")]
+    admitted = np.clip((step2 - 220) / 200 + research / 400 + size / 100 + 0.1 * top + 0.1 * any_signal, 0, 0.95)
+    return np.minimum(2 * admitted, 1), admitted
 
 
 def applicant(**overrides) -> Applicant:
@@ -46,9 +58,13 @@ def applicant(**overrides) -> Applicant:
     return Applicant(**(fields | overrides))
 
 
+def run(a: Applicant, factor: LatentFactor = INDEPENDENT):
+    return recommend(a, CATALOG, STATS, fake_model, factor, FEES)
+
+
 def test_visa_exclusion_counts_what_it_leaves_out():
     kept, excluded = candidates(applicant(visa_need="H1B"), CATALOG)
-    assert NO_VISA not in kept and excluded == {"no visa sponsorship": 1}
+    assert NO_VISA not in kept and excluded == {NO_VISA_SPONSORSHIP: 1}
     kept, excluded = candidates(applicant(), CATALOG)
     assert NO_VISA in kept and excluded == {}
 
@@ -59,33 +75,71 @@ def test_preferences_weight_specialty_order_and_states():
     assert values.tolist() == pytest.approx([1.0, OUT_OF_STATE_VALUE, 0.85])
 
 
-def test_list_respects_budget_and_curve_is_one_minus_product():
-    result = recommend(applicant(application_budget=2), CATALOG, STATS, fake_model)
+def test_the_list_chance_is_one_minus_the_product_when_programs_decide_independently():
+    result = run(applicant(application_budget=2))
     assert len(result.application_list) == 2
-    p = [s.match_probability for s in result.application_list]
+    p = [s.admission_probability for s in result.application_list]
     assert result.list_match_probability == pytest.approx(1 - (1 - p[0]) * (1 - p[1]))
     assert result.curve == pytest.approx([p[0], 1 - (1 - p[0]) * (1 - p[1])])
+    assert result.list_interval == pytest.approx((result.list_match_probability,) * 2)
 
 
-def test_a_signaled_program_comes_first_and_says_why():
-    signaled = DERM[2].program_id
-    result = recommend(applicant(signaled_program_ids=frozenset({signaled})), CATALOG, STATS, fake_model)
-    first = result.application_list[0]
-    assert first.program.program_id == signaled
-    signal_reason = next(r for r in first.reasons if r.feature == "signaled_program")
-    assert signal_reason.effect == pytest.approx(0.1, abs=1e-6)
+def test_correlated_decisions_lower_the_list_chance_and_open_an_interval():
+    independent = run(applicant(application_budget=4))
+    correlated = run(applicant(application_budget=4), LatentFactor.of(1.0))
+    assert correlated.list_match_probability < independent.list_match_probability
+    low, high = correlated.list_interval
+    assert low < correlated.list_match_probability < high
+    for scored in correlated.application_list:
+        assert scored.admission_interval[0] < scored.admission_probability < scored.admission_interval[1]
 
 
-def test_reasons_compare_with_the_typical_matched_applicant():
-    result = recommend(applicant(step2_ck_score=237, research_items=40), CATALOG, STATS, fake_model)
-    reasons = {r.feature: r for r in result.application_list[0].reasons}
-    assert reasons["step2_ck_score"].effect == pytest.approx((237 - 257) / 200, abs=1e-6)
-    assert "257" in reasons["step2_ck_score"].text
+def test_the_plan_spends_the_specialtys_signals_and_says_so():
+    result = run(applicant(application_budget=3))
+    assert result.signals_planned
+    assert result.top_signals == (1, 1) and result.second_signals == (1, 1)
+    signals = sorted(s.signal for s in result.application_list)
+    assert signals == sorted([NONE, TOP, SECOND])
+    gold = next(s for s in result.application_list if s.signal == TOP)
+    assert any(r.feature == "signal" and r.effect == pytest.approx(0.2, abs=1e-6) for r in gold.reasons)
+
+
+def test_the_students_own_signals_are_scored_as_given():
+    mine = applicant(application_budget=3, signaled_program_ids=frozenset({DERM[0].program_id}))
+    result = run(mine)
+    assert not result.signals_planned
+    signaled = next(s for s in result.application_list if s.program == DERM[0])
+    assert signaled.signal == SECOND and result.second_signals == (1, 1) and result.top_signals == (0, 1)
+
+
+def test_every_listed_program_has_reasons_against_the_typical_matched_applicant():
+    result = run(applicant(step2_ck_score=250, research_items=40, application_budget=3))
+    for scored in result.application_list:
+        assert scored.reasons, scored.program.name
+    reasons = {r.feature: r for r in result.application_list[-1].reasons}
+    assert reasons["step2_ck_score"].effect == pytest.approx((250 - 257) / 200, abs=1e-6)
+    assert "7 points below the matched mean of Dermatology (257)" in reasons["step2_ck_score"].text
     assert reasons["research_items"].effect == pytest.approx((40 - 21) / 400, abs=1e-6)
+    assert 1 <= len(result.top_reasons) <= 3
+    assert result.top_reasons[0].text.endswith("the largest factor")
+    assert abs(result.top_reasons[0].effect) >= abs(result.top_reasons[-1].effect)
+
+
+def test_expected_interviews_and_the_cost_of_the_list():
+    result = run(applicant(application_budget=3))
+    assert result.expected_interviews == pytest.approx(sum(s.interview_probability for s in result.application_list))
+    assert result.curve_cost_usd == [11.0, 22.0, 33.0]
+    assert "ERAS 2026" in result.fee_schedule
+
+
+def test_programs_no_fact_tells_apart_are_named_so():
+    result = run(applicant(specialties=("Internal Medicine",), application_budget=3))
+    assert any("no public fact distinguishes them" in note for note in result.notes)
+    assert not run(applicant(application_budget=3)).notes
 
 
 def test_no_candidates_gives_an_empty_list():
-    result = recommend(applicant(specialties=("Nonexistent",)), CATALOG, STATS, fake_model)
+    result = run(applicant(specialties=("Nonexistent",)))
     assert result.application_list == [] and result.list_match_probability == 0
 
 
@@ -111,6 +165,6 @@ def test_a_batch_gives_what_each_applicant_gets_alone_in_two_model_calls():
         applicant(specialties=("Nonexistent",)),
         applicant(specialties=("Internal Medicine", "Dermatology"), application_budget=5, research_items=30),
     ]
-    batch = recommend_many([(a, CATALOG) for a in applicants], STATS, counting_model)
+    batch = recommend_many([(a, CATALOG) for a in applicants], STATS, counting_model, INDEPENDENT, FEES)
     assert len(calls) == 2
-    assert batch == [recommend(a, CATALOG, STATS, fake_model) for a in applicants]
+    assert batch == [run(a) for a in applicants]

@@ -22,7 +22,8 @@ def model() -> OnnxModel:
 
 @pytest.fixture(scope="module")
 def programs():
-    """Every 15th catalog program (all specialties), with facts made known at random for a third of them."""
+    """Every 15th catalog program (all specialties) with its public facts, and a school's facts made up at
+    random for a third of them."""
     rng = np.random.default_rng(5)
     chosen = load_programs()[::15]
     enriched = []
@@ -31,8 +32,9 @@ def programs():
             program = dataclasses.replace(
                 program,
                 positions=int(rng.integers(1, 20)),
-                program_type=str(rng.choice(["academic", "community"])),
-                sponsors_visa=bool(rng.random() < 0.5),
+                program_type=str(rng.choice(["academic", "community_affiliated", "community"])),
+                sponsors_j1=bool(rng.random() < 0.5),
+                sponsors_h1b=bool(rng.random() < 0.5),
                 img_share=float(rng.random() * 0.5),
                 do_share=float(rng.random() * 0.3),
             )
@@ -62,7 +64,9 @@ def baselines(programs):
                 has_home_program=bool(rng.random() < 0.5),
                 away_rotations=int(rng.integers(0, 4)),
                 preferred_states=frozenset(rng.choice(states, 3, replace=False)),
-                signaled_program_ids=frozenset(p.program_id for p in programs if rng.random() < 0.05),
+                school_state=str(rng.choice(states)),
+                gold_signal_program_ids=frozenset(p.program_id for p in programs[::2] if rng.random() < 0.03),
+                signaled_program_ids=frozenset(p.program_id for p in programs[1::2] if rng.random() < 0.05),
             )
         )
     return people
@@ -108,6 +112,23 @@ def test_comlex_aoa_and_honors_never_lower_a_probability(model, programs, baseli
     assert_never_lower(model, programs, dos, "comlex_level2_score", list(range(400, 801, 50)))
     assert_never_lower(model, programs, baselines, "aoa_member", [False, True])
     assert_never_lower(model, programs, baselines, "clerkship_honors", list(range(8)))
+
+
+def test_a_signal_never_lowers_a_probability(model, programs, baselines):
+    stats = load_specialty_stats()
+    for person in baselines[:10]:
+        levels = [np.full(len(programs), level) for level in (0.0, 1.0, 2.0)]  # none, second, top
+        interview, admission = model.predict(
+            np.concatenate([build_features(person, programs, stats, s) for s in levels])
+        )
+        for output in (interview, admission):
+            grid = output.reshape(3, len(programs))
+            assert np.all(np.diff(grid, axis=0) >= -TOLERANCE), "a signal lowered a probability"
+
+
+def test_the_shipped_model_carries_a_latent_loading(model):
+    card = json.loads((SHIPPED_MODEL.parent / "model_card.json").read_text())
+    assert model.factor.loading == card["latent_loading"] > 0
 
 
 def test_a_wrong_feature_matrix_is_refused(model):

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from smartpick_ranking.adapters.onnx_model import OnnxModel
-from smartpick_ranking.data import load_programs, load_specialty_stats
+from smartpick_ranking.data import BAND_RATES_FILE, load_programs, load_specialty_stats, read_rows
 from smartpick_ranking.training.dataset import from_simulation, split_by_group
 from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, RowError, parse_outcomes
-from smartpick_ranking.training.simulation import resolve_targets, simulate_specialty
+from smartpick_ranking.training.simulation import parse_band_rates, resolve_targets, simulate_specialty
 
 SMALL = TrainingParameters(rounds=40, threads=1)
 SPECIALTY = "Thoracic Surgery"
@@ -20,10 +20,14 @@ def catalog():
     return load_programs(), load_specialty_stats()
 
 
+def targets_of(programs, stats):
+    return resolve_targets(programs, stats, parse_band_rates(read_rows(BAND_RATES_FILE)))
+
+
 @pytest.fixture(scope="module")
 def small_dataset(catalog):
     programs, stats = catalog
-    targets = resolve_targets(programs, stats)
+    targets = targets_of(programs, stats)
     outcome = simulate_specialty([p for p in programs if p.specialty == SPECIALTY], targets[SPECIALTY], 3, 0)
     return from_simulation([outcome], stats, 200, 3)
 
@@ -36,14 +40,31 @@ def fit_and_export(dataset, seed):
 
 def test_simulation_calibrates_to_the_public_figures(catalog, small_dataset):
     programs, stats = catalog
-    targets = resolve_targets(programs, stats)
+    targets = targets_of(programs, stats)
     derm = targets["Dermatology"]
-    assert derm.mean_step2ck_matched_usmd == 257 and derm.usmd_share == 0.8
-    assert "fill_rate_2025" in derm.fallbacks and "mean_step2ck_matched_usmd" not in derm.fallbacks
+    assert derm.mean_step2ck_matched_usmd == 257 and (derm.top_signals, derm.second_signals) == (3, 25)
+    assert "pct_positions_filled_by_usmd_seniors_2025" in derm.fallbacks and derm.bands
     outcome = simulate_specialty([p for p in programs if p.specialty == "Dermatology"], derm, 1, 0)
-    assert abs(outcome.achieved["mean_step2ck_matched_usmd"] - 257) < 2
-    assert abs(outcome.achieved["usmd_share"] - 0.8) < 0.1
-    assert small_dataset.interviewed.any() and small_dataset.matched.any()
+    got = outcome.achieved
+    assert abs(got["mean_step2ck_matched_usmd"] - 257) < 4
+    published = {f"band_{b.low}_{b.high}": b.p_match for b in derm.bands if b.applicants >= 100}
+    for band, rate in published.items():  # the bands with most applicants, within 12 points
+        assert abs(got[band] - rate) < 0.12, (band, got[band], rate)
+    top, _, none = derm.signal_rates
+    assert abs(got["interview_rate_top_signal"] - top) < 0.1 and abs(got["interview_rate_no_signal"] - none) < 0.05
+    assert small_dataset.interviewed.any() and small_dataset.admitted.any()
+
+
+def test_admitted_is_the_counterfactual_and_matched_means_at_least_one_admission(catalog):
+    programs, stats = catalog
+    targets = targets_of(programs, stats)
+    outcome = simulate_specialty([p for p in programs if p.specialty == SPECIALTY], targets[SPECIALTY], 5, 0)
+    assert np.all(outcome.admitted <= outcome.interviewed) and np.all(outcome.matched <= outcome.admitted)
+    n = len(outcome.applicants)
+    admitted_any = np.bincount(outcome.pair_applicant, weights=outcome.admitted, minlength=n) > 0
+    matched_any = np.bincount(outcome.pair_applicant, weights=outcome.matched, minlength=n) > 0
+    assert np.array_equal(admitted_any, matched_any)  # stability of the match
+    assert outcome.admitted.sum() > outcome.matched.sum()  # admitted where they matched higher on their list
 
 
 def test_onnx_and_native_agree_on_a_held_out_batch(small_dataset):
@@ -59,6 +80,12 @@ def test_onnx_and_native_agree_on_a_held_out_batch(small_dataset):
 
 def test_the_same_seed_gives_the_same_model(small_dataset):
     assert fit_and_export(small_dataset, seed=9)[1] == fit_and_export(small_dataset, seed=9)[1]
+
+
+def test_the_latent_loading_is_fitted_and_shipped(small_dataset):
+    model, onnx_bytes, _ = fit_and_export(small_dataset, seed=4)
+    assert 0 < model.latent_loading <= 3
+    assert OnnxModel(onnx_bytes).factor.loading == model.latent_loading
 
 
 def test_training_refuses_data_with_one_outcome_only(small_dataset):
@@ -89,8 +116,8 @@ def school_csv(catalog, applicants=40, seed=0) -> str:
 
 def test_a_school_outcomes_file_trains_a_model(catalog):
     programs, stats = catalog
-    dataset = parse_outcomes(school_csv(catalog), {p.program_id: p for p in programs}, stats)
-    assert len(dataset.features) == 400 and len(np.unique(dataset.group)) == 40
+    dataset = parse_outcomes(school_csv(catalog, applicants=120), {p.program_id: p for p in programs}, stats)
+    assert len(dataset.features) == 1200 and len(np.unique(dataset.group)) == 120
     assert set(dataset.specialty) == {"Dermatology"}
     _, onnx_bytes, test_set = fit_and_export(dataset, seed=2)
     interview, match = OnnxModel(onnx_bytes).predict(test_set.features)

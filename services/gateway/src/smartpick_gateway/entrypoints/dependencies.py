@@ -15,6 +15,7 @@ from smartpick.ranking.v1 import ranking_pb2_grpc
 
 from smartpick_gateway.adapters.grpc_client import ServiceClient
 from smartpick_gateway.adapters.repository import GatewayRepository, OutboxMessage
+from smartpick_gateway.adapters.specialties import SpecialtyNames
 from smartpick_gateway.domain import auth
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_platform import db, kafka
@@ -39,6 +40,7 @@ class Components:
         self.profiles: ServiceClient
         self.ranking: ServiceClient
         self.mentorship: ServiceClient
+        self.specialties: SpecialtyNames
         self.relay: OutboxRelay | None = None
 
     async def start(self) -> list[asyncio.Task]:
@@ -54,6 +56,7 @@ class Components:
         self.mentorship = ServiceClient(
             "mentorship", self.settings.mentorship_grpc_target, mentorship_pb2_grpc.MentorshipServiceStub, timeout
         )
+        self.specialties = SpecialtyNames(self.ranking)
         if not self.settings.relay_enabled:
             return []
         self._producer = kafka.create_producer(self.settings.kafka_bootstrap, "smartpick-gateway-relay")

@@ -6,6 +6,7 @@ Range rules live once, in the profile service's domain; they come back here as f
 import uuid
 from typing import Literal
 
+from fastapi import HTTPException
 from google.protobuf.json_format import MessageToDict
 from pydantic import BaseModel, ConfigDict, Field
 from smartpick.profile.v1 import profile_pb2
@@ -29,7 +30,14 @@ class PreferencesIn(Body):
     specialties: list[str] = Field(min_length=1, description='NRMP specialty names, e.g. "Dermatology"')
     preferred_states: list[str] = Field(default_factory=list, description="Two-letter US state codes")
     application_budget: int = Field(description="Most programs the student will apply to")
-    signaled_program_ids: list[str] = Field(default_factory=list, description="10-digit ACGME program numbers")
+    signaled_program_ids: list[str] = Field(
+        default_factory=list,
+        description="10-digit ACGME program numbers sent a signal: silver where the specialty has gold and silver, "
+        "else its only signal",
+    )
+    gold_signal_program_ids: list[str] = Field(
+        default_factory=list, description="10-digit ACGME program numbers sent a gold signal"
+    )
 
 
 class ProfileIn(Body):
@@ -45,6 +53,9 @@ class ProfileIn(Body):
     signals_sent: int = 0
     has_home_program: bool = False
     away_rotations: int = 0
+    medical_school_state: str = Field(
+        "", description="Two-letter code of the medical school's state; empty for a school outside the US"
+    )
     preferences: PreferencesIn
 
     def to_proto(self) -> profile_pb2.ApplicantProfile:
@@ -135,3 +146,16 @@ class StudentOut(BaseModel):
 class StudentPage(BaseModel):
     students: list[StudentOut]
     next_page_token: str | None
+
+
+async def require_known_specialties(names, body: ProfileIn) -> None:
+    """422 naming each unknown specialty and the closest known ones (`names`: adapters.SpecialtyNames)."""
+    unknown = await names.unknown(body.preferences.specialties, "preferences.specialties")
+    if unknown:
+        raise HTTPException(
+            422,
+            [
+                {"loc": ["body", *field.split(".")], "msg": message, "type": "value_error"}
+                for field, message in unknown.items()
+            ],
+        )

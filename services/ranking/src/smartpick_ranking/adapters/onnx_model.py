@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import FEATURE_NAMES
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "model" / "model.onnx"
@@ -29,6 +30,9 @@ class OnnxModel:
         metadata = self._session.get_modelmeta().custom_metadata_map
         self.version: str = metadata.get("model_version", "")
         self.feature_names: tuple[str, ...] = tuple(json.loads(metadata.get("feature_names", "[]")))
+        if "latent_loading" not in metadata:
+            raise ModelMismatch(f"{path} names no latent_loading; retrain with smartpick-ranking-train")
+        self.factor = LatentFactor.of(float(metadata["latent_loading"]))
         if not self.version:
             raise ModelMismatch(f"{path} names no model_version in its metadata")
         if self.feature_names != FEATURE_NAMES:
@@ -40,9 +44,11 @@ class OnnxModel:
             )
 
     def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(interview_probability, match_probability), float32 arrays of one entry per feature row."""
+        """(interview_probability, admission_probability), float32 arrays of one entry per feature row."""
         batch = np.ascontiguousarray(features, dtype=np.float32)
         if batch.ndim != 2 or batch.shape[1] != len(self.feature_names):
             raise ValueError(f"features must have shape (N, {len(self.feature_names)}), got {batch.shape}")
-        interview, match = self._session.run(["interview_probability", "match_probability"], {"features": batch})
-        return interview, match
+        interview, admission = self._session.run(
+            ["interview_probability", "admission_probability"], {"features": batch}
+        )
+        return interview, admission

@@ -19,11 +19,25 @@ PROGRAM_COLUMNS = (
     "state",
     "latitude",
     "longitude",
+)
+# The public facts laid over a catalog row (PROGRAM_FACTS_SOURCES.md), kept together as JSON.
+PUBLIC_FACT_FIELDS = (
     "positions",
     "program_type",
+    "sponsors_j1",
+    "sponsors_h1b",
+    "md_share",
+    "do_share",
+    "img_share",
+    "applications",
+    "interview_share",
+    "rate_top_signal",
+    "rate_second_signal",
+    "rate_no_signal",
+    "rate_in_state",
+    "rate_out_of_state",
+    "provenance",
 )
-# Program facts the public catalog never has; only a school's enrichment sets them.
-SCHOOL_ONLY_FIELDS = ("sponsors_visa", "img_share", "do_share")
 EARTH_RADIUS_MILES = 3958.8
 
 
@@ -33,6 +47,19 @@ class StoredResult:
     model_version: str
     event_id: uuid.UUID
     result: bytes
+    facts_revision: int = 0
+    profile: bytes | None = None  # the ApplicantProfile scored, kept so that new facts can re-score it
+
+
+@dataclasses.dataclass(frozen=True)
+class RescoreJob:
+    tenant_id: uuid.UUID
+    student_id: uuid.UUID
+    profile_version: int
+    facts_revision: int
+
+
+RESCORE_LEASE_SECONDS = 120
 
 
 class RankingRepository:
@@ -50,13 +77,15 @@ class RankingRepository:
         async with self.pool.acquire() as conn, conn.transaction():
             for start in range(0, len(programs), chunk):
                 rows = [
-                    (*(getattr(p, c) for c in PROGRAM_COLUMNS), source) for p, source in programs[start : start + chunk]
+                    (*(getattr(p, c) for c in PROGRAM_COLUMNS), source, _public_facts_json(p))
+                    for p, source in programs[start : start + chunk]
                 ]
                 await conn.executemany(
-                    f"""INSERT INTO programs ({", ".join(PROGRAM_COLUMNS)}, source)
-                        VALUES ({", ".join(f"${i}" for i in range(1, len(PROGRAM_COLUMNS) + 2))})
+                    f"""INSERT INTO programs ({", ".join(PROGRAM_COLUMNS)}, source, public_facts)
+                        VALUES ({", ".join(f"${i}" for i in range(1, len(PROGRAM_COLUMNS) + 2))},
+                                ${len(PROGRAM_COLUMNS) + 2}::jsonb)
                         ON CONFLICT (program_id) DO UPDATE SET
-                        {", ".join(f"{c} = EXCLUDED.{c}" for c in (*PROGRAM_COLUMNS[1:], "source"))},
+                        {", ".join(f"{c} = EXCLUDED.{c}" for c in (*PROGRAM_COLUMNS[1:], "source", "public_facts"))},
                         import_time = now()""",
                     rows,
                 )
@@ -68,7 +97,9 @@ class RankingRepository:
             )
 
     async def load_catalog(self) -> tuple[list[Program], dict[str, SpecialtyStats]]:
-        rows = await self.pool.fetch(f"SELECT {', '.join(PROGRAM_COLUMNS)} FROM programs ORDER BY program_id")
+        rows = await self.pool.fetch(
+            f"SELECT {', '.join(PROGRAM_COLUMNS)}, public_facts FROM programs ORDER BY program_id"
+        )
         programs = [program_of(row) for row in rows]
         stats = {
             row["specialty"]: SpecialtyStats(**json.loads(row["stats"]))
@@ -84,15 +115,41 @@ class RankingRepository:
             rows = await conn.fetch(f"SELECT program_id, {', '.join(FACT_FIELDS)} FROM program_facts")
         return {row["program_id"]: ProgramFacts(**dict(row)) for row in rows}
 
-    async def replace_facts(self, tenant_id: uuid.UUID, facts: Sequence[ProgramFacts]) -> None:
+    async def replace_facts(self, tenant_id: uuid.UUID, facts: Sequence[ProgramFacts]) -> int:
+        """Stores the facts, bumps the school's facts revision and queues its students' latest results for
+        re-scoring, all in one transaction; returns how many results were queued."""
         async with tenant_transaction(self.pool, tenant_id) as conn:
+            revision = await conn.fetchval(
+                """INSERT INTO facts_revisions (tenant_id, revision) VALUES ($1, 1)
+                   ON CONFLICT (tenant_id) DO UPDATE SET revision = facts_revisions.revision + 1, update_time = now()
+                   RETURNING revision""",
+                tenant_id,
+            )
             await conn.executemany(
                 f"""INSERT INTO program_facts (tenant_id, program_id, {", ".join(FACT_FIELDS)})
-                    VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    VALUES ($1, $2, {", ".join(f"${i}" for i in range(3, len(FACT_FIELDS) + 3))})
                     ON CONFLICT (tenant_id, program_id) DO UPDATE SET
                     {", ".join(f"{c} = EXCLUDED.{c}" for c in FACT_FIELDS)}, update_time = now()""",
                 [(tenant_id, f.program_id, *(getattr(f, c) for c in FACT_FIELDS)) for f in facts],
             )
+            queued = await conn.fetch(
+                """INSERT INTO rescore_queue (tenant_id, student_id, profile_version, facts_revision)
+                   SELECT DISTINCT ON (student_id) tenant_id, student_id, profile_version, $1
+                   FROM recommendations WHERE profile IS NOT NULL ORDER BY student_id, profile_version DESC
+                   ON CONFLICT (student_id, profile_version) DO UPDATE
+                   SET facts_revision = EXCLUDED.facts_revision, enqueue_time = now(), lease_until = NULL
+                   RETURNING student_id""",
+                revision,
+            )
+        return len(queued)
+
+    async def facts_revisions(self, tenant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Each school's facts revision (0: the school never sent facts)."""
+        rows = await self.pool.fetch(
+            "SELECT tenant_id, revision FROM facts_revisions WHERE tenant_id = ANY($1::uuid[])", list(tenant_ids)
+        )
+        found = {row["tenant_id"]: row["revision"] for row in rows}
+        return {tenant: found.get(tenant, 0) for tenant in tenant_ids}
 
     async def store_results(self, results: Sequence[tuple[uuid.UUID, uuid.UUID, StoredResult]]) -> list[bool]:
         """Stores (tenant, student, result) rows, each (student, version) once: one already stored is kept.
@@ -106,19 +163,34 @@ class RankingRepository:
         for tenant_id, indices in by_tenant.items():
             rows = [(results[i][1], results[i][2]) for i in indices]
             async with tenant_transaction(self.pool, tenant_id) as conn:
+                # FOR SHARE waits for a facts change in flight: a result scored with older facts than the
+                # ones stored by then is queued for re-scoring below, in this same transaction.
+                current = await conn.fetchval(
+                    "SELECT revision FROM facts_revisions WHERE tenant_id = $1 FOR SHARE", tenant_id
+                )
                 new = await conn.fetch(
-                    """INSERT INTO recommendations
-                         (tenant_id, student_id, profile_version, model_version, event_id, result)
-                       SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::uuid[], $6::bytea[])
+                    """INSERT INTO recommendations (tenant_id, student_id, profile_version, model_version, event_id,
+                                                    result, facts_revision, profile)
+                       SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::uuid[], $6::bytea[],
+                                                $7::bigint[], $8::bytea[])
                        ON CONFLICT (student_id, profile_version) DO NOTHING
-                       RETURNING student_id, profile_version""",
+                       RETURNING student_id, profile_version, facts_revision""",
                     tenant_id,
                     [student for student, _ in rows],
                     [stored.profile_version for _, stored in rows],
                     [stored.model_version for _, stored in rows],
                     [stored.event_id for _, stored in rows],
                     [stored.result for _, stored in rows],
+                    [stored.facts_revision for _, stored in rows],
+                    [stored.profile for _, stored in rows],
                 )
+                stale = [row for row in new if current and row["facts_revision"] < current]
+                if stale:
+                    await conn.executemany(
+                        """INSERT INTO rescore_queue (tenant_id, student_id, profile_version, facts_revision)
+                           VALUES ($1, $2, $3, $4) ON CONFLICT (student_id, profile_version) DO NOTHING""",
+                        [(tenant_id, row["student_id"], row["profile_version"], current) for row in stale],
+                    )
             fresh = {(row["student_id"], row["profile_version"]) for row in new}
             for i, (student, stored) in zip(indices, rows, strict=True):
                 key = (student, stored.profile_version)
@@ -126,11 +198,50 @@ class RankingRepository:
                 fresh.discard(key)
         return inserted
 
+    async def claim_rescore_jobs(self, limit: int) -> list[RescoreJob]:
+        """Up to `limit` queued re-scorings no other worker holds, leased to this one for a while (a worker
+        that dies lets its lease run out, and another takes the job)."""
+        rows = await self.pool.fetch(
+            f"""UPDATE rescore_queue SET lease_until = now() + interval '{RESCORE_LEASE_SECONDS} seconds'
+                WHERE (student_id, profile_version) IN (
+                    SELECT student_id, profile_version FROM rescore_queue
+                    WHERE lease_until IS NULL OR lease_until < now()
+                    ORDER BY enqueue_time LIMIT $1 FOR UPDATE SKIP LOCKED)
+                RETURNING tenant_id, student_id, profile_version, facts_revision""",
+            limit,
+        )
+        return [RescoreJob(**dict(row)) for row in rows]
+
+    async def replace_result(self, tenant_id: uuid.UUID, student_id: uuid.UUID, stored: StoredResult) -> bool:
+        """Replaces a result scored with older facts, and ends its job; False when a newer one is stored."""
+        async with tenant_transaction(self.pool, tenant_id) as conn:
+            status = await conn.execute(
+                """UPDATE recommendations SET model_version = $3, event_id = $4, result = $5, facts_revision = $6
+                   WHERE student_id = $1 AND profile_version = $2 AND facts_revision < $6""",
+                student_id,
+                stored.profile_version,
+                stored.model_version,
+                stored.event_id,
+                stored.result,
+                stored.facts_revision,
+            )
+        return status.endswith(" 1")
+
+    async def finish_rescore_job(self, job: RescoreJob) -> None:
+        """Ends a job once its result is stored and published (a newer revision's job stays queued)."""
+        await self.pool.execute(
+            "DELETE FROM rescore_queue WHERE student_id = $1 AND profile_version = $2 AND facts_revision <= $3",
+            job.student_id,
+            job.profile_version,
+            job.facts_revision,
+        )
+
     async def result(self, tenant_id: uuid.UUID, student_id: uuid.UUID, profile_version: int) -> StoredResult | None:
         """The result for a profile version, or the latest version's when profile_version is 0."""
         async with tenant_transaction(self.pool, tenant_id) as conn:
             row = await conn.fetchrow(
-                """SELECT profile_version, model_version, event_id, result FROM recommendations
+                """SELECT profile_version, model_version, event_id, result, facts_revision, profile
+                   FROM recommendations
                    WHERE student_id = $1 AND ($2 = 0 OR profile_version = $2)
                    ORDER BY profile_version DESC LIMIT 1""",
                 student_id,
@@ -161,7 +272,8 @@ class RankingRepository:
             where += f" AND p.latitude IS NOT NULL AND {distance} <= $6"
             args += list(near)
         fact_columns = ", ".join(f"f.{c} AS fact_{c}" for c in FACT_FIELDS)
-        query = f"""SELECT {", ".join(f"p.{c}" for c in PROGRAM_COLUMNS)}, {fact_columns}, count(*) OVER () AS total
+        query = f"""SELECT {", ".join(f"p.{c}" for c in PROGRAM_COLUMNS)}, p.public_facts, {fact_columns},
+                           count(*) OVER () AS total
                     FROM programs p LEFT JOIN program_facts f ON f.program_id = p.program_id
                     WHERE {where} ORDER BY p.specialty, p.state, p.name, p.program_id
                     OFFSET ${len(args) + 1} LIMIT ${len(args) + 2}"""
@@ -177,6 +289,12 @@ def fact_of(row) -> ProgramFacts | None:
     return ProgramFacts(row["program_id"], **{c: row[f"fact_{c}"] for c in FACT_FIELDS})
 
 
+def _public_facts_json(program: Program) -> str:
+    return json.dumps({f: getattr(program, f) for f in PUBLIC_FACT_FIELDS if getattr(program, f) not in (None, ())})
+
+
 def program_of(row) -> Program:
-    """A catalog row; facts only a school can add start unknown."""
-    return Program(**{c: row[c] for c in PROGRAM_COLUMNS}, **dict.fromkeys(SCHOOL_ONLY_FIELDS))
+    """A catalog row with its public facts."""
+    facts = json.loads(row["public_facts"])
+    facts["provenance"] = tuple(tuple(pair) for pair in facts.get("provenance", ()))
+    return Program(**{c: row[c] for c in PROGRAM_COLUMNS}, **facts)

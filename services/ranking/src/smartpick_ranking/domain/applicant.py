@@ -36,9 +36,12 @@ class Applicant:
     signals_sent: int = 0
     has_home_program: bool = False
     away_rotations: int = 0
+    school_state: str | None = None  # the state of the medical school; None abroad or unsaid
     specialties: tuple[str, ...] = ()
     preferred_states: frozenset[str] = frozenset()
     application_budget: int = 0
+    # Programs sent the specialty's gold signal; signaled_program_ids: its silver signal, or the only tier's.
+    gold_signal_program_ids: frozenset[str] = frozenset()
     signaled_program_ids: frozenset[str] = frozenset()
 
     def __post_init__(self):
@@ -73,8 +76,10 @@ class Applicant:
             signals_sent=profile.signals_sent,
             has_home_program=profile.has_home_program,
             away_rotations=profile.away_rotations,
+            school_state=profile.medical_school_state or None,
             specialties=tuple(prefs.specialties),
             preferred_states=frozenset(prefs.preferred_states),
             application_budget=prefs.application_budget,
+            gold_signal_program_ids=frozenset(prefs.gold_signal_program_ids),
             signaled_program_ids=frozenset(prefs.signaled_program_ids),
         )

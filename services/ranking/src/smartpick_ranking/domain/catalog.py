@@ -8,13 +8,36 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-PROGRAM_TYPES = ("academic", "community")
+PROGRAM_TYPES = ("academic", "community_affiliated", "community")
 _TRUE, _FALSE = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
+
+# Program.numbers, in order: what every scoring of a program reads, converted once (NaN where unknown).
+PROGRAM_NUMBERS = (
+    "positions",
+    "academic",
+    "community",
+    "sponsors_j1",
+    "sponsors_h1b",
+    "md_share",
+    "do_share",
+    "img_share",
+    "applications_per_position",
+    "interview_share",
+    "rate_top_signal",
+    "rate_second_signal",
+    "rate_no_signal",
+    "rate_in_state",
+    "rate_out_of_state",
+)
 
 
 @dataclass(frozen=True)
 class Program:
-    """One residency program (ACGME number as key); None means no source states the value."""
+    """One residency program (ACGME number as key); None means no source states the value.
+
+    The public facts (positions to interview_share: AAMC Residency Explorer and FREIDA, mostly 2021; the
+    interview rates by signal and school state: ERAS 2024) come with their source and vintage in
+    `provenance`; a school's own facts win over them and are named there too."""
 
     program_id: str
     name: str
@@ -23,19 +46,48 @@ class Program:
     state: str | None = None
     latitude: float | None = None
     longitude: float | None = None
-    positions: int | None = None
-    program_type: str | None = None
-    sponsors_visa: bool | None = None
-    img_share: float | None = None
+    positions: int | None = None  # first-year positions
+    program_type: str | None = None  # academic | community_affiliated | community
+    sponsors_j1: bool | None = None
+    sponsors_h1b: bool | None = None
+    md_share: float | None = None  # shares of residents: US MD, US DO, IMG (0-1)
     do_share: float | None = None
-    # (positions, academic, sponsors_visa, img_share, do_share) as floats, NaN where unknown: every scoring
-    # of the program reads them, so they are converted once.
+    img_share: float | None = None
+    applications: int | None = None  # applications the program received in a season
+    interview_share: float | None = None  # share of its applicants it interviewed
+    # Interview-invitation rates (0-1) of applicants who sent the specialty's top signal (gold, or the only
+    # tier), its second signal (silver), no signal; from schools in the program's state, and from others.
+    rate_top_signal: float | None = None
+    rate_second_signal: float | None = None
+    rate_no_signal: float | None = None
+    rate_in_state: float | None = None
+    rate_out_of_state: float | None = None
+    # (group of facts, "source tag(s), vintage"): where the facts shown come from.
+    provenance: tuple[tuple[str, str], ...] = ()
     numbers: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        academic = None if self.program_type is None else self.program_type == "academic"
-        known = (self.positions, academic, self.sponsors_visa, self.img_share, self.do_share)
-        object.__setattr__(self, "numbers", tuple(math.nan if v is None else float(v) for v in known))
+        kind = self.program_type
+        per_position = (
+            None if not self.applications or not self.positions else math.log(self.applications / self.positions)
+        )
+        known = {
+            "academic": None if kind is None else kind == "academic",
+            "community": None if kind is None else kind == "community",
+            "applications_per_position": per_position,
+        }
+        values = (known[n] if n in known else getattr(self, n) for n in PROGRAM_NUMBERS)
+        object.__setattr__(self, "numbers", tuple(math.nan if v is None else float(v) for v in values))
+
+    def sponsors(self, visa_need: str | None) -> bool | None:
+        """Whether the program takes the visa the applicant needs: None when unknown or not asked."""
+        return {"J1": self.sponsors_j1, "H1B": self.sponsors_h1b}.get(visa_need or "")
+
+    @property
+    def sponsors_visa(self) -> bool | None:
+        """Any visa sponsorship at all: True if either kind, False if neither, None when not known."""
+        kinds = (self.sponsors_j1, self.sponsors_h1b)
+        return True if True in kinds else (False if kinds == (False, False) else None)
 
 
 @dataclass(frozen=True)
@@ -49,8 +101,17 @@ class SpecialtyStats:
     pct_positions_filled_by_usmd_seniors_2025: float | None = None
     mean_step2ck_matched_usmd: float | None = None
     mean_research_items_matched: float | None = None
-    signals_2025: int | None = None
+    gold_signals: int | None = None
+    silver_signals: int | None = None
+    mean_applications_usmd: float | None = None
     sources: str | None = None
+
+    @property
+    def signals(self) -> int | None:
+        """All signals an applicant may send (gold and silver, or the one tier)."""
+        if self.gold_signals is None and self.silver_signals is None:
+            return None
+        return (self.gold_signals or 0) + (self.silver_signals or 0)
 
 
 class CatalogRowError(ValueError):
@@ -117,9 +178,10 @@ def _percent(value: str) -> float:
 
 
 def _program_type(value: str) -> str:
-    if value.lower() not in PROGRAM_TYPES:
+    kind = value.lower().replace(" ", "_").replace("-", "_")
+    if kind not in PROGRAM_TYPES:
         raise ValueError(f"must be one of {', '.join(PROGRAM_TYPES)}")
-    return value.lower()
+    return kind
 
 
 def _yes_no(value: str) -> bool:
@@ -142,7 +204,7 @@ def _state(value: str) -> str:
     return value
 
 
-# How each programs.csv cell is read; a school's enrichment CSV reads its columns the same way.
+# How each programs.csv cell is read; a school's facts CSV reads its columns the same way.
 PROGRAM_CELL_PARSERS: dict[str, Callable[[str], object]] = {
     "program_id": _program_id,
     "name": _text,
@@ -153,11 +215,36 @@ PROGRAM_CELL_PARSERS: dict[str, Callable[[str], object]] = {
     "longitude": _longitude,
     "positions": _positive_count,
     "program_type": _program_type,
-    "sponsors_visa": _yes_no,
-    "img_share": _share,
+    "sponsors_j1": _yes_no,
+    "sponsors_h1b": _yes_no,
+    "md_share": _share,
     "do_share": _share,
+    "img_share": _share,
 }
 _PROGRAM_REQUIRED = ("program_id", "name", "specialty")
+
+# program_facts.csv (PROGRAM_FACTS_SOURCES.md) column -> Program field, and how it is read. A 0 positions
+# count is unknown there (the source's own convention), hence _count then the check below.
+PUBLIC_FACT_COLUMNS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "setting": ("program_type", _program_type),
+    "positions_year1": ("positions", _count),
+    "visa_j1": ("sponsors_j1", _yes_no),
+    "visa_h1b": ("sponsors_h1b", _yes_no),
+    "share_us_md": ("md_share", _share),
+    "share_us_do": ("do_share", _share),
+    "share_img": ("img_share", _share),
+    "applications_2021": ("applications", _count),
+    "pct_applicants_interviewed": ("interview_share", _share),
+}
+# program_signal_interview_rates.csv: the top signal is gold where signals are tiered, else the one tier.
+SIGNAL_RATE_COLUMNS: dict[str, str] = {
+    "rate_gold_signal": "rate_top_signal",
+    "rate_signal": "rate_top_signal",
+    "rate_silver_signal": "rate_second_signal",
+    "rate_no_signal": "rate_no_signal",
+    "rate_in_state_school": "rate_in_state",
+    "rate_out_of_state_school": "rate_out_of_state",
+}
 
 _STATS_COLUMNS: dict[str, Callable[[str], object]] = {
     "specialty": _text,
@@ -167,7 +254,9 @@ _STATS_COLUMNS: dict[str, Callable[[str], object]] = {
     "pct_positions_filled_by_usmd_seniors_2025": _percent,
     "mean_step2ck_matched_usmd": _finite,
     "mean_research_items_matched": _finite,
-    "signals_2025": _count,
+    "gold_signals": _count,
+    "silver_signals": _count,
+    "mean_applications_usmd": _finite,
     "sources": _text,
 }
 
@@ -212,3 +301,37 @@ def parse_specialty_stats(rows: Iterable[Mapping[str, str | None]]) -> dict[str,
             raise CatalogRowError(number, "specialty", f"{figures.specialty!r} appears twice")
         stats[figures.specialty] = figures
     return stats
+
+
+def parse_public_facts(
+    facts_rows: Iterable[Mapping[str, str | None]], rate_rows: Iterable[Mapping[str, str | None]]
+) -> dict[str, dict[str, object]]:
+    """Public facts by program id: Program fields plus `provenance`, from program_facts.csv and
+    program_signal_interview_rates.csv (PROGRAM_FACTS_SOURCES.md). Empty cells stay unknown."""
+    found: dict[str, dict[str, object]] = {}
+    for number, row in enumerate(facts_rows, start=1):
+        values: dict[str, object] = {}
+        for column, (name, parse) in PUBLIC_FACT_COLUMNS.items():
+            cell = (row.get(column) or "").strip()
+            if cell:
+                try:
+                    values[name] = parse(cell)
+                except ValueError as error:
+                    raise CatalogRowError(number, column, str(error)) from error
+        if values.get("positions") == 0:
+            del values["positions"]
+        if values.get("applications") == 0:
+            del values["applications"]
+        values["provenance"] = (("program facts", f"{row['source']}, {row['as_of']}"),)
+        found[_program_id(row["program_id"])] = values
+    for number, row in enumerate(rate_rows, start=1):
+        values = found.setdefault(_program_id(row["program_id"]), {"provenance": ()})
+        for column, name in SIGNAL_RATE_COLUMNS.items():
+            cell = (row.get(column) or "").strip()
+            if cell:
+                try:
+                    values[name] = _share(cell)
+                except ValueError as error:
+                    raise CatalogRowError(number, column, str(error)) from error
+        values["provenance"] = (*values["provenance"], ("interview rates", f"{row['source']}, {row['as_of']}"))
+    return found

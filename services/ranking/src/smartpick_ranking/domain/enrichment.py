@@ -1,9 +1,11 @@
 """A school's CSV of program facts: parsed and checked whole, so that nothing is half-applied.
 
 Columns (header row required, any order): program_id (required, 10-digit ACGME number), positions
-(whole number > 0), program_type (academic | community), sponsors_visa (yes | no), img_share and
-do_share (fractions 0-1). Cells are read exactly as the catalog's own. An empty cell means unknown.
-Each row replaces what the school said before about that program."""
+(first-year positions, whole number > 0), program_type (academic | community_affiliated | community),
+sponsors_j1 and sponsors_h1b (yes | no), sponsors_visa (yes | no: both kinds at once, unless a kind's own
+column says otherwise), md_share, do_share and img_share (fractions 0-1 of the residents). Cells are read
+exactly as the catalog's own. An empty cell means unknown. Each row replaces what the school said before
+about that program, and wins over the public facts."""
 
 import csv
 import dataclasses
@@ -12,8 +14,9 @@ from dataclasses import dataclass
 
 from smartpick_ranking.domain.catalog import PROGRAM_CELL_PARSERS
 
-FACT_FIELDS = ("positions", "program_type", "sponsors_visa", "img_share", "do_share")
-COLUMNS = ("program_id", *FACT_FIELDS)
+FACT_FIELDS = ("positions", "program_type", "sponsors_j1", "sponsors_h1b", "md_share", "do_share", "img_share")
+COLUMNS = ("program_id", *FACT_FIELDS, "sponsors_visa")
+SCHOOL_PROVENANCE = ("your school's facts", "uploaded by your school")
 MAX_ROWS = 10_000
 
 
@@ -22,9 +25,11 @@ class ProgramFacts:
     program_id: str
     positions: int | None = None
     program_type: str | None = None
-    sponsors_visa: bool | None = None
-    img_share: float | None = None
+    sponsors_j1: bool | None = None
+    sponsors_h1b: bool | None = None
+    md_share: float | None = None
     do_share: float | None = None
+    img_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -60,15 +65,20 @@ def parse_enrichment_csv(text: str, known_program_ids: set[str]) -> tuple[list[P
             continue
         seen.add(program_id)
         values = {}
-        for column in FACT_FIELDS:
-            cell = row.get(column, "")
+        for column in header:
+            cell = row.get(column, "") if column != "program_id" else ""
             if not cell:
                 continue
+            parse = PROGRAM_CELL_PARSERS["sponsors_j1" if column == "sponsors_visa" else column]
             try:
-                values[column] = PROGRAM_CELL_PARSERS[column](cell)
+                values[column] = parse(cell)
             except ValueError as error:
                 reason = str(error) if str(error).startswith("must") else f"{cell!r} is not a number"
                 errors.append(RowError(number, column, reason))
+        both = values.pop("sponsors_visa", None)
+        if both is not None:
+            values.setdefault("sponsors_j1", both)
+            values.setdefault("sponsors_h1b", both)
         facts.append(ProgramFacts(program_id, **values))
     return ([] if errors else facts), errors
 
@@ -78,4 +88,7 @@ def with_facts(program, facts: ProgramFacts | None):
     if facts is None:
         return program
     known = {c: getattr(facts, c) for c in FACT_FIELDS if getattr(facts, c) is not None}
-    return dataclasses.replace(program, **known)
+    if not known:
+        return program
+    provenance = (*program.provenance, SCHOOL_PROVENANCE)
+    return dataclasses.replace(program, **known, provenance=provenance)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from smartpick_ranking.domain.applicant import Applicant
-from smartpick_ranking.domain.catalog import Program, SpecialtyStats
+from smartpick_ranking.domain.catalog import PROGRAM_NUMBERS, Program, SpecialtyStats
 
 APPLICANT_FEATURES = (
     "degree_md",
@@ -24,7 +24,6 @@ APPLICANT_FEATURES = (
     "clerkship_honors",
     "needs_visa",
     "years_since_graduation",
-    "signals_sent",
     "has_home_program",
     "away_rotations",
 )
@@ -33,20 +32,29 @@ SPECIALTY_FEATURES = (
     "specialty_mean_research",
     "specialty_fill_rate",
     "specialty_usmd_share",
-    "specialty_signals",
-    "specialty_positions",
+    "specialty_gold_signals",
+    "specialty_silver_signals",
     "step2_ck_above_specialty_mean",
     "research_above_specialty_mean",
 )
 PROGRAM_FEATURES = (
     "program_positions",
     "program_academic",
-    "program_sponsors_visa",
+    "program_community",
+    "program_takes_own_visa",
     "program_img_share",
     "program_do_share",
     "program_share_of_own_degree",
-    "signaled_program",
+    "program_log_applications_per_position",
+    "program_interview_share",
+    "program_rate_top_signal",
+    "program_rate_second_signal",
+    "program_rate_no_signal",
+    "program_rate_own_school_location",
+    "signal_sent",
+    "top_signal_sent",
     "in_preferred_state",
+    "in_school_state",
 )
 FEATURE_NAMES: tuple[str, ...] = APPLICANT_FEATURES + SPECIALTY_FEATURES + PROGRAM_FEATURES
 
@@ -60,13 +68,15 @@ MONOTONE: Mapping[str, int] = {
     "clerkship_honors": 1,
     "step2_ck_above_specialty_mean": 1,
     "research_above_specialty_mean": 1,
-    "signaled_program": 1,
+    "signal_sent": 1,
+    "top_signal_sent": 1,
     "step1_failed": -1,
 }
 
-NO_VISA_SPONSORSHIP = "no visa sponsorship"
+NO_VISA_SPONSORSHIP = "no sponsorship of the visa you need"
 
 _COLUMN = {name: index for index, name in enumerate(FEATURE_NAMES)}
+_NUMBER = {name: index for index, name in enumerate(PROGRAM_NUMBERS)}
 
 
 def _value(value: float | int | bool | None) -> float:
@@ -87,7 +97,6 @@ def _applicant_row(applicant: Applicant) -> list[float]:
         float(applicant.clerkship_honors),
         _value(applicant.needs_visa),
         float(applicant.years_since_graduation),
-        float(applicant.signals_sent),
         float(applicant.has_home_program),
         float(applicant.away_rotations),
     ]
@@ -103,49 +112,101 @@ def _specialty_row(applicant: Applicant, stats: SpecialtyStats | None) -> list[f
         mean_research,
         _value(stats.fill_rate_2025),
         _value(stats.pct_positions_filled_by_usmd_seniors_2025),
-        _value(stats.signals_2025),
-        _value(stats.positions_2025),
+        float(stats.gold_signals or 0),
+        float(stats.silver_signals or 0),
         _value(applicant.step2_ck_score) - mean_step2,
         applicant.research_items - mean_research,
     ]
 
 
-def _program_columns(applicant: Applicant, programs: Sequence[Program]) -> np.ndarray:
+def signal_levels(applicant: Applicant, programs: Sequence[Program], tiered: Mapping[str, bool]) -> np.ndarray:
+    """Per program: 2 where the applicant sent the specialty's top signal (gold, or the only tier), 1 for a
+    silver signal, 0 for none. `tiered[specialty]` says whether the specialty has gold and silver."""
+    gold, other = applicant.gold_signal_program_ids, applicant.signaled_program_ids
+    return np.fromiter(
+        (
+            2.0
+            if p.program_id in gold
+            else (0.0 if p.program_id not in other else (1.0 if tiered.get(p.specialty) else 2.0))
+            for p in programs
+        ),
+        dtype=np.float64,
+        count=len(programs),
+    )
+
+
+def _program_columns(applicant: Applicant, programs: Sequence[Program], signals: np.ndarray) -> np.ndarray:
     """PROGRAM_FEATURES for all programs at once, a row each (np.fromiter: no per-row Python lists)."""
     n = len(programs)
+    width = len(PROGRAM_NUMBERS)
     numbers = np.fromiter(
-        itertools.chain.from_iterable(p.numbers for p in programs), dtype=np.float64, count=n * 5
-    ).reshape(n, 5)
-    img_share, do_share = numbers[:, 3], numbers[:, 4]
-    if applicant.degree == "IMG":
-        own_degree = img_share
-    elif applicant.degree == "DO":
-        own_degree = do_share
-    else:  # MD: the share neither IMG nor DO, known only when both are (NaN propagates)
-        own_degree = np.maximum(0.0, 1.0 - img_share - do_share)
-    signaled, preferred = applicant.signaled_program_ids, applicant.preferred_states
-    signal = np.fromiter((p.program_id in signaled for p in programs), dtype=np.float64, count=n)
-    in_state = np.fromiter(
-        (np.nan if p.state is None else p.state in preferred for p in programs), dtype=np.float64, count=n
+        itertools.chain.from_iterable(p.numbers for p in programs), dtype=np.float64, count=n * width
+    ).reshape(n, width)
+
+    def column(name: str) -> np.ndarray:
+        return numbers[:, _NUMBER[name]]
+
+    own_degree = {"IMG": column("img_share"), "DO": column("do_share")}.get(applicant.degree, column("md_share"))
+    visa = {"J1": column("sponsors_j1"), "H1B": column("sponsors_h1b")}.get(applicant.visa_need or "")
+    takes_visa = visa if visa is not None else np.full(n, np.nan)
+    preferred, school = applicant.preferred_states, applicant.school_state
+    in_school_state = np.fromiter(
+        (np.nan if school is None or p.state is None else p.state == school for p in programs),
+        dtype=np.float64,
+        count=n,
     )
-    return np.column_stack((numbers, own_degree, signal, in_state))
+    own_location = np.where(in_school_state == 1, column("rate_in_state"), column("rate_out_of_state"))
+    own_location = np.where(np.isnan(in_school_state), np.nan, own_location)
+    in_state = np.fromiter((p.state is not None and p.state in preferred for p in programs), dtype=np.float64, count=n)
+    return np.column_stack(
+        (
+            column("positions"),
+            column("academic"),
+            column("community"),
+            takes_visa,
+            column("img_share"),
+            column("do_share"),
+            own_degree,
+            column("applications_per_position"),
+            column("interview_share"),
+            column("rate_top_signal"),
+            column("rate_second_signal"),
+            column("rate_no_signal"),
+            own_location,
+            signals >= 1,  # any signal; the top one also sets the next column: both are rewards, so
+            signals == 2,  # none <= second <= top holds by the monotone constraints
+            in_state,
+            in_school_state,
+        )
+    )
 
 
 def build_features(
-    applicant: Applicant, programs: Sequence[Program], stats: Mapping[str, SpecialtyStats]
+    applicant: Applicant,
+    programs: Sequence[Program],
+    stats: Mapping[str, SpecialtyStats],
+    signals: np.ndarray | None = None,
 ) -> np.ndarray:
-    """float32 matrix, one row per program in order, columns FEATURE_NAMES; NaN where unknown."""
+    """float32 matrix, one row per program in order, columns FEATURE_NAMES; NaN where unknown. `signals`
+    (2 top, 1 second, 0 none per program) overrides the applicant's own, for a signal plan's what-ifs."""
     features = np.empty((len(programs), len(FEATURE_NAMES)), dtype=np.float32)
     if not programs:
         return features
+    if signals is None:
+        signals = signal_levels(applicant, programs, tiered_specialties(stats))
     applicant_end = len(APPLICANT_FEATURES)
     specialty_end = applicant_end + len(SPECIALTY_FEATURES)
     features[:, :applicant_end] = _applicant_row(applicant)
     specialties = {s: i for i, s in enumerate(dict.fromkeys(p.specialty for p in programs))}
     specialty_rows = np.array([_specialty_row(applicant, stats.get(s)) for s in specialties], dtype=np.float64)
     features[:, applicant_end:specialty_end] = specialty_rows[[specialties[p.specialty] for p in programs]]
-    features[:, specialty_end:] = _program_columns(applicant, programs)
+    features[:, specialty_end:] = _program_columns(applicant, programs, signals)
     return features
+
+
+def tiered_specialties(stats: Mapping[str, SpecialtyStats]) -> dict[str, bool]:
+    """Whether each specialty's signals come as gold and silver (else one tier)."""
+    return {name: bool(s.silver_signals) for name, s in stats.items()}
 
 
 def feature_column(name: str) -> int:
@@ -155,7 +216,7 @@ def feature_column(name: str) -> int:
 
 def hard_exclusion(applicant: Applicant, program: Program) -> str | None:
     """Why the program cannot take this applicant at all, or None. Only KNOWN facts exclude: unknown
-    sponsorship is not an exclusion (it is the program_sponsors_visa feature, NaN)."""
-    if applicant.needs_visa and program.sponsors_visa is False:
+    sponsorship is not an exclusion (it is the program_takes_own_visa feature, NaN)."""
+    if applicant.needs_visa and program.sponsors(applicant.visa_need) is False:
         return NO_VISA_SPONSORSHIP
     return None

@@ -1,31 +1,39 @@
-"""Which programs to apply to: the portfolio problem of simultaneous search (Chade and Smith,
-Econometrica 2006).
+"""Which programs to apply to, and which get the signals: the portfolio problem of simultaneous search
+(Chade and Smith, Econometrica 2006) with correlated admissions and a signal budget.
 
-An applicant applies to a set S and ends with the best program among those that admit them. With
-independent chances p_i and values v_i, the set's worth is E[max v over admitting programs]:
+An applicant applies to a set S and ends with the best program among those that admit them. Given the
+latent applicant factor z (`chances.LatentFactor`), admissions are independent with chances p_i(z), and
+with values v_i the set's worth is
 
-    V(S) = sum_i v_i p_i prod_{j before i} (1 - p_j)      (S ordered by value, highest first)
+    V(S | z) = sum_i v_i p_i(z) prod_{j before i} (1 - p_j(z))      (S ordered by value, highest first)
 
-Chade and Smith show that adding, one at a time, the program with the largest marginal gain in V (their
-marginal improvement algorithm) gives an optimal portfolio for every budget. With all values equal it
-reduces to maximizing 1 - prod(1 - p_i). The order of addition is the order to apply in, and the curve of
-P(at least one match) along it shows where more applications stop helping."""
+and the objective is its average over z. With equal values it is P(at least one match).
+
+Chade and Smith show that adding, one at a time, the program with the largest marginal gain (marginal
+improvement) is optimal for independent chances. Here the chances are correlated and a signal changes a
+program's chance, so the same greedy runs over moves: add a program (with no signal, the top signal or
+the second signal while any is left), or give a listed program a signal. It is checked against a brute
+force on small cases in the tests; the order of the moves is the order to apply in."""
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from smartpick_ranking.domain.chances import LatentFactor
+
 # The gain below which one more application is said to stop helping (probability points).
 PLATEAU_GAIN = 0.005
+NONE, TOP, SECOND = 0, 1, 2  # signal levels: columns of the chances given to `plan`
 
 
 @dataclass(frozen=True)
 class Portfolio:
-    """Chosen programs (indices into the inputs) in the order they were added."""
+    """Chosen programs (indices into the inputs) in the order they were added, and each one's signal."""
 
     order: list[int]
+    signals: list[int]  # NONE, TOP or SECOND, per entry of `order`
     value: float
-    # curve[k] is P(at least one match) applying to the first k+1 programs of `order`.
+    # curve[k] is P(at least one match) applying to the first k+1 programs of `order`, as signaled.
     curve: list[float]
 
     @property
@@ -40,61 +48,118 @@ class Portfolio:
         return int(helpful[-1]) + 1 if helpful.size else 0
 
 
-def portfolio_value(p: np.ndarray, v: np.ndarray, chosen: list[int]) -> float:
-    """V(S) for the chosen indices (used by the tests' brute force and by the algorithm's check)."""
+def portfolio_value(p: np.ndarray, v: np.ndarray, chosen: list[int], factor: LatentFactor) -> float:
+    """E_z V(S | z) for the chosen indices with chances p (used by the brute force and the result)."""
     if not chosen:
         return 0.0
     idx = np.array(chosen)[np.argsort(-v[chosen], kind="stable")]
-    none_before = np.concatenate(([1.0], np.cumprod(1 - p[idx])[:-1]))
-    return float(np.sum(v[idx] * p[idx] * none_before))
+    conditional = factor.conditional(p[idx])  # [programs, nodes]
+    none_before = np.vstack((np.ones(conditional.shape[1]), np.cumprod(1 - conditional, axis=0)[:-1]))
+    return float(factor.weights @ (v[idx, None] * conditional * none_before).sum(axis=0))
 
 
-def optimal_portfolio(p: np.ndarray, v: np.ndarray, budget: int) -> Portfolio:
-    """Marginal improvement algorithm, in steps that cost the number of distinct values, not of candidates.
+def _validate(chances: np.ndarray, v: np.ndarray) -> None:
+    if chances.ndim != 2 or chances.shape[1] != 3 or v.shape != (chances.shape[0],):
+        raise ValueError("chances must be [n, 3] (no signal, top, second) and values [n]")
+    if np.any((chances < 0) | (chances > 1)) or np.any(v < 0):
+        raise ValueError("chances must lie in [0, 1] and values must be non-negative")
 
-    Group the chosen programs by value, highest first; a group's worth does not depend on the order inside
-    it. With P_g the chance none of group g admits, Q_g the chance none of the groups before g admits, and
-    B_g the worth of the groups after g, adding candidate c to its group g changes V by
-    p_c * (v_g * Q_g * P_g - B_g). Within a group the gain is largest for the largest p_c, so a step
-    compares only the best remaining candidate of each group (a handful in the product: a specialty's rank
-    times an in-state factor) and picks what a scan of every candidate would (up to rounding), ties to
-    the lowest index."""
-    p = np.asarray(p, dtype=np.float64)
+
+def plan(
+    chances: np.ndarray,
+    v: np.ndarray,
+    budget: int,
+    factor: LatentFactor,
+    top_signals: int = 0,
+    second_signals: int = 0,
+) -> Portfolio:
+    """The greedy list and signal plan. `chances[i]` is program i's chance with no signal, the top signal
+    and the second signal.
+
+    Programs are grouped by value, highest first. With P_g(z) the chance none of group g admits, Q_g(z) the
+    chance none of the groups before g admits and B_g(z) the worth of the groups after g, adding a program
+    with chance r(z) to group g changes the objective by E_z[r(z) H_g(z)], H_g = v_g Q_g P_g - B_g >= 0, and
+    raising a listed program's chance from r to r' by E_z[(r' - r) (v_g Q_g P_g / (1 - r) - B_g)]. As
+    H_g >= 0 and r(z) rises with the program's chance, a step compares only the best remaining program of
+    each group at each signal level, plus the signal upgrades of the listed programs."""
+    chances = np.asarray(chances, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
-    if p.shape != v.shape or p.ndim != 1:
-        raise ValueError("p and v must be 1-d arrays of the same length")
-    if np.any((p < 0) | (p > 1)) or np.any(v < 0):
-        raise ValueError("p must lie in [0, 1] and v must be non-negative")
-    levels, group_of = np.unique(-v, return_inverse=True)  # groups by value, highest first
-    # Each group's candidates, highest p first, then lowest index.
-    by_group = np.lexsort((np.arange(p.size), -p, group_of))
-    sizes = np.bincount(group_of, minlength=levels.size)
-    queues = [q.tolist() for q in np.split(by_group, np.cumsum(sizes)[:-1])] if p.size else []
-    values, chances = (-levels).tolist(), p.tolist()
-    none_admits = [1.0] * len(values)  # P_g
-    heads = [0] * len(values)
+    _validate(chances, v)
+    n = len(v)
+    levels, group_of = np.unique(-v, return_inverse=True)
+    values = -levels
+    conditional = np.stack([factor.conditional(chances[:, k]) for k in range(3)])  # [level, program, node]
+    weights = factor.weights
+    queues = [
+        [
+            np.nonzero(group_of == g)[0][np.lexsort((np.nonzero(group_of == g)[0], -chances[group_of == g, k]))]
+            for g in range(len(values))
+        ]
+        for k in range(3)
+    ]
+    heads = np.zeros((3, len(values)), dtype=int)
+    listed = np.zeros(n, dtype=bool)
+    level_of = np.full(n, -1)
+    none_admits = np.ones((len(values), len(weights)))
+    remaining = {TOP: top_signals, SECOND: second_signals}
     order: list[int] = []
-    for _ in range(min(budget, p.size)):
-        before, none_before = [], 1.0  # Q_g
-        for none in none_admits:
-            before.append(none_before)
-            none_before *= none
-        after, worth_after = [0.0] * len(values), 0.0  # B_g
-        for g in reversed(range(len(values))):
-            after[g] = worth_after
-            worth_after += before[g] * values[g] * (1.0 - none_admits[g])
-        best, best_gain, best_group = -1, 0.0, -1
-        for g, queue in enumerate(queues):
-            if heads[g] == len(queue):
+    slots = min(budget, n)
+    while True:
+        before = np.vstack((np.ones(len(weights)), np.cumprod(none_admits, axis=0)[:-1]))
+        worth = before * values[:, None] * (1 - none_admits)
+        after = np.cumsum(worth[::-1], axis=0)[::-1] - worth
+        h = (values[:, None] * before * none_admits - after) * weights
+        best = (0.0, None)
+        if len(order) < slots:
+            for k in (NONE, TOP, SECOND):
+                if k != NONE and remaining[k] <= 0:
+                    continue
+                for g in range(len(values)):
+                    queue = queues[k][g]
+                    while heads[k, g] < len(queue) and listed[queue[heads[k, g]]]:
+                        heads[k, g] += 1
+                    if heads[k, g] < len(queue):
+                        c = queue[heads[k, g]]
+                        gain = float(conditional[k, c] @ h[g])
+                        if gain > best[0] + 1e-15:
+                            best = (gain, ("add", c, k))
+        for k in (TOP, SECOND):
+            if remaining[k] <= 0 or not order:
                 continue
-            c = queue[heads[g]]
-            gain = chances[c] * (values[g] * before[g] * none_admits[g] - after[g])
-            if gain > best_gain or (gain == best_gain and best_group >= 0 and c < best):
-                best, best_gain, best_group = c, gain, g
-        if best_group < 0:
+            chosen = np.array(order)
+            upgradable = chosen[(level_of[chosen] == NONE) | ((level_of[chosen] == SECOND) & (k == TOP))]
+            if not len(upgradable):
+                continue
+            g = group_of[upgradable]
+            old = conditional[level_of[upgradable], upgradable]
+            lift = conditional[k, upgradable] - old
+            rest = values[g, None] * before[g] * none_admits[g] / np.maximum(1 - old, 1e-12) - after[g]
+            gains = (lift * rest * weights).sum(axis=1)
+            i = int(np.argmax(gains))
+            if gains[i] > best[0] + 1e-15:
+                best = (float(gains[i]), ("upgrade", int(upgradable[i]), k))
+        if best[1] is None:
             break
-        heads[best_group] += 1
-        none_admits[best_group] *= 1.0 - chances[best]
-        order.append(best)
-    curve = list(1 - np.cumprod(1 - p[order])) if order else []
-    return Portfolio(order=order, value=portfolio_value(p, v, order), curve=[float(x) for x in curve])
+        move, c, k = best[1]
+        g = group_of[c]
+        if move == "add":
+            listed[c] = True
+            order.append(int(c))
+        else:
+            none_admits[g] /= np.maximum(1 - conditional[level_of[c], c], 1e-12)
+            if level_of[c] == SECOND:
+                remaining[SECOND] += 1
+        if k != NONE:
+            remaining[k] -= 1
+        level_of[c] = k
+        none_admits[g] *= 1 - conditional[k, c]
+    signals = [int(level_of[c]) for c in order]
+    final = chances[order, signals] if order else np.empty(0)
+    value = portfolio_value(np.asarray(final), v[order], list(range(len(order))), factor) if order else 0.0
+    return Portfolio(order, signals, value, [float(x) for x in factor.curve(final)])
+
+
+def optimal_portfolio(p: np.ndarray, v: np.ndarray, budget: int, factor: LatentFactor) -> Portfolio:
+    """The list without signals (the what-if of a student who sends none)."""
+    p = np.asarray(p, dtype=np.float64)
+    return plan(np.column_stack((p, p, p)), v, budget, factor)

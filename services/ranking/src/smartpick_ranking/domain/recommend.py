@@ -1,13 +1,12 @@
-"""From one applicant to an explained, optimized application list.
+"""From one applicant to an explained, optimized application list with its signal plan.
 
-Candidates are the catalog programs of the applicant's specialties that no hard rule excludes; all of
-them are scored in one model call, and the list comes from the portfolio optimization in `optimize`.
-Then the programs on the list are scored again under each counterfactual (the same applicant with one
-input set to what is typical of a matched applicant in that specialty), in a second call: the
-difference between the two estimates is the reason's effect. Explaining only the chosen programs keeps
-the second call small (the list is at most the budget)."""
+Candidates are the catalog programs of the applicant's specialties that no hard rule excludes. All of
+them are scored in one model call, at each signal level the specialty has (none, top, second), so that the
+optimizer (`optimize.plan`) can choose the list and the signals together. Then the listed programs are
+scored again under each counterfactual (`reasons`) in a second call. The list's chance of at least one
+match integrates over the latent applicant factor (`chances`); every chance carries its 10th-90th
+percentile interval over that factor."""
 
-import dataclasses
 import itertools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -17,38 +16,36 @@ import numpy as np
 
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
-from smartpick_ranking.domain.features import FEATURE_NAMES, build_features, hard_exclusion
-from smartpick_ranking.domain.optimize import optimal_portfolio
+from smartpick_ranking.domain.chances import LatentFactor
+from smartpick_ranking.domain.cost import OTHER_SERVICES, FeeSchedule
+from smartpick_ranking.domain.features import build_features, hard_exclusion, signal_levels, tiered_specialties
+from smartpick_ranking.domain.optimize import NONE, SECOND, TOP, plan
+from smartpick_ranking.domain.reasons import Reason, counterfactual_rows, list_reasons, program_reasons
 from smartpick_ranking.domain.tiers import Tier, tier
 
 DISCLAIMER = (
     "These probabilities are estimates from a model trained on a cohort simulated from public, aggregate "
-    "Match figures (NRMP and others). They are not predictions of your individual outcome: NRMP states "
-    "that Charting Outcomes is not designed to predict success or failure in the Match."
+    "figures (NRMP Charting Outcomes, AAMC Residency Explorer and ERAS signaling data, FREIDA; vintages "
+    "2020-2026). They are not predictions of your individual outcome: NRMP states that Charting Outcomes is "
+    "not designed to predict success or failure in the Match."
 )
 # Portfolio values that encode preferences: the first listed specialty is worth 1, each later one
 # SPECIALTY_DECAY less; programs outside preferred states (when any are given) are worth OUT_OF_STATE_VALUE.
 SPECIALTY_DECAY = 0.85
 OUT_OF_STATE_VALUE = 0.6
-REASONS_PER_PROGRAM = 3
-MIN_REASON_EFFECT = 0.001
+SAME_ESTIMATE_DIGITS = 4
 
 Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-@dataclass(frozen=True)
-class Reason:
-    feature: str
-    text: str
-    effect: float
 
 
 @dataclass(frozen=True)
 class ScoredProgram:
     program: Program
     interview_probability: float
-    match_probability: float
+    admission_probability: float  # would take the applicant if ranked first: the optimizer's p_i
+    admission_interval: tuple[float, float]
     tier: Tier
+    signal: int  # NONE, TOP or SECOND (optimize)
     reasons: tuple[Reason, ...]
 
 
@@ -56,69 +53,19 @@ class ScoredProgram:
 class Recommendation:
     application_list: list[ScoredProgram]
     list_match_probability: float
+    list_interval: tuple[float, float]
+    expected_interviews: float
     curve: list[float]
+    curve_cost_usd: list[float]
     plateau: int
+    top_signals: tuple[int, int]  # (used, available)
+    second_signals: tuple[int, int]
+    signals_planned: bool  # True: the plan chose them; False: the applicant's own signals were scored
+    top_reasons: tuple[Reason, ...]
+    notes: tuple[str, ...]
     excluded: dict[str, int]
-
-
-@dataclass(frozen=True)
-class Counterfactual:
-    """One input set to its typical value; `typical` returns None where there is nothing to compare."""
-
-    feature: str
-    typical: Callable[[Applicant, SpecialtyStats | None], Applicant | None]
-    describe: Callable[[Applicant, SpecialtyStats | None], str]
-
-
-def _typical_step2(a: Applicant, s: SpecialtyStats | None) -> Applicant | None:
-    if a.step2_ck_score is None or s is None or s.mean_step2ck_matched_usmd is None:
-        return None
-    return dataclasses.replace(a, step2_ck_score=round(s.mean_step2ck_matched_usmd))
-
-
-def _typical_research(a: Applicant, s: SpecialtyStats | None) -> Applicant | None:
-    if s is None or s.mean_research_items_matched is None:
-        return None
-    return dataclasses.replace(a, research_items=round(s.mean_research_items_matched))
-
-
-def _if(
-    condition: Callable[[Applicant], bool], **typical
-) -> Callable[[Applicant, SpecialtyStats | None], Applicant | None]:
-    return lambda a, _s: dataclasses.replace(a, **typical) if condition(a) else None
-
-
-COUNTERFACTUALS = (
-    Counterfactual(
-        "step2_ck_score",
-        _typical_step2,
-        lambda a, s: (
-            f"Step 2 CK {a.step2_ck_score} against {s.mean_step2ck_matched_usmd:.0f}, the mean of matched US MD seniors"
-        ),
-    ),
-    Counterfactual(
-        "research_items",
-        _typical_research,
-        lambda a, s: f"{a.research_items} research items against {s.mean_research_items_matched:.1f}, the matched mean",
-    ),
-    Counterfactual("aoa_member", _if(lambda a: a.aoa_member, aoa_member=False), lambda a, s: "AOA membership"),
-    Counterfactual(
-        "away_rotations",
-        _if(lambda a: a.away_rotations > 0 or a.has_home_program, away_rotations=0, has_home_program=False),
-        lambda a, s: "away rotations and a home program in the specialty",
-    ),
-    Counterfactual(
-        "degree",
-        _if(lambda a: a.degree != "MD", degree="MD"),
-        lambda a, s: f"applying as a {a.degree} rather than a US MD graduate",
-    ),
-    Counterfactual(
-        "visa_need",
-        _if(lambda a: bool(a.needs_visa), visa_need="none"),
-        lambda a, s: f"needing {a.visa_need} visa sponsorship",
-    ),
-)
-SIGNAL_REASON = "signaled_program"
+    candidates: int
+    fee_schedule: str
 
 
 def candidates(
@@ -144,50 +91,157 @@ def preference_values(applicant: Applicant, programs: Sequence[Program]) -> np.n
     return values
 
 
-def counterfactual_rows(
-    applicant: Applicant, programs: Sequence[Program], stats: Mapping[str, SpecialtyStats]
-) -> tuple[np.ndarray, list[tuple[str, str, np.ndarray]]]:
-    """Rows of the programs under each applicable counterfactual, and per counterfactual its feature,
-    its text, and for each program the row that scores it (-1 where it does not apply)."""
-    blocks: list[np.ndarray] = []
-    explained: list[tuple[str, str, np.ndarray]] = []
-    offset = 0
-    by_specialty: dict[str, list[int]] = {}
-    for i, program in enumerate(programs):
-        by_specialty.setdefault(program.specialty, []).append(i)
-
-    def add(feature: str, text: str, typical: Applicant, indices: list[int]) -> None:
-        nonlocal offset
-        blocks.append(build_features(typical, [programs[i] for i in indices], stats))
-        rows = np.full(len(programs), -1)
-        rows[indices] = np.arange(offset, offset + len(indices))
-        explained.append((feature, text, rows))
-        offset += len(indices)
-
-    for specialty, indices in by_specialty.items():
-        specialty_stats = stats.get(specialty)
-        for counterfactual in COUNTERFACTUALS:
-            typical = counterfactual.typical(applicant, specialty_stats)
-            if typical is not None:
-                add(counterfactual.feature, counterfactual.describe(applicant, specialty_stats), typical, indices)
-        signaled = [i for i in indices if programs[i].program_id in applicant.signaled_program_ids]
-        if signaled:
-            unsignaled = dataclasses.replace(applicant, signaled_program_ids=frozenset())
-            add(SIGNAL_REASON, "your preference signal to this program", unsignaled, signaled)
-    if not blocks:
-        return np.empty((0, len(FEATURE_NAMES)), dtype=np.float32), []
-    return np.concatenate(blocks), explained
+def _signal_budget(applicant: Applicant, stats: Mapping[str, SpecialtyStats]) -> tuple[int, int]:
+    """Top and second signals of the applicant's first specialty (ERAS allows signals in one or more
+    specialties; the plan spends those of the specialty the list is led by)."""
+    first = stats.get(applicant.specialties[0]) if applicant.specialties else None
+    if first is None:
+        return 0, 0
+    return first.gold_signals or 0, first.silver_signals or 0
 
 
-def _reasons(
-    actual: float, typical: np.ndarray, i: int, explained: list[tuple[str, str, np.ndarray]]
-) -> tuple[Reason, ...]:
-    found = [
-        Reason(feature, text, float(actual - typical[rows[i]]))
-        for feature, text, rows in explained
-        if rows[i] >= 0 and abs(actual - typical[rows[i]]) >= MIN_REASON_EFFECT
+def _levels_to_score(programs: Sequence[Program], stats: Mapping[str, SpecialtyStats]) -> list[int]:
+    """Signal levels worth scoring: the top one where the specialty signals, the second where tiered."""
+    signaling = {p.specialty for p in programs if (stats.get(p.specialty) and stats[p.specialty].signals)}
+    tiered = {s for s in signaling if stats[s].silver_signals}
+    return [NONE] + ([TOP] if signaling else []) + ([SECOND] if tiered else [])
+
+
+def _same_estimate_note(application_list: list[ScoredProgram], admission: np.ndarray) -> tuple[str, ...]:
+    counts = Counter(np.round(admission, SAME_ESTIMATE_DIGITS).tolist())
+    tied = [s for s in application_list if counts[round(s.admission_probability, SAME_ESTIMATE_DIGITS)] > 1]
+    if not tied:
+        return ()
+    return (
+        f"{len(tied)} listed programs share an estimate with another program: no public fact distinguishes "
+        "them, so among them the list follows your preferences (specialty order, preferred states), then the "
+        "catalog order.",
+    )
+
+
+def recommend_many(
+    requests: Sequence[tuple[Applicant, Mapping[str, Sequence[Program]]]],
+    stats: Mapping[str, SpecialtyStats],
+    predict: Predict,
+    factor: LatentFactor,
+    fees: FeeSchedule,
+) -> list[Recommendation]:
+    """The optimized, explained list and signal plan for each (applicant, the catalog as their school sees it).
+
+    Two model calls whatever the number of applicants: one over every candidate of every applicant at each
+    signal level, one over the counterfactuals of every listed program."""
+    tiered = tiered_specialties(stats)
+    prepared, blocks = [], []
+    for applicant, view in requests:
+        programs, excluded = candidates(applicant, view)
+        own = signal_levels(applicant, programs, tiered)
+        planned = not own.any()
+        levels = _levels_to_score(programs, stats) if planned else [None]
+        for level in levels:
+            chosen = own if level is None else np.full(len(programs), {NONE: 0.0, TOP: 2.0, SECOND: 1.0}[level])
+            blocks.append(build_features(applicant, programs, stats, chosen))
+        prepared.append((applicant, programs, excluded, own, planned, levels))
+    scores = _predict_blocks(predict, blocks)
+    at = 0
+    stage, explain_blocks = [], []
+    for applicant, programs, excluded, own, planned, levels in prepared:
+        per_level = scores[at : at + len(levels)]
+        at += len(levels)
+        interview = np.zeros((len(programs), 3))
+        admission = np.zeros((len(programs), 3))
+        for k in range(3):
+            source = per_level[levels.index(k)] if k in levels else per_level[0]
+            interview[:, k], admission[:, k] = source
+        top_available, second_available = _signal_budget(applicant, stats)
+        values = preference_values(applicant, programs)
+        if planned:
+            portfolio = plan(admission, values, applicant.application_budget, factor, top_available, second_available)
+            signals = np.array(portfolio.signals, dtype=int)
+        else:
+            fixed = np.column_stack([admission[:, 0]] * 3)
+            portfolio = plan(fixed, values, applicant.application_budget, factor)
+            level_of_own = np.where(own == 2, TOP, np.where(own == 1, SECOND, NONE))
+            signals = level_of_own[portfolio.order] if portfolio.order else np.empty(0, dtype=int)
+        listed = [programs[i] for i in portfolio.order]
+        feature_signals = np.array([{NONE: 0.0, TOP: 2.0, SECOND: 1.0}[int(s)] for s in signals])
+        rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats)
+        explain_blocks.append(rows)
+        stage.append(
+            (
+                programs,
+                excluded,
+                planned,
+                portfolio,
+                signals,
+                interview,
+                admission,
+                explained,
+                top_available,
+                second_available,
+            )
+        )
+    typicals = _predict_blocks(predict, explain_blocks)
+    return [_result(*staged, typical[1], factor, fees) for staged, typical in zip(stage, typicals, strict=True)]
+
+
+def _result(
+    programs,
+    excluded,
+    planned,
+    portfolio,
+    signals,
+    interview,
+    admission,
+    explained,
+    top_available,
+    second_available,
+    typical,
+    factor: LatentFactor,
+    fees: FeeSchedule,
+) -> Recommendation:
+    order = portfolio.order
+    column = signals if planned else np.zeros(len(order), dtype=int)
+    chances = admission[order, column] if order else np.empty(0)
+    interviews = interview[order, column] if order else np.empty(0)
+    low, high = factor.interval(chances)
+    application_list = [
+        ScoredProgram(
+            programs[i],
+            float(interviews[position]),
+            float(chances[position]),
+            (float(low[position]), float(high[position])),
+            tier(float(interviews[position])),
+            int(signals[position]),
+            program_reasons(float(chances[position]), typical, position, explained),
+        )
+        for position, i in enumerate(order)
     ]
-    return tuple(sorted(found, key=lambda r: -abs(r.effect))[:REASONS_PER_PROGRAM])
+    chance = factor.at_least_one(chances)
+    specialties = [programs[i].specialty for i in order]
+    notes = _same_estimate_note(application_list, admission[:, 0])
+    others = sorted({s for s in specialties if s in OTHER_SERVICES})
+    if others:
+        notes += (
+            f"{', '.join(others)} apply through {', '.join(OTHER_SERVICES[s] for s in others)}, not ERAS: the cost "
+            "shown uses the ERAS fee schedule and may differ.",
+        )
+    return Recommendation(
+        application_list=application_list,
+        list_match_probability=chance,
+        list_interval=factor.list_interval(chances),
+        expected_interviews=float(interviews.sum()),
+        curve=portfolio.curve,
+        curve_cost_usd=fees.cumulative(specialties),
+        plateau=portfolio.plateau,
+        top_signals=(int(np.sum(signals == TOP)), top_available),
+        second_signals=(int(np.sum(signals == SECOND)), second_available),
+        signals_planned=planned,
+        top_reasons=list_reasons(chance, chances, typical, explained, factor.at_least_one) if order else (),
+        notes=notes,
+        excluded=excluded,
+        candidates=len(programs),
+        fee_schedule=fees.label,
+    )
 
 
 def _predict_blocks(predict: Predict, blocks: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -195,49 +249,9 @@ def _predict_blocks(predict: Predict, blocks: list[np.ndarray]) -> list[tuple[np
     sizes = [len(block) for block in blocks]
     if not any(sizes):
         return [(np.empty(0), np.empty(0)) for _ in blocks]
-    interview, match = predict(np.concatenate([b for b in blocks if len(b)]))
+    interview, admission = predict(np.concatenate([b for b in blocks if len(b)]))
     bounds = np.cumsum([0, *sizes])
-    return [(interview[a:b], match[a:b]) for a, b in itertools.pairwise(bounds)]
-
-
-def recommend_many(
-    requests: Sequence[tuple[Applicant, Mapping[str, Sequence[Program]]]],
-    stats: Mapping[str, SpecialtyStats],
-    predict: Predict,
-) -> list[Recommendation]:
-    """The optimized, explained list for each (applicant, the catalog as their school sees it).
-
-    Two model calls whatever the number of applicants: one over every candidate of every applicant,
-    one over the counterfactuals of every listed program. `predict` maps features to
-    (P(interview), P(match))."""
-    found = [candidates(applicant, view) for applicant, view in requests]
-    scores = _predict_blocks(
-        predict, [build_features(a, programs, stats) for (a, _), (programs, _) in zip(requests, found, strict=True)]
-    )
-    portfolios, explanations = [], []
-    for (applicant, _), (programs, _), (_, match) in zip(requests, found, scores, strict=True):
-        portfolio = optimal_portfolio(match, preference_values(applicant, programs), applicant.application_budget)
-        portfolios.append(portfolio)
-        explanations.append(counterfactual_rows(applicant, [programs[i] for i in portfolio.order], stats))
-    typicals = _predict_blocks(predict, [rows for rows, _ in explanations])
-    results = []
-    for (programs, excluded), (interview, match), portfolio, (_, explained), (_, typical) in zip(
-        found, scores, portfolios, explanations, typicals, strict=True
-    ):
-        application_list = [
-            ScoredProgram(
-                programs[i],
-                float(interview[i]),
-                float(match[i]),
-                tier(float(interview[i])),
-                _reasons(float(match[i]), typical, position, explained),
-            )
-            for position, i in enumerate(portfolio.order)
-        ]
-        results.append(
-            Recommendation(application_list, portfolio.match_probability, portfolio.curve, portfolio.plateau, excluded)
-        )
-    return results
+    return [(interview[a:b], admission[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 def recommend(
@@ -245,6 +259,8 @@ def recommend(
     programs_by_specialty: Mapping[str, Sequence[Program]],
     stats: Mapping[str, SpecialtyStats],
     predict: Predict,
+    factor: LatentFactor,
+    fees: FeeSchedule,
 ) -> Recommendation:
     """The optimized, explained list for one applicant."""
-    return recommend_many([(applicant, programs_by_specialty)], stats, predict)[0]
+    return recommend_many([(applicant, programs_by_specialty)], stats, predict, factor, fees)[0]

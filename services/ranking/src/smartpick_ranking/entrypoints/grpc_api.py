@@ -4,11 +4,13 @@ import grpc
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 
 from smartpick_platform.grpc_errors import abort_invalid, require_uuid
+from smartpick_platform.names import unknown_name_message
 from smartpick_ranking.adapters.messages import program_message
 from smartpick_ranking.domain.enrichment import parse_enrichment_csv
 from smartpick_ranking.service import RankingService
 
 MAX_PAGE_SIZE = 200
+MAX_LIST_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
 MAX_CSV_BYTES = 2_000_000
 
@@ -22,11 +24,15 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
         student_id = await require_uuid(context, "student_id", request.student_id)
         if request.profile_version < 0:
             await abort_invalid(context, {"profile_version": "must be 0 (latest) or positive"})
+        offset = await _list_page(context, request)
         found = await self._service.recommendations(tenant_id, student_id, request.profile_version)
         if found is None:
             version = f"profile version {request.profile_version}" if request.profile_version else "any profile version"
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no recommendations yet for {version}")
-        return ranking_pb2.GetRecommendationsResponse(recommendations=found)
+        total, next_token = _slice(found, offset, request.page_size)
+        return ranking_pb2.GetRecommendationsResponse(
+            recommendations=found, next_page_token=next_token, total_programs=total
+        )
 
     async def ScoreWhatIf(self, request, context):
         tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
@@ -34,11 +40,20 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
             await abort_invalid(context, {"profile.preferences.specialties": "name at least one specialty"})
         if request.profile.preferences.application_budget <= 0:
             await abort_invalid(context, {"profile.preferences.application_budget": "must be at least 1"})
+        unknown = {
+            f"profile.preferences.specialties[{i}]": unknown_name_message("specialty", name, self._service.by_specialty)
+            for i, name in enumerate(request.profile.preferences.specialties)
+            if name not in self._service.by_specialty
+        }
+        if unknown:
+            await abort_invalid(context, unknown)
+        offset = await _list_page(context, request)
         try:
             result = await self._service.what_if(tenant_id, request.profile)
         except ValueError as invalid:
             await abort_invalid(context, {"profile": str(invalid)})
-        return ranking_pb2.ScoreWhatIfResponse(recommendations=result)
+        total, next_token = _slice(result, offset, request.page_size)
+        return ranking_pb2.ScoreWhatIfResponse(recommendations=result, next_page_token=next_token, total_programs=total)
 
     async def SearchPrograms(self, request, context):
         tenant_id = await require_uuid(context, "tenant_id", request.tenant_id) if request.tenant_id else None
@@ -69,6 +84,9 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
             programs=[program_message(p) for p in programs], next_page_token=next_token, total_size=total
         )
 
+    async def ListSpecialties(self, request, context):
+        return ranking_pb2.ListSpecialtiesResponse(specialties=self._service.specialties())
+
     async def EnrichPrograms(self, request, context):
         tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
         if len(request.csv.encode()) > MAX_CSV_BYTES:
@@ -78,6 +96,26 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
             return ranking_pb2.EnrichProgramsResponse(
                 errors=[ranking_pb2.RowError(row=e.row, column=e.column, message=e.message) for e in errors]
             )
-        await self._service.repo.replace_facts(tenant_id, facts)
-        self._service.forget_view(tenant_id)
-        return ranking_pb2.EnrichProgramsResponse(updated_programs=len(facts))
+        queued = await self._service.repo.replace_facts(tenant_id, facts)
+        return ranking_pb2.EnrichProgramsResponse(updated_programs=len(facts), rescoring_students=queued)
+
+
+async def _list_page(context, request) -> int:
+    """The offset a list request's page token names (INVALID_ARGUMENT naming the field otherwise)."""
+    if not 0 <= request.page_size <= MAX_LIST_PAGE_SIZE:
+        await abort_invalid(context, {"page_size": f"must be 0 (the whole list) to {MAX_LIST_PAGE_SIZE}"})
+    if not request.page_token:
+        return 0
+    if not request.page_token.isdigit():
+        await abort_invalid(context, {"page_token": "use the next_page_token of the previous page"})
+    return int(request.page_token)
+
+
+def _slice(found: ranking_pb2.Recommendations, offset: int, page_size: int) -> tuple[int, str]:
+    """Keeps one page of the application list in place; returns the list's length and the next token."""
+    total = len(found.application_list)
+    end = total if page_size == 0 else min(total, offset + page_size)
+    page = list(found.application_list[offset:end])
+    del found.application_list[:]
+    found.application_list.extend(page)
+    return total, str(end) if end < total else ""

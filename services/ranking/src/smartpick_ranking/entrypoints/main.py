@@ -23,6 +23,7 @@ from smartpick_ranking.adapters.onnx_model import SHIPPED_MODEL, OnnxModel
 from smartpick_ranking.adapters.repository import RankingRepository
 from smartpick_ranking.data import load_programs, load_specialty_stats, program_sources
 from smartpick_ranking.entrypoints.grpc_api import RankingServicer
+from smartpick_ranking.entrypoints.rescore import Rescorer
 from smartpick_ranking.entrypoints.worker import GROUP_ID, RankingWorker, stop_on_signals
 from smartpick_ranking.service import RankingService
 
@@ -71,14 +72,18 @@ async def work(settings: Settings, index: int) -> None:
     await consumer.start()
     await producer.start()
     worker = RankingWorker(service, consumer, producer, settings.batch_size)
+    stop = stop_on_signals()
+    rescoring = asyncio.create_task(Rescorer(service, producer).run(stop), name="rescore")
 
     async def readiness() -> dict[str, bool]:
         return {"database": await db.is_ready(repo.pool), "consuming": worker.running}
 
     ops, ops_task = await serve_ops_http(settings.grpc_host, settings.worker_ops_port + index, readiness)
     try:
-        await worker.run(stop_on_signals())
+        await worker.run(stop)
     finally:
+        stop.set()
+        await rescoring
         await consumer.stop()
         await producer.stop()
         ops.should_exit = True

@@ -33,11 +33,11 @@ def metrics(test_set: Dataset, interview: np.ndarray, match: np.ndarray) -> dict
             "mean_predicted": float(interview.mean()),
             "observed_rate": float(test_set.interviewed.mean()),
         },
-        "match": {
-            "auc": _auc(test_set.matched, match),
-            "brier": float(brier_score_loss(test_set.matched, match)),
+        "admission": {
+            "auc": _auc(test_set.admitted, match),
+            "brier": float(brier_score_loss(test_set.admitted, match)),
             "mean_predicted": float(match.mean()),
-            "observed_rate": float(test_set.matched.mean()),
+            "observed_rate": float(test_set.admitted.mean()),
         },
     }
     by_specialty = {}
@@ -47,9 +47,9 @@ def metrics(test_set: Dataset, interview: np.ndarray, match: np.ndarray) -> dict
             "rows": int(rows.sum()),
             "interview_predicted": float(interview[rows].mean()),
             "interview_observed": float(test_set.interviewed[rows].mean()),
-            "match_predicted": float(match[rows].mean()),
-            "match_observed": float(test_set.matched[rows].mean()),
-            "match_brier": float(brier_score_loss(test_set.matched[rows], match[rows])),
+            "admission_predicted": float(match[rows].mean()),
+            "admission_observed": float(test_set.admitted[rows].mean()),
+            "admission_brier": float(brier_score_loss(test_set.admitted[rows], match[rows])),
         }
     return {"held_out": overall, "calibration_by_specialty": by_specialty}
 
@@ -84,7 +84,7 @@ def render_markdown(card: Mapping) -> str:
         "| output | AUC | Brier | mean predicted | observed rate |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for output in ("interview", "match"):
+    for output in ("interview", "admission"):
         m = held_out[output]
         lines.append(
             f"| {output} | {_number(m['auc'])} | {_number(m['brier'], 4)} | {_number(m['mean_predicted'], 4)} "
@@ -94,16 +94,17 @@ def render_markdown(card: Mapping) -> str:
         "",
         "## Calibration by specialty (held-out rows, mean predicted vs observed)",
         "",
-        "| specialty | rows | interview predicted | interview observed | match predicted | match observed "
-        "| match Brier |",
+        "| specialty | rows | interview predicted | interview observed | admission predicted | admission observed "
+        "| admission Brier |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for specialty, m in card["metrics"]["calibration_by_specialty"].items():
         lines.append(
             f"| {specialty} | {m['rows']} | {_number(m['interview_predicted'])} | {_number(m['interview_observed'])} "
-            f"| {_number(m['match_predicted'], 4)} | {_number(m['match_observed'], 4)} "
-            f"| {_number(m['match_brier'], 4)} |"
+            f"| {_number(m['admission_predicted'], 4)} | {_number(m['admission_observed'], 4)} "
+            f"| {_number(m['admission_brier'], 4)} |"
         )
+    lines += calibration_markdown(card)
     simulation = card.get("simulation")
     if simulation:
         lines += [
@@ -139,3 +140,47 @@ def render_markdown(card: Mapping) -> str:
     lines += [f"- {source}" for source in card["data"]["sources"]]
     lines += ["", f"LightGBM parameters: `{card['lightgbm']}`", ""]
     return "\n".join(lines)
+
+
+def calibration_markdown(card: Mapping) -> list[str]:
+    """The internal reliability table and the external table against NRMP's band rates, as Markdown."""
+    internal, external = card.get("calibration_internal"), card.get("calibration_external")
+    if not internal or not external:
+        return []
+    lines = [
+        "",
+        "## Calibration of P(at least one match)",
+        "",
+        f"Held-out simulated applicants ({internal['applicants']}): the predicted chance of at least one match of "
+        "the list each applied to, by decile, against the share who matched. Expected calibration error "
+        f"**{internal['expected_calibration_error']:.3f}**.",
+        "",
+        "| decile | applicants | predicted (range) | predicted mean | observed |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for number, row in enumerate(internal["deciles"], start=1):
+        lines.append(
+            f"| {number} | {row['applicants']} | {row['low']:.3f}-{row['high']:.3f} | {row['predicted']:.3f} "
+            f"| {row['observed']:.3f} |"
+        )
+    lines += [
+        "",
+        "Against NRMP Charting Outcomes (US MD seniors who preferred the specialty, P(match) by Step 2 CK band, "
+        "pooled 2020-2024, `step2_band_match_rates.csv`): the chance the product shows a typical US MD applicant "
+        "of the band (Step 2 CK at the band's typical score, research at the specialty's matched mean, no AOA, "
+        "three honors, the specialty's typical number of applications, its signals planned, averaged over 8 "
+        "school states), for every band of at least 30 applicants. "
+        f"**{external['within_tolerance']} of {external['bands']}** lie within {external['tolerance'] * 100:.0f} "
+        f"points; mean absolute gap {external['mean_absolute_gap'] * 100:.1f} points.",
+        "",
+        "| specialty | band | applicants 2020-2024 | typical score | applications | published | shown | gap |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in external["rows"]:
+        gap = row["shown"] - row["published"]
+        flag = " **off**" if abs(gap) > external["tolerance"] else ""
+        lines.append(
+            f"| {row['specialty']} | {row['band']} | {row['applicants']} | {row['step2']} | {row['applications']} "
+            f"| {row['published']:.2f} | {row['shown']:.2f} | {gap * 100:+.0f}{flag} |"
+        )
+    return lines

@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import datetime
 import hashlib
+import io
 import json
 import os
 import sys
@@ -17,13 +18,27 @@ import numpy as np
 from tqdm import tqdm
 
 from smartpick_ranking.adapters.onnx_model import OnnxModel
-from smartpick_ranking.data import data_digest, load_programs, load_specialty_stats
+from smartpick_ranking.data import (
+    BAND_RATES_FILE,
+    data_digest,
+    load_fee_schedule,
+    load_programs,
+    load_specialty_stats,
+    read_rows,
+)
 from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
+from smartpick_ranking.training import calibration
 from smartpick_ranking.training import card as model_card
 from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group
 from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, parse_outcomes
-from smartpick_ranking.training.simulation import ASSUMPTIONS, FALLBACKS, resolve_targets, simulate_specialty
+from smartpick_ranking.training.simulation import (
+    ASSUMPTIONS,
+    FALLBACKS,
+    parse_band_rates,
+    resolve_targets,
+    simulate_specialty,
+)
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
 SOURCES = (
@@ -55,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tuple[Dataset, dict]:
-    targets = resolve_targets(programs, stats)
+    targets = resolve_targets(programs, stats, parse_band_rates(read_rows(BAND_RATES_FILE)))
     by_specialty: dict[str, list] = {}
     for program in programs:
         by_specialty.setdefault(program.specialty, []).append(program)
@@ -70,8 +85,11 @@ def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tupl
                 "mean_research_items_matched": target.mean_research_items_matched,
                 "usmd_share": target.usmd_share,
                 "fill_rate": target.fill_rate,
-                "signals": target.signals,
-                "positions_per_program": target.positions_per_program,
+                "top_signals": target.top_signals,
+                "second_signals": target.second_signals,
+                "mean_applications": target.mean_applications,
+                "band_match_rates": {f"{b.low}-{b.high}": b.p_match for b in target.bands},
+                "signal_interview_rates": target.signal_rates,
             },
             "achieved": outcome.achieved,
             "fallbacks": list(target.fallbacks),
@@ -79,6 +97,13 @@ def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tupl
     dataset = from_simulation(outcomes, stats, applicants_per_specialty, seed)
     simulation = {"specialties": report, "fallback_rules": FALLBACKS, "assumptions": ASSUMPTIONS}
     return dataset, simulation
+
+
+def by_specialty(programs) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for program in programs:
+        grouped.setdefault(program.specialty, []).append(program)
+    return grouped
 
 
 def _write_together(output: Path, files: dict[str, bytes]) -> None:
@@ -135,9 +160,10 @@ def run(args: argparse.Namespace, command: str) -> dict:
     fingerprint = json.dumps(
         [
             model.interview.model_to_string(),
-            model.match_given_interview.model_to_string(),
+            model.admit_given_interview.model_to_string(),
             dataclasses.asdict(model.interview_platt),
-            dataclasses.asdict(model.match_platt),
+            dataclasses.asdict(model.admit_platt),
+            model.latent_loading,
             FEATURE_NAMES,
         ]
     )
@@ -146,7 +172,19 @@ def run(args: argparse.Namespace, command: str) -> dict:
     onnx_bytes = to_onnx(model, version).SerializeToString()
 
     native_interview, native_match = model.predict_native(test_set.features)
-    onnx_interview, onnx_match = OnnxModel(onnx_bytes).predict(test_set.features)
+    scorer = OnnxModel(onnx_bytes)
+    onnx_interview, onnx_match = scorer.predict(test_set.features)
+    internal = calibration.reliability(test_set, onnx_match.astype(np.float64), scorer.factor)
+    checks = calibration.external_checks(
+        parse_band_rates(read_rows(BAND_RATES_FILE)),
+        by_specialty(programs),
+        stats,
+        scorer.predict,
+        scorer.factor,
+        load_fee_schedule(),
+    )
+    picture = io.BytesIO()
+    calibration.draw(internal, checks, picture)
     difference = float(max(np.abs(onnx_interview - native_interview).max(), np.abs(onnx_match - native_match).max()))
     card = {
         "model_version": version,
@@ -162,13 +200,16 @@ def run(args: argparse.Namespace, command: str) -> dict:
         "features": list(FEATURE_NAMES),
         "monotone": dict(MONOTONE),
         "calibration": "Platt scaling of each LightGBM margin on the calibration split; "
-        "match_probability = P(interview) x P(match | interview)",
+        "admission_probability = P(interview) x P(admitted | interview); latent loading fitted on the same split",
+        "latent_loading": model.latent_loading,
         "lightgbm": {
             "interview": params.lightgbm(args.seed, len(train_set.features)),
-            "match_given_interview": params.lightgbm(args.seed, int(train_set.interviewed.sum())),
+            "admitted_given_interview": params.lightgbm(args.seed, int(train_set.interviewed.sum())),
         },
         "metrics": model_card.metrics(test_set, onnx_interview, onnx_match),
         "onnx": {"bytes": len(onnx_bytes), "max_abs_difference_vs_native": difference},
+        "calibration_internal": internal,
+        "calibration_external": calibration.external_summary(checks),
         "disclaimer": model_card.SCHOOL_DISCLAIMER if args.outcomes else model_card.DISCLAIMER,
     }
     if simulation:
@@ -179,6 +220,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
             "model.onnx": onnx_bytes,
             "model_card.json": (json.dumps(card, indent=2) + "\n").encode(),
             "model_card.md": model_card.render_markdown(card).encode(),
+            "calibration.png": picture.getvalue(),
         },
     )
     return card
@@ -195,6 +237,6 @@ def main(argv: list[str] | None = None) -> None:
     held_out = card["metrics"]["held_out"]
     print(
         f"model {card['model_version']} written to {args.output}: "
-        f"interview AUC {held_out['interview']['auc']}, match AUC {held_out['match']['auc']}, "
+        f"interview AUC {held_out['interview']['auc']}, admission AUC {held_out['admission']['auc']}, "
         f"ONNX vs native {card['onnx']['max_abs_difference_vs_native']:.1e}"
     )

@@ -1,4 +1,7 @@
-"""Training rows: one per application (applicant, program), with the feature matrix of domain.features."""
+"""Training rows: one per application (applicant, program), with the feature matrix of domain.features.
+
+Labels: `interviewed`, and `admitted`, the program would take the applicant if the applicant ranked it
+first (the p_i of the list optimization). An applicant matched when any of their rows is admitted."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +18,7 @@ from smartpick_ranking.training.simulation import SpecialtyOutcome
 class Dataset:
     features: np.ndarray  # float32 [n, len(FEATURE_NAMES)]
     interviewed: np.ndarray  # bool [n]
-    matched: np.ndarray  # bool [n]; matched implies interviewed
+    admitted: np.ndarray  # bool [n]; admitted implies interviewed
     specialty: np.ndarray  # str [n]
     group: np.ndarray  # int [n]: the applicant, so that splits never cut one applicant's rows apart
 
@@ -23,15 +26,22 @@ class Dataset:
         n = len(self.features)
         if self.features.shape[1:] != (len(FEATURE_NAMES),):
             raise ValueError(f"features must have {len(FEATURE_NAMES)} columns")
-        if not all(len(column) == n for column in (self.interviewed, self.matched, self.specialty, self.group)):
+        if not all(len(column) == n for column in (self.interviewed, self.admitted, self.specialty, self.group)):
             raise ValueError("every column must have one entry per row")
-        if np.any(self.matched & ~self.interviewed):
-            raise ValueError("a matched row must be interviewed")
+        if np.any(self.admitted & ~self.interviewed):
+            raise ValueError("an admitted row must be interviewed")
+        if n and np.count_nonzero(self.group[1:] != self.group[:-1]) != len(np.unique(self.group)) - 1:
+            raise ValueError("each applicant's rows must stand together")
 
     def take(self, rows: np.ndarray) -> "Dataset":
         return Dataset(
-            self.features[rows], self.interviewed[rows], self.matched[rows], self.specialty[rows], self.group[rows]
+            self.features[rows], self.interviewed[rows], self.admitted[rows], self.specialty[rows], self.group[rows]
         )
+
+    def applicants(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start of each applicant's rows, whether the applicant matched), rows grouped by applicant."""
+        starts = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]])
+        return starts, np.logical_or.reduceat(self.admitted, starts)
 
 
 def from_simulation(
@@ -42,7 +52,7 @@ def from_simulation(
 ) -> Dataset:
     """A sample of each specialty's simulated applicants, with all of their applications."""
     rng = np.random.default_rng(seed)
-    blocks, interviewed, matched, specialty, group = [], [], [], [], []
+    blocks, interviewed, admitted, specialty, group = [], [], [], [], []
     next_group = 0
     for outcome in tqdm(outcomes, desc="features", unit="specialty"):
         count = len(outcome.applicants)
@@ -56,14 +66,14 @@ def from_simulation(
             programs = [outcome.programs[j] for j in outcome.pair_program[pairs]]
             blocks.append(build_features(outcome.applicants[applicant_index], programs, stats))
             interviewed.append(outcome.interviewed[pairs])
-            matched.append(outcome.matched[pairs])
+            admitted.append(outcome.admitted[pairs])
             specialty.append(np.full(len(pairs), outcome.specialty, dtype=object))
             group.append(np.full(len(pairs), next_group))
             next_group += 1
     return Dataset(
         np.concatenate(blocks),
         np.concatenate(interviewed),
-        np.concatenate(matched),
+        np.concatenate(admitted),
         np.concatenate(specialty),
         np.concatenate(group),
     )

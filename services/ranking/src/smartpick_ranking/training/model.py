@@ -1,9 +1,15 @@
 """Two monotone LightGBM models, Platt-calibrated on a held-out split, and their export as ONE ONNX graph.
 
-P(interview) is learned on every application; P(match | interview) on the interviewed ones. The shipped
-match probability is their product, so it never exceeds the interview probability, and it stays monotone:
-both factors are positive and non-decreasing in every +1 feature (the trees are constrained, and Platt's
-sigmoid(a * margin + b) with a > 0 keeps the order), so their product is non-decreasing too.
+P(interview) is learned on every application; P(admitted | interview) on the interviewed ones, where
+admitted is the counterfactual label of the simulation (the program would take the applicant if ranked
+first). The shipped admission probability, the p_i of the list optimization, is their product, so it never
+exceeds the interview probability, and it stays monotone: both factors are positive and non-decreasing in
+every +1 feature (the trees are constrained, and Platt's sigmoid(a * margin + b) with a > 0 keeps the
+order), so their product is non-decreasing too.
+
+The latent loading (domain/chances.py) is fitted last, on the calibration split: the value that makes the
+applicants' chance of at least one admission most likely given whether they matched. It travels in the
+ONNX file's metadata.
 """
 
 import json
@@ -18,11 +24,13 @@ from onnxmltools.convert.common.data_types import FloatTensorType
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
+from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
 from smartpick_ranking.training.dataset import Dataset
 
 INPUT_NAME = "features"
-OUTPUT_NAMES = ("interview_probability", "match_probability")
+OUTPUT_NAMES = ("interview_probability", "admission_probability")
+LOADING_GRID = np.round(np.arange(0.0, 3.001, 0.05), 2)
 ONNX_OPSET, ONNX_ML_OPSET = 15, 1
 
 
@@ -66,14 +74,31 @@ class Platt:
 class TrainedModel:
     interview: lgb.Booster
     interview_platt: Platt
-    match_given_interview: lgb.Booster
-    match_platt: Platt
+    admit_given_interview: lgb.Booster
+    admit_platt: Platt
+    latent_loading: float
 
     def predict_native(self, features: np.ndarray, threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """(P(interview), P(match)) computed with LightGBM itself, in float64 (threads 0: LightGBM's default)."""
+        """(P(interview), P(admitted)) computed with LightGBM itself, in float64 (threads 0: its default)."""
         interview = self.interview_platt(self.interview.predict(features, raw_score=True, num_threads=threads))
-        given = self.match_platt(self.match_given_interview.predict(features, raw_score=True, num_threads=threads))
+        given = self.admit_platt(self.admit_given_interview.predict(features, raw_score=True, num_threads=threads))
         return interview, interview * given
+
+
+def fit_latent_loading(admission: np.ndarray, dataset: Dataset) -> float:
+    """The loading on LOADING_GRID that maximizes the likelihood of each applicant matched or not, given
+    the predicted admission chances of their applications."""
+    starts, matched = dataset.applicants()
+    best, best_loglik = 0.0, -np.inf
+    for loading in LOADING_GRID:
+        factor = LatentFactor.of(float(loading))
+        log_none = np.log1p(-np.clip(factor.conditional(admission), 0, 1 - 1e-12))
+        none = np.exp(np.add.reduceat(log_none, starts, axis=0)) @ factor.weights
+        p = np.clip(1 - none, 1e-9, 1 - 1e-9)
+        loglik = float(np.sum(np.where(matched, np.log(p), np.log1p(-p))))
+        if loglik > best_loglik:
+            best, best_loglik = float(loading), loglik
+    return best
 
 
 class TrainingRefused(ValueError):
@@ -105,17 +130,20 @@ def _fit_platt(name: str, margin: np.ndarray, labels: np.ndarray) -> Platt:
 def train(train_set: Dataset, calibration_set: Dataset, params: TrainingParameters, seed: int) -> TrainedModel:
     interview = _fit_booster("interview", train_set.features, train_set.interviewed, params, seed)
     seen = train_set.interviewed
-    given = _fit_booster("match|interview", train_set.features[seen], train_set.matched[seen], params, seed)
+    given = _fit_booster("admitted|interview", train_set.features[seen], train_set.admitted[seen], params, seed)
     interview_platt = _fit_platt(
         "interview", interview.predict(calibration_set.features, raw_score=True), calibration_set.interviewed
     )
     seen = calibration_set.interviewed
-    match_platt = _fit_platt(
-        "match|interview",
+    admit_platt = _fit_platt(
+        "admitted|interview",
         given.predict(calibration_set.features[seen], raw_score=True),
-        calibration_set.matched[seen],
+        calibration_set.admitted[seen],
     )
-    return TrainedModel(interview, interview_platt, given, match_platt)
+    unloaded = TrainedModel(interview, interview_platt, given, admit_platt, 0.0)
+    _, admission = unloaded.predict_native(calibration_set.features, threads=params.threads)
+    loading = fit_latent_loading(admission, calibration_set)
+    return TrainedModel(interview, interview_platt, given, admit_platt, loading)
 
 
 def _margin_nodes(booster: lgb.Booster, prefix: str) -> tuple[list[onnx.NodeProto], str]:
@@ -162,21 +190,22 @@ def _platt_nodes(platt: Platt, margin: str, prefix: str) -> tuple[list[onnx.Node
 
 
 def to_onnx(model: TrainedModel, version: str) -> onnx.ModelProto:
-    """One graph: input "features" float32 [N, F]; outputs interview_probability and match_probability [N].
-    The model version and feature names travel in the metadata, so a scorer can refuse a mismatch."""
+    """One graph: input "features" float32 [N, F]; outputs interview_probability and admission_probability
+    [N]. The model version, feature names and latent loading travel in the metadata, so a scorer can
+    refuse a mismatch and integrate over the applicant factor."""
     nodes, initializers = [], [helper.make_tensor("flat", TensorProto.INT64, [1], [-1])]
     interview_trees, interview_margin = _margin_nodes(model.interview, "interview")
     interview_calibration, interview_init, interview_p = _platt_nodes(
         model.interview_platt, interview_margin, "interview"
     )
-    given_trees, given_margin = _margin_nodes(model.match_given_interview, "given")
-    given_calibration, given_init, given_p = _platt_nodes(model.match_platt, given_margin, "given")
+    given_trees, given_margin = _margin_nodes(model.admit_given_interview, "given")
+    given_calibration, given_init, given_p = _platt_nodes(model.admit_platt, given_margin, "given")
     nodes += interview_trees + interview_calibration + given_trees + given_calibration
     initializers += interview_init + given_init
     nodes += [
-        helper.make_node("Mul", [interview_p, given_p], ["match_probability_2d"]),
+        helper.make_node("Mul", [interview_p, given_p], ["admission_probability_2d"]),
         helper.make_node("Reshape", [interview_p, "flat"], [OUTPUT_NAMES[0]]),
-        helper.make_node("Reshape", ["match_probability_2d", "flat"], [OUTPUT_NAMES[1]]),
+        helper.make_node("Reshape", ["admission_probability_2d", "flat"], [OUTPUT_NAMES[1]]),
     ]
     graph = helper.make_graph(
         nodes,
@@ -191,6 +220,13 @@ def to_onnx(model: TrainedModel, version: str) -> onnx.ModelProto:
         producer_name="smartpick-ranking-train",
     )
     onnx_model.ir_version = 8
-    helper.set_model_props(onnx_model, {"model_version": version, "feature_names": json.dumps(list(FEATURE_NAMES))})
+    helper.set_model_props(
+        onnx_model,
+        {
+            "model_version": version,
+            "feature_names": json.dumps(list(FEATURE_NAMES)),
+            "latent_loading": repr(model.latent_loading),
+        },
+    )
     onnx.checker.check_model(onnx_model)
     return onnx_model

@@ -174,10 +174,13 @@ def parse_outcomes(text: str, catalog: Mapping[str, Program], stats: Mapping[str
     if not blocks:
         raise OutcomesInvalid([RowError(1, "applicant_ref", "the file has no data rows")])
     _, group = np.unique(np.array(refs), return_inverse=True)
+    by_applicant = np.argsort(group, kind="stable")  # each applicant's rows together
+    # A school's records say where a student matched, not whether a program would have taken a student who
+    # matched higher on their list: matched is the admitted label, a lower bound of the counterfactual one.
     return Dataset(
-        np.concatenate(blocks),
-        np.array(interviewed),
-        np.array(matched),
-        np.array(specialty, dtype=object),
-        group,
+        np.concatenate(blocks)[by_applicant],
+        np.array(interviewed)[by_applicant],
+        np.array(matched)[by_applicant],
+        np.array(specialty, dtype=object)[by_applicant],
+        group[by_applicant],
     )

@@ -1,26 +1,35 @@
-"""A simulated applicant cohort per specialty, calibrated to the public figures, run through interviews and a
-deferred-acceptance match. The outcome rows (applicant, program, interviewed, matched) train the model.
+"""A simulated Match per specialty, calibrated to public figures, whose rows train the ranking model.
 
-What comes from the public figures (specialty_stats.csv), per specialty: the mean Step 2 CK of matched US MD
-seniors, the mean research items of matched applicants, the share of positions filled by US MD seniors, the
-fill rate, the number of positions and the number of preference signals. The cohort's score, research and
-degree mix are shifted, pass after pass, until the simulated match reproduces those figures.
+Programs are the catalog's, with their public facts (program_facts.csv: positions, setting, visa policy,
+resident shares, applications received; program_signal_interview_rates.csv: interview rates by signal).
+What a program does not state is drawn from the specialty's programs that do. Applicants apply to programs
+in proportion to the applications each program received (more where they prefer the state), send their
+signals, and are invited by the programs that score them highest; after interviews both sides rank and a
+deferred-acceptance match runs.
 
-Where a specialty lacks a figure, the simulation uses a documented fallback (FALLBACKS; every use is listed
-in the model card): the median of the specialties that state it, or, for research, the 2024 mean of all US
-seniors given in SPECIALTY_SOURCES.md. The model's FEATURES never see a fallback: they see the figure as
-published, NaN where it is missing, exactly as at serving time.
+Every applicant carries a latent strength that no input shows (letters, interviews, everything the
+features miss). It enters every program's score of that applicant, so programs' decisions about one
+applicant are correlated; the model measures that correlation (`latent_loading`) instead of assuming
+independent programs.
 
-What no public figure gives, and this simulation therefore ASSUMES (named constants below, listed in the
-model card): applicants per position, the number of applications and interviews, how programs weigh an
-applicant's inputs, and programs' sizes, types, visa sponsorship and IMG/DO shares (which the catalog does
-not hold). A program's fact is shown to the model with probability REVEAL_PROBABILITY and is NaN otherwise,
-so that the model learns both the known and the unknown case.
+Each application is labelled with the counterfactual outcome the list optimization needs: `admitted`, the
+program would take the applicant if the applicant ranked it first (interviewed, and ranked at or above
+the program's last matched applicant, or the program had a seat left). By stability of the match, an
+applicant matched exactly when at least one application is admitted.
+
+Calibration, pass after pass: the pool of US MD applicants and the weight programs give Step 2 CK are
+shifted until the US MD seniors' match rate by Step 2 CK band reproduces step2_band_match_rates.csv
+(NRMP Charting Outcomes, pooled 2020-2024) where the specialty has it; the other applicants until the fill
+rate and the US MD share of positions are reproduced; the signal weights until the mean interview rates
+with a top, a second and no signal reproduce the ERAS 2024 per-program rates. Where a figure is missing the
+simulation uses a documented fallback (FALLBACKS), and what no public figure gives it ASSUMES (ASSUMPTIONS):
+both are listed in the model card.
 """
 
+import math
 import statistics
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,47 +37,66 @@ from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.training.matching import deferred_acceptance
 
-# Mean publications of US seniors, 2024 (SPECIALTY_SOURCES.md, Al-Mufti et al.): the research fallback.
-ALL_SENIORS_MEAN_RESEARCH_2024 = 13.98
+ALL_SENIORS_MEAN_RESEARCH_2024 = 13.98  # mean publications of US seniors 2024 (SPECIALTY_SOURCES.md)
 FALLBACKS = {
     "mean_step2ck_matched_usmd": "median of the specialties that state it",
     "mean_research_items_matched": f"mean publications of all US seniors 2024 ({ALL_SENIORS_MEAN_RESEARCH_2024})",
     "pct_positions_filled_by_usmd_seniors_2025": "median of the specialties that state it",
     "fill_rate_2025": "median of the specialties that state it",
-    "signals_2025": "median of the specialties that state it",
-    "positions_per_program": "median positions per catalog program of the specialties that state positions",
+    "signals": "none (the specialty takes part in no signaling the data states)",
+    "mean_applications_usmd": f"{45} applications (assumption)",
+    "band_match_rates": "no Step 2 CK band rates: the pool is sized to the fill rate and US MD share alone",
+    "signal_interview_rates": "no per-program signal rates: signal weights stay at their assumed start",
 }
-
-# Assumptions no public figure in the data gives (named so that the model card can list them).
 ASSUMPTIONS = {
-    "applicants_per_position": "1.1 + 0.5 x competitiveness (0 for the lowest, 1 for the highest Step 2 CK mean); "
-    "fill rate / 100 + 0.1 where the published fill rate is below 97%; then adjusted to reproduce the fill rate",
-    "non_md_split": "applicants who are not US MD: 40% DO, 60% IMG",
-    "step2_ck_spread": "standard deviation 13 points; DO means 5 and IMG means 3 points below MD",
-    "do_with_step2": "70% of DO applicants report a Step 2 CK score (all report COMLEX Level 2)",
-    "img_visa_need": "55% of IMGs need a visa (two thirds J-1); 5% of all applicants leave it unsaid",
-    "applications": "Gamma-distributed, mean 45 per applicant, at most the specialty's program count",
-    "interviews_per_position": "12 interview offers per position",
-    "program_facts": "size Poisson around the specialty's positions per program; 55% academic; 60% sponsor visas; "
-    "IMG and DO shares Beta-distributed around the specialty's non-MD share",
-    "reveal_probability": "each program fact is shown to the model with probability 0.5, NaN otherwise",
-    "program_weights": "standardized Step 2 CK (or COMLEX) 1.0, log research 0.45, AOA 0.5, honors 0.12 each, "
-    "signal 1.3, home state 0.8, preferred state 0.3, home program 1.0, away rotation 0.8, failed Step 1 -2.5, "
-    "DO -0.5 and IMG -1.2 (less where the program's DO/IMG share is high), noise 0.7",
+    "applicants": "US MD applicants' other strengths (research, AOA, honors) follow their Step 2 CK with a "
+    "correlation fitted to the band rates (start 0.6); their Step 2 CK follows the specialty's band counts "
+    "(uniform within a band; 250+ as 250 + exponential, mean 9); without bands, normal with SD 13 around a "
+    "shifted mean; DO 5 and IMG 3 points lower; non-US-MD applicants 40% DO, 60% IMG",
+    "latent_strength": "every applicant has a strength no input shows, N(0, 1), weighing 0.8 in every "
+    "program's score, before and after interviews",
+    "noise": "each program's view of an applicant adds N(0, 0.6) before interviews and N(0, 0.5) after",
+    "applications": "Gamma-distributed (shape 4) around the specialty's mean applications, at most its "
+    "program count; programs chosen in proportion to the applications they received (median where unknown), "
+    "three times as likely in a preferred state",
+    "interviews": "each program gives as many interviews as its share interviewed times the applications it "
+    "received (AAMC 2020-2021) where both are known, else 10 per position",
+    "program_facts": "unknown facts drawn from the specialty's programs that state them",
+    "program_weights": "standardized Step 2 CK (or COMLEX) weight fitted to the band rates (start 1.0), log "
+    "research 0.45, AOA 0.5, honors 0.12 each, top signal and second signal fitted to the ERAS interview "
+    "rates (start 1.5 and 0.9), school in the program's state 0.6, home program 1.0, away rotation 0.8, failed "
+    "Step 1 -2.5, DO and IMG penalties smaller where the program's DO/IMG share is larger",
+    "match_rates": f"without band rates, US MD seniors match at {0.9}; DO and IMG applicants at {0.5} (pool sizes)",
+    "market": f"a specialty of more than {250} programs is simulated on a random {250} of them, its pools "
+    "scaled to their positions",
+    "visa": "55% of IMGs need a visa (two thirds J-1); a program that does not take that visa never interviews",
 }
 
-APPLICANTS_PER_POSITION_MIN, APPLICANTS_PER_POSITION_SPAN = 1.1, 0.5
-DO_SHARE_OF_NON_MD = 0.4
 STEP2_SD = 13.0
 DEGREE_STEP2_OFFSET = {"MD": 0.0, "DO": -5.0, "IMG": -3.0}
+DO_SHARE_OF_NON_MD = 0.4
 DO_WITH_STEP2 = 0.7
 IMG_VISA_NEED, UNSAID_VISA = 0.55, 0.05
 MEAN_APPLICATIONS = 45.0
-INTERVIEWS_PER_POSITION = 12.0
-ACADEMIC_SHARE, SPONSORS_VISA_SHARE = 0.55, 0.6
-REVEAL_PROBABILITY = 0.5
-CALIBRATION_PASSES = 4
+INTERVIEWS_PER_POSITION = 10.0
+LATENT_WEIGHT = 0.8
+PRE_INTERVIEW_NOISE, POST_INTERVIEW_NOISE = 0.6, 0.5
+TOP_SIGNAL_START, SECOND_SIGNAL_START = 1.5, 0.9
+CALIBRATION_PASSES = 8
+ASSUMED_USMD_MATCH_RATE, ASSUMED_OTHER_MATCH_RATE = 0.9, 0.5
+MAX_SIMULATED_PROGRAMS = 250
 DEGREES = np.array(["MD", "DO", "IMG"])
+BAND_TAIL_MEAN = 9.0
+
+
+@dataclass(frozen=True)
+class BandRate:
+    """Published P(match) of US MD seniors whose Step 2 CK lies in [low, high] (None: open end)."""
+
+    low: int | None
+    high: int | None
+    p_match: float
+    applicants: int
 
 
 @dataclass(frozen=True)
@@ -80,9 +108,11 @@ class SpecialtyTargets:
     mean_research_items_matched: float
     usmd_share: float  # 0-1
     fill_rate: float  # 0-1
-    signals: int
-    positions_per_program: float
-    applicants_per_position: float
+    top_signals: int
+    second_signals: int
+    mean_applications: float
+    bands: tuple[BandRate, ...]
+    signal_rates: tuple[float, float, float] | None  # mean interview rate: top signal, second, none
     fallbacks: tuple[str, ...]
 
 
@@ -91,79 +121,92 @@ class SpecialtyOutcome:
     """The simulated cohort of one specialty and its outcome rows."""
 
     specialty: str
-    programs: list[Program]  # as the model sees them: facts revealed or None
+    programs: list[Program]  # as the model sees them: the public facts, unknown stays None
     applicants: list[Applicant]
     pair_applicant: np.ndarray  # one entry per application
     pair_program: np.ndarray
     interviewed: np.ndarray
-    matched: np.ndarray
+    admitted: np.ndarray
+    matched: np.ndarray  # the applicant matched at this program
     achieved: dict[str, float] = field(default_factory=dict)  # simulated figures beside the targets
 
 
-def resolve_targets(programs: Sequence[Program], stats: Mapping[str, SpecialtyStats]) -> dict[str, SpecialtyTargets]:
+def _band_key(row: Mapping[str, str]) -> tuple[int | None, int | None]:
+    return (int(row["band_low"]) if row["band_low"] else None, int(row["band_high"]) if row["band_high"] else None)
+
+
+def parse_band_rates(rows: Sequence[Mapping[str, str]]) -> dict[str, tuple[BandRate, ...]]:
+    """step2_band_match_rates.csv by specialty; bands without applicants are left out."""
+    bands: dict[str, list[BandRate]] = {}
+    for row in rows:
+        if row["p_match"] and int(row["n_applicants"]) > 0:
+            low, high = _band_key(row)
+            bands.setdefault(row["specialty"], []).append(
+                BandRate(low, high, float(row["p_match"]), int(row["n_applicants"]))
+            )
+    return {s: tuple(b) for s, b in bands.items()}
+
+
+def mean_signal_rates(programs: Sequence[Program]) -> tuple[float, float, float] | None:
+    """Mean interview rates (top signal, second signal, no signal) over the programs that state them."""
+    top = [p.rate_top_signal for p in programs if p.rate_top_signal is not None]
+    none = [p.rate_no_signal for p in programs if p.rate_no_signal is not None]
+    if len(top) < 5 or len(none) < 5:
+        return None
+    second = [p.rate_second_signal for p in programs if p.rate_second_signal is not None]
+    return float(np.mean(top)), float(np.mean(second)) if len(second) >= 5 else math.nan, float(np.mean(none))
+
+
+def resolve_targets(
+    programs: Sequence[Program],
+    stats: Mapping[str, SpecialtyStats],
+    bands: Mapping[str, tuple[BandRate, ...]],
+) -> dict[str, SpecialtyTargets]:
     """Targets for every specialty of the catalog: the public figure, or the documented fallback."""
-    counts: dict[str, int] = {}
+    by_specialty: dict[str, list[Program]] = {}
     for program in programs:
-        counts[program.specialty] = counts.get(program.specialty, 0) + 1
+        by_specialty.setdefault(program.specialty, []).append(program)
 
-    def median_of(getter: Callable[[SpecialtyStats], float | None]) -> float:
-        return statistics.median(v for s in stats.values() if (v := getter(s)) is not None)
+    def median_of(name: str) -> float:
+        return statistics.median(v for s in stats.values() if (v := getattr(s, name)) is not None)
 
-    medians = {
-        "mean_step2ck_matched_usmd": median_of(lambda s: s.mean_step2ck_matched_usmd),
-        "pct_positions_filled_by_usmd_seniors_2025": median_of(lambda s: s.pct_positions_filled_by_usmd_seniors_2025),
-        "fill_rate_2025": median_of(lambda s: s.fill_rate_2025),
-        "signals_2025": median_of(lambda s: s.signals_2025),
-        "positions_per_program": statistics.median(
-            s.positions_2025 / counts[s.specialty]
-            for s in stats.values()
-            if s.positions_2025 is not None and counts.get(s.specialty)
-        ),
-    }
-    known_step2 = [s.mean_step2ck_matched_usmd for s in stats.values() if s.mean_step2ck_matched_usmd is not None]
-    low, high = min(known_step2), max(known_step2)
     targets = {}
-    for specialty, count in sorted(counts.items()):
+    for specialty, members in sorted(by_specialty.items()):
         figures = stats.get(specialty, SpecialtyStats(specialty))
-        fallbacks = []
+        fallbacks: list[str] = []
 
-        def pick(name: str, value: float | None, fallback: float, fallbacks=fallbacks) -> float:
+        def pick(name: str, fallback: float, figures=figures, fallbacks=fallbacks) -> float:
+            value = getattr(figures, name)
             if value is None:
                 fallbacks.append(name)
                 return fallback
             return float(value)
 
-        step2 = pick(
-            "mean_step2ck_matched_usmd", figures.mean_step2ck_matched_usmd, medians["mean_step2ck_matched_usmd"]
-        )
-        research = pick(
-            "mean_research_items_matched", figures.mean_research_items_matched, ALL_SENIORS_MEAN_RESEARCH_2024
-        )
+        step2 = pick("mean_step2ck_matched_usmd", median_of("mean_step2ck_matched_usmd"))
+        research = pick("mean_research_items_matched", ALL_SENIORS_MEAN_RESEARCH_2024)
         md_share = pick(
-            "pct_positions_filled_by_usmd_seniors_2025",
-            figures.pct_positions_filled_by_usmd_seniors_2025,
-            medians["pct_positions_filled_by_usmd_seniors_2025"],
+            "pct_positions_filled_by_usmd_seniors_2025", median_of("pct_positions_filled_by_usmd_seniors_2025")
         )
-        fill = pick("fill_rate_2025", figures.fill_rate_2025, medians["fill_rate_2025"])
-        signals = pick("signals_2025", figures.signals_2025, medians["signals_2025"])
-        per_program = pick(
-            "positions_per_program",
-            None if figures.positions_2025 is None else figures.positions_2025 / count,
-            medians["positions_per_program"],
-        )
-        competitiveness = (step2 - low) / (high - low)
-        ratio = APPLICANTS_PER_POSITION_MIN + APPLICANTS_PER_POSITION_SPAN * competitiveness
-        if fill < 97:
-            ratio = fill / 100 + 0.1
+        fill = pick("fill_rate_2025", median_of("fill_rate_2025"))
+        applications = pick("mean_applications_usmd", MEAN_APPLICATIONS)
+        if figures.signals is None:
+            fallbacks.append("signals")
+        if specialty not in bands:
+            fallbacks.append("band_match_rates")
+        rates = mean_signal_rates(members)
+        if rates is None and figures.signals:
+            fallbacks.append("signal_interview_rates")
         targets[specialty] = SpecialtyTargets(
             specialty=specialty,
             mean_step2ck_matched_usmd=step2,
             mean_research_items_matched=research,
             usmd_share=md_share / 100,
-            fill_rate=fill / 100,
-            signals=round(signals),
-            positions_per_program=max(1.0, per_program),
-            applicants_per_position=ratio,
+            fill_rate=min(1.0, fill / 100),
+            top_signals=figures.gold_signals or 0,
+            second_signals=figures.silver_signals or 0,
+            mean_applications=applications,
+            bands=bands.get(specialty, ()),
+            signal_rates=rates if figures.signals else None,
             fallbacks=tuple(fallbacks),
         )
     return targets
@@ -177,19 +220,55 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 class _Knobs:
     """What the calibration passes adjust."""
 
-    step2_mean: float
-    research_mean: float
-    md_fraction: float
-    applicants_per_position: float
+    md_per_position: float  # US MD applicants per position
+    other_per_position: float  # DO and IMG applicants per position
+    non_md_weight: float  # how much programs hold a DO or IMG degree against an applicant
+    step2_weight: float
+    step2_coupling: float  # how much a US MD applicant's other strengths follow their Step 2 CK (0-1)
+    top_signal_weight: float
+    second_signal_weight: float
+    step2_shift: float  # without band rates: the US MD Step 2 CK mean
 
 
 def _top_k_per_row(keys: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of the k[row] largest keys of each row."""
-    order = np.argsort(-keys, axis=1)
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(keys.shape[1])[None, :].repeat(keys.shape[0], 0), axis=1)
-    rows, cols = np.nonzero(rank < k[:, None])
-    return rows, cols
+    """(row, column) of the k[row] largest keys of each row (keys continuous: ties have no weight)."""
+    widest = int(max(1, k.max(initial=1)))
+    negated = -keys
+    if widest < keys.shape[1]:
+        negated = np.partition(negated, widest - 1, axis=1)[:, :widest]
+    ordered = -np.sort(negated, axis=1)
+    threshold = ordered[np.arange(len(k)), np.maximum(k, 1) - 1]
+    chosen = keys >= threshold[:, None]
+    chosen[k <= 0] = False
+    return np.nonzero(chosen)
+
+
+def _top_k_pairs(pair_a: np.ndarray, key: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Mask over pairs: the k[applicant] pairs of each applicant with the largest keys."""
+    order = np.lexsort((-key, pair_a))
+    first = np.searchsorted(pair_a[order], pair_a[order])
+    chosen = np.zeros(len(pair_a), dtype=bool)
+    chosen[order] = (np.arange(len(order)) - first) < k[pair_a[order]]
+    return chosen
+
+
+def _known_or_drawn(rng, known: list, draw) -> np.ndarray:
+    """Each program's value where stated, else a draw from the stated ones (or `draw` when none is)."""
+    stated = [v for v in known if v is not None]
+    pool = np.array(stated, dtype=float) if stated else None
+    return np.array([float(v) if v is not None else (rng.choice(pool) if pool is not None else draw()) for v in known])
+
+
+def _md_step2(rng, targets: SpecialtyTargets, knobs: _Knobs, n: int) -> np.ndarray:
+    if not targets.bands:
+        return np.round(knobs.step2_shift + STEP2_SD * rng.normal(0, 1, n))
+    weights = np.array([b.applicants for b in targets.bands], dtype=float)
+    which = rng.choice(len(targets.bands), n, p=weights / weights.sum())
+    lows = np.array([b.low if b.low is not None else b.high - 9 for b in targets.bands])[which]
+    highs = np.array([b.high if b.high is not None else -1 for b in targets.bands])[which]
+    uniform = rng.integers(0, 10, n)
+    tail = np.round(rng.exponential(BAND_TAIL_MEAN, n))
+    return np.where(highs < 0, lows + tail, lows + uniform).astype(float)
 
 
 def _simulate_once(
@@ -199,50 +278,50 @@ def _simulate_once(
     n_programs = len(programs)
     states = np.array([p.state or "" for p in programs])
 
-    # Programs: latent facts, and what the model is shown of them.
-    size = np.maximum(1, rng.poisson(targets.positions_per_program, n_programs))
-    academic = rng.random(n_programs) < ACADEMIC_SHARE
-    sponsors = rng.random(n_programs) < SPONSORS_VISA_SHARE
+    # Programs: the stated fact, or one drawn from the specialty's programs that state it.
+    size = np.maximum(1, _known_or_drawn(rng, [p.positions for p in programs], lambda: 1 + rng.poisson(4))).astype(int)
+    kinds = [p.program_type for p in programs]
+    stated_kinds = [k for k in kinds if k] or ["academic", "community_affiliated", "community"]
+    kind = np.array([k or rng.choice(stated_kinds) for k in kinds])
+    j1 = _known_or_drawn(rng, [p.sponsors_j1 for p in programs], lambda: rng.random() < 0.6) > 0.5
+    h1b = _known_or_drawn(rng, [p.sponsors_h1b for p in programs], lambda: rng.random() < 0.3) > 0.5
     non_md = max(0.02, 1 - targets.usmd_share)
-    img_share = rng.beta(2, 2 / (non_md * 0.6) - 2 if non_md * 0.6 < 1 else 0.5, n_programs)
-    do_share = rng.beta(2, 2 / (non_md * 0.4) - 2 if non_md * 0.4 < 1 else 0.5, n_programs)
-    prestige = rng.normal(0, 1, n_programs) + 0.5 * academic
-    reveal = rng.random((n_programs, 5)) < REVEAL_PROBABILITY
-    shown = [
-        Program(
-            program_id=p.program_id,
-            name=p.name,
-            specialty=p.specialty,
-            city=p.city,
-            state=p.state,
-            latitude=p.latitude,
-            longitude=p.longitude,
-            positions=int(size[j]) if reveal[j, 0] else None,
-            program_type=("academic" if academic[j] else "community") if reveal[j, 1] else None,
-            sponsors_visa=bool(sponsors[j]) if reveal[j, 2] else None,
-            img_share=round(float(img_share[j]), 3) if reveal[j, 3] else None,
-            do_share=round(float(do_share[j]), 3) if reveal[j, 4] else None,
-        )
-        for j, p in enumerate(programs)
-    ]
-
-    # Applicants.
-    n_applicants = max(2, round(size.sum() * knobs.applicants_per_position))
-    draw = rng.random(n_applicants)
-    degree_index = np.where(
-        draw < knobs.md_fraction,
-        0,
-        np.where(draw < knobs.md_fraction + (1 - knobs.md_fraction) * DO_SHARE_OF_NON_MD, 1, 2),
+    img_share = _known_or_drawn(rng, [p.img_share for p in programs], lambda: rng.beta(2, 2 / (non_md * 0.6) - 2))
+    do_share = _known_or_drawn(rng, [p.do_share for p in programs], lambda: rng.beta(2, 2 / (non_md * 0.4) - 2))
+    popularity = _known_or_drawn(
+        rng, [None if not p.applications else p.applications / max(1, p.positions or 1) for p in programs], lambda: 1.0
     )
+    # Interviews a program gives: its share interviewed times the applications it received (both AAMC, one
+    # season), else INTERVIEWS_PER_POSITION per position.
+    interviews = np.array(
+        [
+            p.interview_share * p.applications if p.interview_share is not None and p.applications else np.nan
+            for p in programs
+        ]
+    )
+
+    # Applicants: US MD seniors, then DO and IMG graduates.
+    positions = int(size.sum())
+    n_md = max(1, round(positions * knobs.md_per_position))
+    n_other = max(1, round(positions * knobs.other_per_position))
+    n_applicants = n_md + n_other
+    degree_index = np.concatenate([np.zeros(n_md, dtype=int), np.where(rng.random(n_other) < DO_SHARE_OF_NON_MD, 1, 2)])
     degree = DEGREES[degree_index]
     ability = rng.normal(0, 1, n_applicants)
-    offset = np.select([degree_index == 1, degree_index == 2], [DEGREE_STEP2_OFFSET["DO"], DEGREE_STEP2_OFFSET["IMG"]])
-    step2 = np.clip(np.round(knobs.step2_mean + offset + STEP2_SD * ability), 180, 300)
+    latent = rng.normal(0, 1, n_applicants)
+    md_scores = _md_step2(rng, targets, knobs, n_md)
+    md_center = float(np.mean(md_scores))
+    coupling = knobs.step2_coupling
+    ability[:n_md] = coupling * (md_scores - md_center) / STEP2_SD + rng.normal(0, math.sqrt(1 - coupling**2), n_md)
+    offset = np.where(degree_index == 1, DEGREE_STEP2_OFFSET["DO"], DEGREE_STEP2_OFFSET["IMG"])
+    other_scores = np.round(md_center + offset[n_md:] + STEP2_SD * rng.normal(0, 1, n_other))
+    step2 = np.clip(np.concatenate([md_scores, other_scores]), 180, 300)
     has_step2 = (degree_index != 1) | (rng.random(n_applicants) < DO_WITH_STEP2)
     comlex = np.clip(np.round(580 + 75 * ability + rng.normal(0, 25, n_applicants)), 200, 999)
-    research_scale = knobs.research_mean * np.select([degree_index == 1, degree_index == 2], [0.6, 0.7], 1.0)
-    research_rate = rng.gamma(2.0, research_scale * np.exp(0.25 * ability) / 2.0)
-    research = rng.poisson(research_rate)
+    research_scale = targets.mean_research_items_matched * np.select(
+        [degree_index == 1, degree_index == 2], [0.6, 0.7], 0.85
+    )
+    research = rng.poisson(rng.gamma(2.0, research_scale * np.exp(0.25 * ability) / 2.0))
     aoa = (degree_index == 0) & (rng.random(n_applicants) < _sigmoid(-2.2 + 1.5 * ability))
     honors = rng.binomial(7, _sigmoid(-0.3 + 0.9 * ability))
     step1_draw = rng.random(n_applicants)
@@ -250,87 +329,82 @@ def _simulate_once(
     visa_draw = rng.random(n_applicants)
     needs_visa = (degree_index == 2) & (visa_draw < IMG_VISA_NEED)
     visa = np.where(needs_visa, np.where(visa_draw < IMG_VISA_NEED * 2 / 3, "J1", "H1B"), "none")
-    visa = np.where(rng.random(n_applicants) < UNSAID_VISA, "", visa)
+    visa_said = rng.random(n_applicants) >= UNSAID_VISA
     years = np.where(
         degree_index == 2, rng.poisson(3, n_applicants), rng.choice([0, 1, 2], n_applicants, p=[0.85, 0.1, 0.05])
     )
-    home_state = rng.choice(states, n_applicants) if n_programs else np.array([""] * n_applicants)
     state_pool = np.unique(states[states != ""])
-    has_home = rng.random(n_applicants) < 0.5
+    home_state = rng.choice(state_pool, n_applicants) if len(state_pool) else np.array([""] * n_applicants)
+    home_state = np.where(degree_index == 2, "", home_state)  # a school abroad is in no state
+    has_home = (degree_index != 2) & (rng.random(n_applicants) < 0.5)
 
-    # Applications: preferred states weigh three times.
+    # Applications: programs in proportion to the applications they received, more in preferred states.
     preferred = [
-        frozenset(
-            {home_state[i], *rng.choice(state_pool, rng.integers(0, min(4, len(state_pool) + 1)), replace=False)} - {""}
-        )
+        frozenset({home_state[i], *rng.choice(state_pool, rng.integers(0, min(4, len(state_pool) + 1)), replace=False)})
+        - {""}
         for i in range(n_applicants)
     ]
     state_names, state_of_program = np.unique(states, return_inverse=True)
     preferred_matrix = np.array([[name in chosen for name in state_names] for chosen in preferred], dtype=bool)
-    in_pref = preferred_matrix[:, state_of_program]
-    home_match = home_state[:, None] == states[None, :]
-    n_apps = np.clip(np.round(rng.gamma(4.0, MEAN_APPLICATIONS / 4.0, n_applicants)), 5, n_programs).astype(int)
-    n_apps = np.minimum(n_apps, n_programs)
-    keys = np.log1p(3.0 * in_pref) + rng.gumbel(size=(n_applicants, n_programs))
+    in_pref = preferred_matrix[:, state_of_program] & (states != "")[None, :]
+    home_match = (home_state[:, None] == states[None, :]) & (states != "")[None, :]
+    n_apps = np.clip(np.round(rng.gamma(4.0, targets.mean_applications / 4.0, n_applicants)), 3, n_programs)
+    n_apps = n_apps.astype(int)
+    keys = 0.5 * np.log(popularity)[None, :] + np.log1p(2.0 * in_pref) + rng.gumbel(size=(n_applicants, n_programs))
     pair_a, pair_p = _top_k_per_row(keys, n_apps)
     n_pairs = len(pair_a)
-    not_applied = np.ones((n_applicants, n_programs), dtype=bool)
-    not_applied[pair_a, pair_p] = False
-    signal_count = np.minimum(targets.signals, n_apps)
-    signal_keys = np.full((n_applicants, n_programs), -np.inf)
-    signal_keys[pair_a, pair_p] = 0.8 * in_pref[pair_a, pair_p] + 0.3 * prestige[pair_p] + rng.gumbel(size=n_pairs)
-    sig_a, sig_p = _top_k_per_row(signal_keys, signal_count)
-    signaled = np.zeros((n_applicants, n_programs), dtype=bool)
-    signaled[sig_a, sig_p] = True
-    away_count = np.minimum(rng.poisson(0.4 + 1.2 * (targets.signals >= 20), n_applicants), n_apps)
-    away_keys = np.where(signaled, 1.0, 0.0) + rng.gumbel(size=(n_applicants, n_programs))
-    away_keys[not_applied] = -np.inf
-    away_a, away_p = _top_k_per_row(away_keys, away_count)
-    away = np.zeros((n_applicants, n_programs), dtype=bool)
-    away[away_a, away_p] = True
-    home_keys = np.where(home_match, 1.0, 0.0) + rng.gumbel(size=(n_applicants, n_programs))
-    home_keys[not_applied] = -np.inf
-    home_a, home_p = _top_k_per_row(home_keys, has_home.astype(int))
-    home_program = np.zeros((n_applicants, n_programs), dtype=bool)
-    home_program[home_a, home_p] = True
 
-    # Programs score their applicants; the strongest get interviews.
+    # Signals: the top ones to the most wanted programs applied to, then the second tier (pair by pair).
     a, p = pair_a, pair_p
+    in_pref_pair, home_pair = in_pref[a, p], home_match[a, p]
+    want = np.log(popularity)[p] + 0.8 * in_pref_pair + rng.gumbel(size=n_pairs)
+    top_count = np.minimum(targets.top_signals, n_apps)
+    second_count = np.minimum(targets.second_signals, n_apps - top_count)
+    top_signal = _top_k_pairs(a, want, top_count)
+    second_signal = _top_k_pairs(a, want, top_count + second_count) & ~top_signal
+    signals_total = targets.top_signals + targets.second_signals
+    away_count = np.minimum(rng.poisson(0.4 + 1.2 * (signals_total >= 20), n_applicants), n_apps)
+    away = _top_k_pairs(a, (top_signal | second_signal) + rng.gumbel(size=n_pairs), away_count)
+    home_program = _top_k_pairs(a, home_pair + rng.gumbel(size=n_pairs), has_home.astype(int))
+
+    # Programs score their applicants and interview the highest.
     academic_strength = np.where(
         has_step2[a], (step2[a] - targets.mean_step2ck_matched_usmd) / STEP2_SD, (comlex[a] - 580) / 75 - 0.3
     )
+    academic = kind[p] == "academic"
     degree_term = np.select(
         [degree_index[a] == 1, degree_index[a] == 2],
-        [-0.5 + 3.0 * (do_share[p] - 0.1), -1.2 + 4.0 * (img_share[p] - 0.15) - 0.3 * academic[p]],
+        [-0.5 + 3.0 * (do_share[p] - 0.1), -1.2 + 4.0 * (img_share[p] - 0.15) - 0.3 * academic],
         0.0,
     )
-    score = (
-        academic_strength
+    takes_visa = np.where(visa[a] == "J1", j1[p], np.where(visa[a] == "H1B", h1b[p], True))
+    base = (
+        knobs.step2_weight * academic_strength
         + 0.45 * (np.log1p(research[a]) - np.log1p(targets.mean_research_items_matched))
         + 0.5 * aoa[a]
         + 0.12 * (honors[a] - 3)
-        + 1.3 * signaled[a, p]
-        + 0.8 * home_match[a, p]
-        + 0.3 * in_pref[a, p]
-        + 1.0 * home_program[a, p]
-        + 0.8 * away[a, p]
-        + degree_term
+        + 0.6 * home_pair
+        + 1.0 * home_program
+        + 0.8 * away
+        + knobs.non_md_weight * degree_term
         - 2.5 * (step1[a] == "fail")
         - 0.12 * np.maximum(0, years[a] - 1)
-        - 0.3 * (needs_visa[a] & sponsors[p])
-        + rng.normal(0, 0.7, n_pairs)
+        + LATENT_WEIGHT * latent[a]
     )
-    score = np.where(needs_visa[a] & ~sponsors[p], -np.inf, score)
+    signal_term = knobs.top_signal_weight * top_signal + knobs.second_signal_weight * second_signal
+    score = base + signal_term + rng.normal(0, PRE_INTERVIEW_NOISE, n_pairs)
+    score = np.where(takes_visa, score, -np.inf)
     order = np.lexsort((-score, p))
     first = np.searchsorted(p[order], np.arange(n_programs))
     rank_in_program = np.arange(n_pairs) - first[p[order]]
+    capacity = np.ceil(np.where(np.isnan(interviews), INTERVIEWS_PER_POSITION * size, interviews))
+    capacity = np.maximum(capacity, size).astype(int)
     invited = np.zeros(n_pairs, dtype=bool)
-    capacity = np.ceil(INTERVIEWS_PER_POSITION * size[p[order]])
-    invited[order] = (rank_in_program < capacity) & np.isfinite(score[order])
+    invited[order] = (rank_in_program < capacity[p[order]]) & np.isfinite(score[order])
 
     # Rank lists after interviews, then the match.
-    utility = prestige[p] + 0.7 * in_pref[a, p] + 0.5 * home_match[a, p] + rng.normal(0, 1, n_pairs)
-    final_score = score + rng.normal(0, 0.5, n_pairs)
+    utility = np.log(popularity)[p] + 0.7 * in_pref_pair + 0.5 * home_pair + rng.normal(0, 1, n_pairs)
+    final_score = base + rng.normal(0, POST_INTERVIEW_NOISE, n_pairs)
     interviewed_pairs = np.nonzero(invited)[0]
     by_applicant: list[list[tuple[float, int]]] = [[] for _ in range(n_applicants)]
     program_scores: list[dict[int, float]] = [{} for _ in range(n_programs)]
@@ -342,6 +416,21 @@ def _simulate_once(
     matched_program = np.array([-1 if m is None else m for m in assignment])
     matched = matched_program[a] == p
 
+    # Counterfactual admission: the program would take the applicant if ranked first.
+    filled = np.bincount(matched_program[matched_program >= 0], minlength=n_programs)
+    cutoff = np.full(n_programs, -np.inf)
+    for j in range(n_programs):
+        if filled[j] >= size[j]:
+            cutoff[j] = min(program_scores[j][i] for i in np.nonzero(matched_program == j)[0])
+    admitted = invited & ((final_score >= cutoff[p]) | matched)
+
+    pairs_of = np.split(np.argsort(a, kind="stable"), np.searchsorted(np.sort(a), np.arange(1, n_applicants)))
+    ids = np.array([prog.program_id for prog in programs])
+
+    def signaled(i: int, mask: np.ndarray) -> frozenset[str]:
+        mine = pairs_of[i]
+        return frozenset(ids[p[mine[mask[mine]]]].tolist())
+
     applicants = [
         Applicant(
             degree=str(degree[i]),
@@ -351,52 +440,140 @@ def _simulate_once(
             research_items=int(research[i]),
             aoa_member=bool(aoa[i]),
             clerkship_honors=int(honors[i]),
-            visa_need=str(visa[i]) or None,
+            visa_need=str(visa[i]) if visa_said[i] else None,
             years_since_graduation=int(years[i]),
-            signals_sent=int(signal_count[i]),
             has_home_program=bool(has_home[i]),
             away_rotations=int(away_count[i]),
+            school_state=str(home_state[i]) or None,
             specialties=(targets.specialty,),
             preferred_states=preferred[i],
             application_budget=int(n_apps[i]),
-            signaled_program_ids=frozenset(programs[j].program_id for j in np.nonzero(signaled[i])[0]),
+            gold_signal_program_ids=signaled(i, top_signal),
+            signaled_program_ids=signaled(i, second_signal),
         )
         for i in range(n_applicants)
     ]
-    is_md_match = (matched_program >= 0) & (degree_index == 0)
-    positions = int(size.sum())
+    md = degree_index == 0
+    md_matched = (matched_program >= 0) & md
     achieved = {
-        "mean_step2ck_matched_usmd": float(step2[is_md_match].mean()) if is_md_match.any() else float("nan"),
-        "mean_research_items_matched": float(research[is_md_match].mean()) if is_md_match.any() else float("nan"),
-        "usmd_share": float(is_md_match.sum() / positions),
+        "mean_step2ck_matched_usmd": float(step2[md_matched].mean()) if md_matched.any() else math.nan,
+        "mean_research_items_matched": float(research[md_matched].mean()) if md_matched.any() else math.nan,
+        "usmd_match_rate": float(md_matched.sum() / max(1, md.sum())),
+        "usmd_share": float(md_matched.sum() / positions),
         "fill_rate": float((matched_program >= 0).sum() / positions),
         "applicants": float(n_applicants),
         "positions": float(positions),
         "interview_rate": float(invited.mean()),
     }
-    return SpecialtyOutcome(targets.specialty, shown, applicants, a, p, invited, matched, achieved)
+    for name, chosen in (
+        ("interview_rate_top_signal", top_signal),
+        ("interview_rate_second_signal", second_signal),
+        ("interview_rate_no_signal", ~(top_signal | second_signal)),
+    ):
+        # As the public figure is: each program's rate, then their mean over programs.
+        sent = np.bincount(p[chosen], minlength=n_programs)
+        got = np.bincount(p[chosen & invited], minlength=n_programs)
+        achieved[name] = float(np.mean(got[sent > 0] / sent[sent > 0])) if chosen.any() else math.nan
+    for band in targets.bands:
+        scores = step2[:n_md]
+        inside = (scores >= (band.low if band.low is not None else -np.inf)) & (
+            scores <= (band.high if band.high is not None else np.inf)
+        )
+        achieved[f"band_{band.low}_{band.high}"] = float(md_matched[:n_md][inside].mean()) if inside.any() else math.nan
+    shown = [replace(prog) for prog in programs]
+    return SpecialtyOutcome(targets.specialty, shown, applicants, a, p, invited, admitted, matched, achieved)
+
+
+def _logit(x: float) -> float:
+    x = min(max(x, 0.005), 0.995)
+    return math.log(x / (1 - x))
+
+
+def _band_fit(targets: SpecialtyTargets, achieved: Mapping[str, float]) -> tuple[float, float]:
+    """(level, slope) gaps between the published and the simulated band rates, on the logit scale,
+    weighted by the band's applicants: level = mean gap, slope = ratio of the spreads."""
+    weights, wanted, got, centers = [], [], [], []
+    for band in targets.bands:
+        value = achieved.get(f"band_{band.low}_{band.high}", math.nan)
+        if not math.isnan(value):
+            weights.append(band.applicants)
+            wanted.append(_logit(band.p_match))
+            got.append(_logit(value))
+            centers.append((band.low if band.low is not None else band.high - 9) + 5)
+    w = np.array(weights, dtype=float)
+    if w.sum() == 0:
+        return 0.0, 1.0
+    wanted_a, got_a, x = np.array(wanted), np.array(got), np.array(centers, dtype=float)
+    level = float(np.average(wanted_a - got_a, weights=w))
+    x_centered = x - np.average(x, weights=w)
+    spread = float(np.average(x_centered**2, weights=w))
+    if spread == 0:
+        return level, 1.0
+    slope_wanted = float(np.average(x_centered * wanted_a, weights=w)) / spread
+    slope_got = float(np.average(x_centered * got_a, weights=w)) / spread
+    return level, float(np.clip(slope_wanted / slope_got, 0.6, 1.5)) if slope_got > 1e-4 else 1.2
+
+
+def market_of(programs: Sequence[Program], seed: int, specialty_index: int) -> list[Program]:
+    """The programs a specialty's simulated Match runs on: all of them, or a random MAX_SIMULATED_PROGRAMS
+    of a larger specialty (the pools scale with its positions, so the market keeps its proportions)."""
+    if len(programs) <= MAX_SIMULATED_PROGRAMS:
+        return list(programs)
+    rng = np.random.default_rng([seed, specialty_index, 7])
+    chosen = np.sort(rng.choice(len(programs), MAX_SIMULATED_PROGRAMS, replace=False))
+    return [programs[i] for i in chosen]
 
 
 def simulate_specialty(
     programs: Sequence[Program], targets: SpecialtyTargets, seed: int, specialty_index: int
 ) -> SpecialtyOutcome:
-    """Simulate, then shift score, research, degree mix and pool size until the match reproduces the targets."""
+    """Simulate, then shift the pools, the weights of a degree, of Step 2 CK and of signals toward the targets.
+
+    The pools start where the published figures put them: US MD applicants = the positions US MD seniors
+    fill / their match rate (from the bands, else ASSUMED_USMD_MATCH_RATE), the others = the positions left
+    to fill / ASSUMED_OTHER_MATCH_RATE."""
+    md_rate = (
+        sum(b.p_match * b.applicants for b in targets.bands) / sum(b.applicants for b in targets.bands)
+        if targets.bands
+        else ASSUMED_USMD_MATCH_RATE
+    )
+    programs = market_of(programs, seed, specialty_index)
+    md_filled = min(targets.fill_rate, targets.usmd_share)
     knobs = _Knobs(
-        step2_mean=targets.mean_step2ck_matched_usmd - 3.0,
-        research_mean=targets.mean_research_items_matched,
-        md_fraction=min(0.95, targets.usmd_share),
-        applicants_per_position=targets.applicants_per_position,
+        md_per_position=md_filled / max(md_rate, 0.05),
+        other_per_position=max(0.02, targets.fill_rate - md_filled) / ASSUMED_OTHER_MATCH_RATE,
+        non_md_weight=1.0,
+        step2_weight=1.0,
+        step2_coupling=0.6,
+        top_signal_weight=TOP_SIGNAL_START,
+        second_signal_weight=SECOND_SIGNAL_START,
+        step2_shift=targets.mean_step2ck_matched_usmd - 3.0,
     )
     outcome = _simulate_once(programs, targets, knobs, (seed, specialty_index))
     for _ in range(CALIBRATION_PASSES - 1):
         got = outcome.achieved
-        if np.isfinite(got["mean_step2ck_matched_usmd"]):
-            knobs.step2_mean += targets.mean_step2ck_matched_usmd - got["mean_step2ck_matched_usmd"]
-            ratio = targets.mean_research_items_matched / max(got["mean_research_items_matched"], 0.1)
-            knobs.research_mean *= float(np.clip(ratio, 0.5, 2.0))
-        share_ratio = targets.usmd_share / max(got["usmd_share"], 0.01)
-        knobs.md_fraction = float(np.clip(knobs.md_fraction * share_ratio, 0.02, 0.98))
-        fill_ratio = (targets.fill_rate / max(got["fill_rate"], 0.01)) ** 2
-        knobs.applicants_per_position = float(np.clip(knobs.applicants_per_position * fill_ratio, 0.5, 4.0))
+        if targets.bands:
+            _, slope = _band_fit(targets, got)
+            knobs.step2_weight = float(np.clip(knobs.step2_weight * slope, 0.05, 4.0))
+            knobs.step2_coupling = float(np.clip(knobs.step2_coupling * slope, 0.05, 0.9))
+        elif not math.isnan(got["mean_step2ck_matched_usmd"]):
+            knobs.step2_shift += targets.mean_step2ck_matched_usmd - got["mean_step2ck_matched_usmd"]
+        # Too few positions to US MD seniors: programs hold the other degrees against applicants more.
+        share_gap = _logit(md_filled / max(targets.fill_rate, 0.01)) - _logit(
+            got["usmd_share"] / max(got["fill_rate"], 0.01)
+        )
+        knobs.non_md_weight = float(np.clip(knobs.non_md_weight + 2.0 * share_gap, 0.0, 10.0))
+        fill_ratio = targets.fill_rate / max(got["fill_rate"], 0.01)
+        knobs.other_per_position = float(np.clip(knobs.other_per_position * fill_ratio**2, 0.02, 6.0))
+        if targets.signal_rates is not None:
+            top, second, none = targets.signal_rates
+            base = _logit(got["interview_rate_no_signal"]) - _logit(none)
+            if not math.isnan(got["interview_rate_top_signal"]):
+                gap = _logit(top) - _logit(got["interview_rate_top_signal"]) + base
+                knobs.top_signal_weight = float(np.clip(knobs.top_signal_weight + gap, 0.0, 6.0))
+            if not math.isnan(second) and not math.isnan(got["interview_rate_second_signal"]):
+                gap = _logit(second) - _logit(got["interview_rate_second_signal"]) + base
+                knobs.second_signal_weight = float(np.clip(knobs.second_signal_weight + gap, 0.0, 6.0))
         outcome = _simulate_once(programs, targets, knobs, (seed, specialty_index))
+    outcome.achieved["knobs"] = dict(vars(knobs))
     return outcome

@@ -12,65 +12,20 @@ from smartpick.ranking.v1 import ranking_pb2
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Deps
+from smartpick_gateway.entrypoints.ranking_out import (
+    ProgramOut,
+    RecommendationsOut,
+    SpecialtyOut,
+    program_out,
+    recommendations_out,
+    specialty_out,
+)
 
 router = APIRouter(tags=["recommendations"])
 
-ESTIMATE_NOTE = "Estimated probability from public aggregate data; not a prediction of an individual outcome."
-TIERS = {ranking_pb2.TIER_REACH: "reach", ranking_pb2.TIER_TARGET: "target", ranking_pb2.TIER_LIKELY: "likely"}
-
-
-class ReasonOut(BaseModel):
-    feature: str
-    text: str
-    effect: float = Field(
-        description="Change in match probability this input causes, against a typical matched applicant"
-    )
-
-
-class ProgramRecommendationOut(BaseModel):
-    program_id: str
-    name: str
-    specialty: str
-    city: str
-    state: str
-    interview_probability: float
-    match_probability: float
-    tier: str = Field(description="reach, target or likely (by interview probability)")
-    reasons: list[ReasonOut]
-
-
-class CurvePointOut(BaseModel):
-    applications: int
-    match_probability: float
-
-
-class RecommendationsOut(BaseModel):
-    status: str = Field(description="'ready', or 'pending' while the ranking workers catch up")
-    profile_version: int
-    model_version: str | None = None
-    estimate_note: str = ESTIMATE_NOTE
-    disclaimer: str | None = None
-    list_match_probability: float | None = Field(
-        None, description="Chance of at least one match applying to the whole list"
-    )
-    application_list: list[ProgramRecommendationOut] = []
-    curve: list[CurvePointOut] = []
-    excluded: dict[str, int] = {}
-
-
-class ProgramOut(BaseModel):
-    program_id: str
-    name: str
-    specialty: str
-    city: str
-    state: str
-    latitude: float | None
-    longitude: float | None
-    positions: int | None
-    program_type: str | None
-    sponsors_visa: bool | None
-    img_share: float | None
-    do_share: float | None
+DEFAULT_LIST_PAGE = 200
+PageSize = Annotated[int, Query(ge=1, le=1000, description="Programs of the list per page")]
+PageToken = Annotated[str | None, Query(pattern=r"^[0-9]{1,6}$", description="next_page_token of the previous page")]
 
 
 class ProgramPage(BaseModel):
@@ -87,31 +42,8 @@ class RowErrorOut(BaseModel):
 
 class FactsApplied(BaseModel):
     updated_programs: int
-
-
-def recommendations_out(found: ranking_pb2.Recommendations) -> RecommendationsOut:
-    return RecommendationsOut(
-        status="ready",
-        profile_version=found.profile_version,
-        model_version=found.model_version,
-        disclaimer=found.disclaimer,
-        list_match_probability=found.list_match_probability,
-        application_list=[
-            ProgramRecommendationOut(
-                program_id=p.program_id,
-                name=p.name,
-                specialty=p.specialty,
-                city=p.city,
-                state=p.state,
-                interview_probability=p.interview_probability,
-                match_probability=p.match_probability,
-                tier=TIERS[p.tier],
-                reasons=[ReasonOut(feature=r.feature, text=r.text, effect=r.effect) for r in p.reasons],
-            )
-            for p in found.application_list
-        ],
-        curve=[CurvePointOut(applications=c.applications, match_probability=c.match_probability) for c in found.curve],
-        excluded=dict(found.excluded),
+    rescoring_students: int = Field(
+        description="Students whose latest recommendations are being scored again with these facts"
     )
 
 
@@ -121,7 +53,12 @@ def recommendations_out(found: ranking_pb2.Recommendations) -> RecommendationsOu
     responses={202: {"model": RecommendationsOut, "description": "Pending: the workers have not scored it yet"}},
 )
 async def get_recommendations(
-    student_id: uuid.UUID, deps: Deps, caller: Caller, version: Annotated[int, Query(ge=0)] = 0
+    student_id: uuid.UUID,
+    deps: Deps,
+    caller: Caller,
+    version: Annotated[int, Query(ge=0)] = 0,
+    page_size: PageSize = DEFAULT_LIST_PAGE,
+    page_token: PageToken = None,
 ):
     """The optimized list for the latest profile version (or ?version=N): 202 'pending' until it is scored."""
     tenant = auth.require_can_read_student(caller, student_id)
@@ -134,7 +71,11 @@ async def get_recommendations(
         reply = await deps.ranking.call(
             "GetRecommendations",
             ranking_pb2.GetRecommendationsRequest(
-                tenant_id=str(tenant), student_id=str(student_id), profile_version=version
+                tenant_id=str(tenant),
+                student_id=str(student_id),
+                profile_version=version,
+                page_size=page_size,
+                page_token=page_token or "",
             ),
         )
     except HTTPException as error:
@@ -142,21 +83,30 @@ async def get_recommendations(
             raise
         pending = RecommendationsOut(status="pending", profile_version=version)
         return JSONResponse(pending.model_dump(mode="json"), status_code=202, headers={"Retry-After": "1"})
-    return recommendations_out(reply.recommendations)
+    return recommendations_out(reply)
 
 
 @router.post("/v1/students/{student_id}/what-if", response_model=RecommendationsOut)
-async def what_if(student_id: uuid.UUID, body: schemas.ProfileIn, deps: Deps, caller: Caller):
+async def what_if(
+    student_id: uuid.UUID,
+    body: schemas.ProfileIn,
+    deps: Deps,
+    caller: Caller,
+    page_size: PageSize = DEFAULT_LIST_PAGE,
+    page_token: PageToken = None,
+):
     """Scores a hypothetical profile for this student now; nothing is stored or published."""
     tenant = auth.require_can_read_student(caller, student_id)
+    await schemas.require_known_specialties(deps.specialties, body)
     profile = body.to_proto()
     await deps.profiles.call(
         "ValidateProfile", profile_pb2.ValidateProfileRequest(profile=profile), body_field="profile"
     )
-    reply = await deps.ranking.call(
-        "ScoreWhatIf", ranking_pb2.ScoreWhatIfRequest(tenant_id=str(tenant), profile=profile), body_field="profile"
+    request = ranking_pb2.ScoreWhatIfRequest(
+        tenant_id=str(tenant), profile=profile, page_size=page_size, page_token=page_token or ""
     )
-    return recommendations_out(reply.recommendations).model_copy(update={"status": "what-if"})
+    reply = await deps.ranking.call("ScoreWhatIf", request, body_field="profile")
+    return recommendations_out(reply, status="what-if")
 
 
 @router.get("/v1/programs", response_model=ProgramPage, tags=["programs"])
@@ -197,24 +147,17 @@ async def search_programs(
         request.near_latitude, request.near_longitude, request.within_miles = near_lat, near_lon, within_miles
     reply = await deps.ranking.call("SearchPrograms", request)
     return ProgramPage(
-        programs=[
-            ProgramOut(
-                program_id=p.program_id,
-                name=p.name,
-                specialty=p.specialty,
-                city=p.city,
-                state=p.state,
-                program_type=p.program_type or None,
-                **{
-                    f: getattr(p, f) if p.HasField(f) else None
-                    for f in ("latitude", "longitude", "positions", "sponsors_visa", "img_share", "do_share")
-                },
-            )
-            for p in reply.programs
-        ],
+        programs=[program_out(p) for p in reply.programs],
         total=reply.total_size,
         next_page_token=reply.next_page_token or None,
     )
+
+
+@router.get("/v1/specialties", response_model=list[SpecialtyOut], tags=["programs"])
+async def list_specialties(deps: Deps, caller: Caller):
+    """Every specialty of the catalog with its public figures and their sources (the names profiles accept)."""
+    reply = await deps.ranking.call("ListSpecialties", ranking_pb2.ListSpecialtiesRequest())
+    return [specialty_out(s) for s in reply.specialties]
 
 
 @router.put(
@@ -225,7 +168,11 @@ async def search_programs(
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def put_program_facts(request: Request, deps: Deps, caller: Caller):
-    """Your school's facts about programs (visa sponsorship, IMG/DO share, size, type): all rows or none.
+    """Your school's facts about programs (visa sponsorship, resident shares, size, setting): all rows or none.
+
+    They win over the public facts for your school, apply to every result computed after this answers, and
+    your students' latest recommendations are scored again with them (each with a new
+    RecommendationsGenerated, cause RECOMMENDATION_CAUSE_PROGRAM_FACTS_CHANGED).
 
     Send the CSV as the body (Content-Type: text/csv); its columns are described in docs/model.md."""
     tenant = auth.require_own_school_admin(caller)
@@ -239,4 +186,4 @@ async def put_program_facts(request: Request, deps: Deps, caller: Caller):
     if reply.errors:
         errors = [RowErrorOut(row=e.row, column=e.column, message=e.message).model_dump() for e in reply.errors]
         return JSONResponse({"detail": "nothing was applied; fix these rows", "errors": errors}, status_code=422)
-    return FactsApplied(updated_programs=reply.updated_programs)
+    return FactsApplied(updated_programs=reply.updated_programs, rescoring_students=reply.rescoring_students)

@@ -65,6 +65,7 @@ async def put_profile(
     tenant = auth.require_can_write_student(caller, student_id)
     if stored := await idempotency.stored_answer():
         return stored
+    await schemas.require_known_specialties(deps.specialties, body)
     reply = await deps.profiles.call(
         "UpsertProfile",
         profile_pb2.UpsertProfileRequest(

@@ -1,0 +1,44 @@
+"""The shipped model against public figures: the table the model card and docs/model.md show is computed
+here again from the shipped model, and held to the bars the issue set."""
+
+import json
+
+import pytest
+
+from smartpick_ranking.adapters.onnx_model import SHIPPED_MODEL, OnnxModel
+from smartpick_ranking.data import BAND_RATES_FILE, load_fee_schedule, load_programs, load_specialty_stats, read_rows
+from smartpick_ranking.training import calibration
+from smartpick_ranking.training.simulation import parse_band_rates
+
+CARD = json.loads((SHIPPED_MODEL.parent / "model_card.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def checks():
+    model = OnnxModel()
+    by_specialty: dict = {}
+    for program in load_programs():
+        by_specialty.setdefault(program.specialty, []).append(program)
+    bands = parse_band_rates(read_rows(BAND_RATES_FILE))
+    return calibration.external_checks(
+        bands, by_specialty, load_specialty_stats(), model.predict, model.factor, load_fee_schedule()
+    )
+
+
+def test_the_card_shows_what_the_shipped_model_computes(checks):
+    shown = {(row["specialty"], row["band"]): row["shown"] for row in CARD["calibration_external"]["rows"]}
+    assert len(shown) == len(checks) > 80
+    for check in checks:
+        assert shown[check.specialty, check.band] == pytest.approx(check.shown, abs=1e-4), check
+
+
+def test_held_out_simulated_applicants_are_calibrated():
+    internal = CARD["calibration_internal"]
+    assert internal["applicants"] > 1000
+    assert internal["expected_calibration_error"] <= 0.03
+    assert len(internal["deciles"]) == calibration.DECILES
+
+
+def test_every_band_with_30_applicants_is_within_10_points_of_the_published_rate(checks):
+    off = [c for c in checks if abs(c.gap) > calibration.EXTERNAL_TOLERANCE]
+    assert not off, "\n".join(f"{c.specialty} {c.band}: shown {c.shown:.2f}, published {c.published:.2f}" for c in off)
