@@ -111,12 +111,15 @@ class RankingService:
             for name, programs in sorted(self.by_specialty.items())
         ]
 
-    async def what_if(self, tenant_id: uuid.UUID, profile: profile_pb2.ApplicantProfile) -> ranking_pb2.Recommendations:
+    async def what_if(
+        self, tenant_id: uuid.UUID | None, profile: profile_pb2.ApplicantProfile
+    ) -> ranking_pb2.Recommendations:
+        """Scores a hypothetical profile now; no tenant scores against the public catalog alone."""
         applicant = Applicant.from_proto(profile)
-        _, view = (await self.views_for([tenant_id]))[tenant_id]
+        view = self.by_specialty if tenant_id is None else (await self.views_for([tenant_id]))[tenant_id][1]
         (result,) = await asyncio.to_thread(self.score_many, [(applicant, view)])
         SCORED.labels("what_if").inc()
-        return recommendations_message(str(tenant_id), "", 0, self.model.version, result)
+        return recommendations_message(str(tenant_id or ""), "", 0, self.model.version, result)
 
     def score_many(self, requests: Sequence[tuple[Applicant, Mapping[str, list[Program]]]]) -> list[Recommendation]:
         with SCORE_SECONDS.time():

@@ -88,7 +88,9 @@ def plan(
     n = len(v)
     levels, group_of = np.unique(-v, return_inverse=True)
     values = -levels
-    conditional = np.stack([factor.conditional(chances[:, k]) for k in range(3)])  # [level, program, node]
+    signaling = top_signals > 0 or second_signals > 0
+    # [level, program, node]; without signals to place only the no-signal level is ever read.
+    conditional = np.stack([factor.conditional(chances[:, k if signaling else NONE]) for k in range(3)])
     weights = factor.weights
     queues = [
         [
@@ -101,14 +103,26 @@ def plan(
     listed = np.zeros(n, dtype=bool)
     level_of = np.full(n, -1)
     none_admits = np.ones((len(values), len(weights)))
+    before, reached, after = np.ones_like(none_admits), np.empty_like(none_admits), np.zeros_like(none_admits)
     remaining = {TOP: top_signals, SECOND: second_signals}
     order: list[int] = []
     slots = min(budget, n)
     while True:
-        before = np.vstack((np.ones(len(weights)), np.cumprod(none_admits, axis=0)[:-1]))
-        worth = before * values[:, None] * (1 - none_admits)
-        after = np.cumsum(worth[::-1], axis=0)[::-1] - worth
-        h = (values[:, None] * before * none_admits - after) * weights
+        if len(values) == 1 and remaining[TOP] <= 0 and remaining[SECOND] <= 0:
+            # One value group and no signal left: every further step adds the likeliest program left (its
+            # gain is E[r(z) H(z)] with H >= 0 the same for all), so the rest of the order is a sort.
+            rest = [c for c in queues[NONE][0][heads[NONE, 0] :] if not listed[c] and chances[c, NONE] > 0]
+            rest = rest[: slots - len(order)]
+            for c in rest:
+                listed[c], level_of[c] = True, NONE
+            order += [int(c) for c in rest]
+            break
+        np.cumprod(none_admits[:-1], axis=0, out=before[1:])
+        np.multiply(before, none_admits, out=reached)  # none of this group or those before admits
+        worth = (before - reached) * values[:, None]
+        if len(values) > 1:
+            np.cumsum(worth[:0:-1], axis=0, out=after[-2::-1])
+        h = (values[:, None] * reached - after) * weights
         best = (0.0, None)
         if len(order) < slots:
             for k in (NONE, TOP, SECOND):
@@ -133,7 +147,7 @@ def plan(
             g = group_of[upgradable]
             old = conditional[level_of[upgradable], upgradable]
             lift = conditional[k, upgradable] - old
-            rest = values[g, None] * before[g] * none_admits[g] / np.maximum(1 - old, 1e-12) - after[g]
+            rest = values[g, None] * reached[g] / np.maximum(1 - old, 1e-12) - after[g]
             gains = (lift * rest * weights).sum(axis=1)
             i = int(np.argmax(gains))
             if gains[i] > best[0] + 1e-15:

@@ -146,6 +146,32 @@ def train(train_set: Dataset, calibration_set: Dataset, params: TrainingParamete
     return TrainedModel(interview, interview_platt, given, admit_platt, loading)
 
 
+def _split_thresholds(node: dict) -> list[float]:
+    if "split_index" not in node:
+        return []
+    return [float(node["threshold"]), *_split_thresholds(node["left_child"]), *_split_thresholds(node["right_child"])]
+
+
+def _float32_safe_thresholds(booster: lgb.Booster, values: list[float]) -> list[float]:
+    """Each split threshold as the largest float32 not above LightGBM's float64 one.
+
+    The ONNX trees compare float32 features with float32 thresholds. Rounding a threshold t to the nearest
+    float32 can land above t, and a feature equal to that float32 then goes left in ONNX and right in
+    LightGBM. With the largest float32 <= t, x <= t and x <= threshold agree for every float32 x."""
+    exact: dict[float, float] = {}
+    for tree in booster.dump_model()["tree_info"]:
+        for threshold in _split_thresholds(tree["tree_structure"]):
+            rounded = float(np.float32(threshold))
+            exact[rounded] = min(exact.get(rounded, threshold), threshold)
+    fixed = []
+    for value in values:
+        threshold = exact.get(float(np.float32(value)))
+        if threshold is not None and float(np.float32(value)) > threshold:
+            value = float(np.nextafter(np.float32(value), np.float32(-np.inf)))
+        fixed.append(value)
+    return fixed
+
+
 def _margin_nodes(booster: lgb.Booster, prefix: str) -> tuple[list[onnx.NodeProto], str]:
     """The booster's raw margin as a TreeEnsembleRegressor reading `features` (output [N, 1])."""
     converted = onnxmltools.convert_lightgbm(
@@ -157,6 +183,7 @@ def _margin_nodes(booster: lgb.Booster, prefix: str) -> tuple[list[onnx.NodeProt
         raise RuntimeError("unexpected LightGBM conversion: expected a binary classifier with a logistic output")
     renamed = {"class_ids": "target_ids", "class_nodeids": "target_nodeids", "class_treeids": "target_treeids"}
     regressor = {renamed.get(k, k): v for k, v in attributes.items() if k.startswith("nodes_") or k in renamed}
+    regressor["nodes_values"] = _float32_safe_thresholds(booster, regressor["nodes_values"])
     regressor["target_weights"] = attributes["class_weights"]
     if "base_values" in attributes:
         regressor["base_values"] = attributes["base_values"]

@@ -53,14 +53,14 @@ ASSUMPTIONS = {
     "correlation fitted to the band rates (start 0.6); their Step 2 CK follows the specialty's band counts "
     "(uniform within a band; 250+ as 250 + exponential, mean 9); without bands, normal with SD 13 around a "
     "shifted mean; DO 5 and IMG 3 points lower; non-US-MD applicants 40% DO, 60% IMG",
-    "latent_strength": "every applicant has a strength no input shows, N(0, 1), weighing 0.8 in every "
+    "latent_strength": "every applicant has a strength no input shows, N(0, 1), weighing 0.7 in every "
     "program's score, before and after interviews",
-    "noise": "each program's view of an applicant adds N(0, 0.6) before interviews and N(0, 0.5) after",
+    "noise": "each program's view of an applicant adds N(0, 1.0) before interviews and N(0, 0.7) after",
     "applications": "Gamma-distributed (shape 4) around the specialty's mean applications, at most its "
     "program count; programs chosen in proportion to the applications they received (median where unknown), "
     "three times as likely in a preferred state",
     "interviews": "each program gives as many interviews as its share interviewed times the applications it "
-    "received (AAMC 2020-2021) where both are known, else 10 per position",
+    "received (AAMC 2020-2021) where both are known, else 12 per position",
     "program_facts": "unknown facts drawn from the specialty's programs that state them",
     "program_weights": "standardized Step 2 CK (or COMLEX) weight fitted to the band rates (start 1.0), log "
     "research 0.45, AOA 0.5, honors 0.12 each, top signal and second signal fitted to the ERAS interview "
@@ -78,9 +78,9 @@ DO_SHARE_OF_NON_MD = 0.4
 DO_WITH_STEP2 = 0.7
 IMG_VISA_NEED, UNSAID_VISA = 0.55, 0.05
 MEAN_APPLICATIONS = 45.0
-INTERVIEWS_PER_POSITION = 10.0
-LATENT_WEIGHT = 0.8
-PRE_INTERVIEW_NOISE, POST_INTERVIEW_NOISE = 0.6, 0.5
+INTERVIEWS_PER_POSITION = 12.0
+LATENT_WEIGHT = 0.7
+PRE_INTERVIEW_NOISE, POST_INTERVIEW_NOISE = 1.0, 0.7
 TOP_SIGNAL_START, SECOND_SIGNAL_START = 1.5, 0.9
 CALIBRATION_PASSES = 8
 ASSUMED_USMD_MATCH_RATE, ASSUMED_OTHER_MATCH_RATE = 0.9, 0.5
@@ -350,7 +350,7 @@ def _simulate_once(
     home_match = (home_state[:, None] == states[None, :]) & (states != "")[None, :]
     n_apps = np.clip(np.round(rng.gamma(4.0, targets.mean_applications / 4.0, n_applicants)), 3, n_programs)
     n_apps = n_apps.astype(int)
-    keys = 0.5 * np.log(popularity)[None, :] + np.log1p(2.0 * in_pref) + rng.gumbel(size=(n_applicants, n_programs))
+    keys = np.log(popularity)[None, :] + np.log1p(2.0 * in_pref) + rng.gumbel(size=(n_applicants, n_programs))
     pair_a, pair_p = _top_k_per_row(keys, n_apps)
     n_pairs = len(pair_a)
 
