@@ -8,7 +8,7 @@ import pytest
 from smartpick_ranking.adapters.onnx_model import SHIPPED_MODEL, OnnxModel
 from smartpick_ranking.data import BAND_RATES_FILE, load_fee_schedule, load_programs, load_specialty_stats, read_rows
 from smartpick_ranking.training import calibration
-from smartpick_ranking.training.simulation import parse_band_rates
+from smartpick_ranking.training.targets import parse_band_rates
 
 CARD = json.loads((SHIPPED_MODEL.parent / "model_card.json").read_text())
 

@@ -6,9 +6,9 @@ from smartpick_ranking.domain.catalog import (
     Program,
     SpecialtyStats,
     parse_programs,
-    parse_public_facts,
     parse_specialty_stats,
 )
+from smartpick_ranking.domain.public_facts import parse_public_facts
 
 GOOD_ROW = {
     "program_id": "0801200001",

@@ -11,6 +11,7 @@ from smartpick_ranking.domain.features import NO_VISA_SPONSORSHIP, feature_colum
 from smartpick_ranking.domain.optimize import NONE, SECOND, TOP
 from smartpick_ranking.domain.recommend import (
     OUT_OF_STATE_VALUE,
+    SAME_REGION_VALUE,
     candidates,
     preference_values,
     recommend,
@@ -71,8 +72,9 @@ def test_visa_exclusion_counts_what_it_leaves_out():
 
 def test_preferences_weight_specialty_order_and_states():
     a = applicant(specialties=("Dermatology", "Internal Medicine"), preferred_states=frozenset({"CA"}))
-    values = preference_values(a, [DERM[0], DERM[1], IM[0]])
-    assert values.tolist() == pytest.approx([1.0, OUT_OF_STATE_VALUE, 0.85])
+    oregon = Program("0800000077", "Derm OR", "Dermatology", state="OR")
+    values = preference_values(a, [DERM[0], DERM[1], IM[0], oregon])
+    assert values.tolist() == pytest.approx([1.0, OUT_OF_STATE_VALUE, 0.85, SAME_REGION_VALUE])
 
 
 def test_the_list_chance_is_one_minus_the_product_when_programs_decide_independently():

@@ -8,9 +8,10 @@ import onnx
 import pytest
 
 from smartpick_ranking.adapters.onnx_model import SHIPPED_MODEL, ModelMismatch, OnnxModel
-from smartpick_ranking.data import load_programs, load_specialty_stats
+from smartpick_ranking.data import load_fee_schedule, load_programs, load_specialty_stats
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.features import FEATURE_NAMES, build_features
+from smartpick_ranking.domain.recommend import recommend
 
 TOLERANCE = 1e-6  # float32 rounding only
 
@@ -143,3 +144,30 @@ def test_a_model_trained_on_other_features_is_refused():
             prop.value = json.dumps([*FEATURE_NAMES[:-1], "something_else"])
     with pytest.raises(ModelMismatch, match="unexpected \\['something_else'\\]"):
         OnnxModel(shipped.SerializeToString())
+
+
+def test_programs_without_a_location_do_not_outrank_the_others(model):
+    """The four Family Medicine programs with no location in the catalog once led every list."""
+    programs = [p for p in load_programs() if p.specialty == "Family Medicine"]
+    nowhere = {p.program_id for p in programs if p.state is None}
+    assert len(nowhere) == 4
+    applicant = Applicant(
+        degree="MD",
+        step2_ck_score=240,
+        step1_result="pass",
+        research_items=5,
+        visa_need="none",
+        school_state="OH",
+        specialties=("Family Medicine",),
+        preferred_states=frozenset({"OH"}),
+        application_budget=30,
+    )
+    result = recommend(
+        applicant,
+        {"Family Medicine": programs},
+        load_specialty_stats(),
+        model.predict,
+        model.factor,
+        load_fee_schedule(),
+    )
+    assert not nowhere & {s.program.program_id for s in result.application_list[:10]}

@@ -9,7 +9,8 @@ from smartpick_ranking.data import BAND_RATES_FILE, load_programs, load_specialt
 from smartpick_ranking.training.dataset import from_simulation, split_by_group
 from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, RowError, parse_outcomes
-from smartpick_ranking.training.simulation import parse_band_rates, resolve_targets, simulate_specialty
+from smartpick_ranking.training.simulation import simulate_specialty
+from smartpick_ranking.training.targets import parse_band_rates, resolve_targets
 
 SMALL = TrainingParameters(rounds=40, threads=1)
 SPECIALTY = "Thoracic Surgery"

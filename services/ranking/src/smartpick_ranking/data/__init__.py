@@ -12,14 +12,9 @@ import dataclasses
 import hashlib
 from importlib import resources
 
-from smartpick_ranking.domain.catalog import (
-    Program,
-    SpecialtyStats,
-    parse_programs,
-    parse_public_facts,
-    parse_specialty_stats,
-)
+from smartpick_ranking.domain.catalog import Program, SpecialtyStats, parse_programs, parse_specialty_stats
 from smartpick_ranking.domain.cost import FeeSchedule, parse_fee_schedule
+from smartpick_ranking.domain.public_facts import parse_public_facts
 
 PROGRAMS_FILE = "programs.csv"
 SPECIALTY_STATS_FILE = "specialty_stats.csv"

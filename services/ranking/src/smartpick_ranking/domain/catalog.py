@@ -128,7 +128,7 @@ def _text(value: str) -> str:
     return value
 
 
-def _count(value: str) -> int:
+def read_count(value: str) -> int:
     number = int(value)
     if number < 0:
         raise ValueError("must not be negative")
@@ -163,7 +163,7 @@ def _longitude(value: str) -> float:
     return number
 
 
-def _share(value: str) -> float:
+def read_share(value: str) -> float:
     number = _finite(value)
     if not 0 <= number <= 1:
         raise ValueError("must be a fraction between 0 and 1")
@@ -177,14 +177,14 @@ def _percent(value: str) -> float:
     return number
 
 
-def _program_type(value: str) -> str:
+def read_program_type(value: str) -> str:
     kind = value.lower().replace(" ", "_").replace("-", "_")
     if kind not in PROGRAM_TYPES:
         raise ValueError(f"must be one of {', '.join(PROGRAM_TYPES)}")
     return kind
 
 
-def _yes_no(value: str) -> bool:
+def read_yes_no(value: str) -> bool:
     if value.lower() in _TRUE:
         return True
     if value.lower() in _FALSE:
@@ -192,7 +192,7 @@ def _yes_no(value: str) -> bool:
     raise ValueError("must be yes or no")
 
 
-def _program_id(value: str) -> str:
+def read_program_id(value: str) -> str:
     if len(value) != 10 or not value.isdigit():
         raise ValueError("must be a 10-digit ACGME program number")
     return value
@@ -206,7 +206,7 @@ def _state(value: str) -> str:
 
 # How each programs.csv cell is read; a school's facts CSV reads its columns the same way.
 PROGRAM_CELL_PARSERS: dict[str, Callable[[str], object]] = {
-    "program_id": _program_id,
+    "program_id": read_program_id,
     "name": _text,
     "specialty": _text,
     "city": _text,
@@ -214,48 +214,25 @@ PROGRAM_CELL_PARSERS: dict[str, Callable[[str], object]] = {
     "latitude": _latitude,
     "longitude": _longitude,
     "positions": _positive_count,
-    "program_type": _program_type,
-    "sponsors_j1": _yes_no,
-    "sponsors_h1b": _yes_no,
-    "md_share": _share,
-    "do_share": _share,
-    "img_share": _share,
+    "program_type": read_program_type,
+    "sponsors_j1": read_yes_no,
+    "sponsors_h1b": read_yes_no,
+    "md_share": read_share,
+    "do_share": read_share,
+    "img_share": read_share,
 }
 _PROGRAM_REQUIRED = ("program_id", "name", "specialty")
 
-# program_facts.csv (PROGRAM_FACTS_SOURCES.md) column -> Program field, and how it is read. A 0 positions
-# count is unknown there (the source's own convention), hence _count then the check below.
-PUBLIC_FACT_COLUMNS: dict[str, tuple[str, Callable[[str], object]]] = {
-    "setting": ("program_type", _program_type),
-    "positions_year1": ("positions", _count),
-    "visa_j1": ("sponsors_j1", _yes_no),
-    "visa_h1b": ("sponsors_h1b", _yes_no),
-    "share_us_md": ("md_share", _share),
-    "share_us_do": ("do_share", _share),
-    "share_img": ("img_share", _share),
-    "applications_2021": ("applications", _count),
-    "pct_applicants_interviewed": ("interview_share", _share),
-}
-# program_signal_interview_rates.csv: the top signal is gold where signals are tiered, else the one tier.
-SIGNAL_RATE_COLUMNS: dict[str, str] = {
-    "rate_gold_signal": "rate_top_signal",
-    "rate_signal": "rate_top_signal",
-    "rate_silver_signal": "rate_second_signal",
-    "rate_no_signal": "rate_no_signal",
-    "rate_in_state_school": "rate_in_state",
-    "rate_out_of_state_school": "rate_out_of_state",
-}
-
 _STATS_COLUMNS: dict[str, Callable[[str], object]] = {
     "specialty": _text,
-    "programs_2025": _count,
-    "positions_2025": _count,
+    "programs_2025": read_count,
+    "positions_2025": read_count,
     "fill_rate_2025": _percent,
     "pct_positions_filled_by_usmd_seniors_2025": _percent,
     "mean_step2ck_matched_usmd": _finite,
     "mean_research_items_matched": _finite,
-    "gold_signals": _count,
-    "silver_signals": _count,
+    "gold_signals": read_count,
+    "silver_signals": read_count,
     "mean_applications_usmd": _finite,
     "sources": _text,
 }
@@ -301,37 +278,3 @@ def parse_specialty_stats(rows: Iterable[Mapping[str, str | None]]) -> dict[str,
             raise CatalogRowError(number, "specialty", f"{figures.specialty!r} appears twice")
         stats[figures.specialty] = figures
     return stats
-
-
-def parse_public_facts(
-    facts_rows: Iterable[Mapping[str, str | None]], rate_rows: Iterable[Mapping[str, str | None]]
-) -> dict[str, dict[str, object]]:
-    """Public facts by program id: Program fields plus `provenance`, from program_facts.csv and
-    program_signal_interview_rates.csv (PROGRAM_FACTS_SOURCES.md). Empty cells stay unknown."""
-    found: dict[str, dict[str, object]] = {}
-    for number, row in enumerate(facts_rows, start=1):
-        values: dict[str, object] = {}
-        for column, (name, parse) in PUBLIC_FACT_COLUMNS.items():
-            cell = (row.get(column) or "").strip()
-            if cell:
-                try:
-                    values[name] = parse(cell)
-                except ValueError as error:
-                    raise CatalogRowError(number, column, str(error)) from error
-        if values.get("positions") == 0:
-            del values["positions"]
-        if values.get("applications") == 0:
-            del values["applications"]
-        values["provenance"] = (("program facts", f"{row['source']}, {row['as_of']}"),)
-        found[_program_id(row["program_id"])] = values
-    for number, row in enumerate(rate_rows, start=1):
-        values = found.setdefault(_program_id(row["program_id"]), {"provenance": ()})
-        for column, name in SIGNAL_RATE_COLUMNS.items():
-            cell = (row.get(column) or "").strip()
-            if cell:
-                try:
-                    values[name] = _share(cell)
-                except ValueError as error:
-                    raise CatalogRowError(number, column, str(error)) from error
-        values["provenance"] = (*values["provenance"], ("interview rates", f"{row['source']}, {row['as_of']}"))
-    return found

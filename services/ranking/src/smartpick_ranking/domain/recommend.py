@@ -30,9 +30,19 @@ DISCLAIMER = (
     "not designed to predict success or failure in the Match."
 )
 # Portfolio values that encode preferences: the first listed specialty is worth 1, each later one
-# SPECIALTY_DECAY less; programs outside preferred states (when any are given) are worth OUT_OF_STATE_VALUE.
+# SPECIALTY_DECAY less; when preferred states are given, a program in one is worth 1, one elsewhere in the
+# same census region SAME_REGION_VALUE, any other OUT_OF_STATE_VALUE.
 SPECIALTY_DECAY = 0.85
+SAME_REGION_VALUE = 0.8
 OUT_OF_STATE_VALUE = 0.6
+# US Census Bureau regions (Puerto Rico with the South, as the Census groups its territories nowhere).
+CENSUS_REGIONS = {
+    "Northeast": "CT ME MA NH RI VT NJ NY PA",
+    "Midwest": "IL IN MI OH WI IA KS MN MO NE ND SD",
+    "South": "DE DC FL GA MD NC SC VA WV AL KY MS TN AR LA OK TX PR",
+    "West": "AZ CO ID MT NV NM UT WY AK CA HI OR WA",
+}
+REGION_OF = {state: region for region, states in CENSUS_REGIONS.items() for state in states.split()}
 SAME_ESTIMATE_DIGITS = 4
 
 Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -87,7 +97,14 @@ def preference_values(applicant: Applicant, programs: Sequence[Program]) -> np.n
     rank = {s: i for i, s in enumerate(dict.fromkeys(applicant.specialties))}
     values = np.array([SPECIALTY_DECAY ** rank[p.specialty] for p in programs])
     if applicant.preferred_states:
-        values *= np.array([1.0 if p.state in applicant.preferred_states else OUT_OF_STATE_VALUE for p in programs])
+        regions = {REGION_OF.get(state) for state in applicant.preferred_states} - {None}
+
+        def place(program: Program) -> float:
+            if program.state in applicant.preferred_states:
+                return 1.0
+            return SAME_REGION_VALUE if REGION_OF.get(program.state or "") in regions else OUT_OF_STATE_VALUE
+
+        values *= np.array([place(p) for p in programs])
     return values
 
 

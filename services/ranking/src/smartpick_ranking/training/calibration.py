@@ -23,7 +23,7 @@ from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import FeeSchedule
 from smartpick_ranking.domain.recommend import Predict, recommend_many
 from smartpick_ranking.training.dataset import Dataset
-from smartpick_ranking.training.simulation import BAND_TAIL_MEAN, MEAN_APPLICATIONS, BandRate
+from smartpick_ranking.training.targets import BAND_TAIL_MEAN, MEAN_APPLICATIONS, BandRate
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -165,7 +165,9 @@ def draw(internal: dict, checks: Sequence[BandCheck], path) -> None:
         axis.set_ylim(0, 1)
         axis.grid(alpha=0.3)
     left.plot(predicted, observed, marker="o", color="#1f5fa8")
-    left.set_title(f"Held-out simulated applicants (ECE {internal['expected_calibration_error']:.3f})")
+    left.set_title(
+        f"Held-out simulated applicants\n(expected calibration error {internal['expected_calibration_error']:.3f})"
+    )
     left.set_xlabel("predicted P(at least one match), decile mean")
     left.set_ylabel("observed share matched")
     inside = [abs(c.gap) <= EXTERNAL_TOLERANCE for c in checks]
@@ -183,7 +185,7 @@ def draw(internal: dict, checks: Sequence[BandCheck], path) -> None:
         c=["#2c7a2c" if ok else "#b3261e" for ok in inside],
         s=[max(12, c.applicants**0.5) for c in checks],
     )
-    right.set_title(f"Typical US MD applicant by Step 2 CK band: {sum(inside)} of {len(checks)} within 10 points")
+    right.set_title(f"Typical US MD applicant by Step 2 CK band\n{sum(inside)} of {len(checks)} bands within 10 points")
     right.set_xlabel("published P(match), NRMP 2020-2024 (US MD seniors)")
     right.set_ylabel("P(at least one match) Smart Pick shows")
     right.legend(loc="lower right")

@@ -30,15 +30,11 @@ from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
 from smartpick_ranking.training import calibration
 from smartpick_ranking.training import card as model_card
 from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group
+from smartpick_ranking.training.market import ASSUMPTIONS
 from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, parse_outcomes
-from smartpick_ranking.training.simulation import (
-    ASSUMPTIONS,
-    FALLBACKS,
-    parse_band_rates,
-    resolve_targets,
-    simulate_specialty,
-)
+from smartpick_ranking.training.simulation import simulate_specialty
+from smartpick_ranking.training.targets import FALLBACKS, parse_band_rates, resolve_targets
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
 SOURCES = (

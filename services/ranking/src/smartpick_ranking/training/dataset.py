@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from smartpick_ranking.domain.catalog import SpecialtyStats
 from smartpick_ranking.domain.features import FEATURE_NAMES, build_features
-from smartpick_ranking.training.simulation import SpecialtyOutcome
+from smartpick_ranking.training.market import SpecialtyOutcome
 
 
 @dataclass(frozen=True)

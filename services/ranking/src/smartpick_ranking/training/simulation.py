@@ -17,471 +17,30 @@ program would take the applicant if the applicant ranked it first (interviewed, 
 the program's last matched applicant, or the program had a seat left). By stability of the match, an
 applicant matched exactly when at least one application is admitted.
 
-Calibration, pass after pass: the pool of US MD applicants and the weight programs give Step 2 CK are
-shifted until the US MD seniors' match rate by Step 2 CK band reproduces step2_band_match_rates.csv
-(NRMP Charting Outcomes, pooled 2020-2024) where the specialty has it; the other applicants until the fill
-rate and the US MD share of positions are reproduced; the signal weights until the mean interview rates
-with a top, a second and no signal reproduce the ERAS 2024 per-program rates. Where a figure is missing the
+Calibration, pass after pass (the pools start where the figures put them): the weight programs give Step 2
+CK, and how much US MD applicants' other strengths follow it, until the slope of the US MD seniors' P(match)
+across Step 2 CK bands reproduces step2_band_match_rates.csv (NRMP Charting Outcomes, pooled 2020-2024)
+where the specialty has it; the weight of a non-MD degree until the US MD share of positions is reproduced,
+which with the pools sets the US MD match rate; the other applicants' pool until the fill rate is; the
+signal weights until the mean interview rates with a top, a second and no signal reproduce the ERAS 2024
+per-program rates. Where a figure is missing the
 simulation uses a documented fallback (FALLBACKS), and what no public figure gives it ASSUMES (ASSUMPTIONS):
 both are listed in the model card.
 """
 
 import math
-import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from smartpick_ranking.domain.applicant import Applicant
-from smartpick_ranking.domain.catalog import Program, SpecialtyStats
-from smartpick_ranking.training.matching import deferred_acceptance
+from smartpick_ranking.domain.catalog import Program
+from smartpick_ranking.training.market import Knobs, SpecialtyOutcome, simulate_market
+from smartpick_ranking.training.targets import SpecialtyTargets
 
-ALL_SENIORS_MEAN_RESEARCH_2024 = 13.98  # mean publications of US seniors 2024 (SPECIALTY_SOURCES.md)
-FALLBACKS = {
-    "mean_step2ck_matched_usmd": "median of the specialties that state it",
-    "mean_research_items_matched": f"mean publications of all US seniors 2024 ({ALL_SENIORS_MEAN_RESEARCH_2024})",
-    "pct_positions_filled_by_usmd_seniors_2025": "median of the specialties that state it",
-    "fill_rate_2025": "median of the specialties that state it",
-    "signals": "none (the specialty takes part in no signaling the data states)",
-    "mean_applications_usmd": f"{45} applications (assumption)",
-    "band_match_rates": "no Step 2 CK band rates: the pool is sized to the fill rate and US MD share alone",
-    "signal_interview_rates": "no per-program signal rates: signal weights stay at their assumed start",
-}
-ASSUMPTIONS = {
-    "applicants": "US MD applicants' other strengths (research, AOA, honors) follow their Step 2 CK with a "
-    "correlation fitted to the band rates (start 0.6); their Step 2 CK follows the specialty's band counts "
-    "(uniform within a band; 250+ as 250 + exponential, mean 9); without bands, normal with SD 13 around a "
-    "shifted mean; DO 5 and IMG 3 points lower; non-US-MD applicants 40% DO, 60% IMG",
-    "latent_strength": "every applicant has a strength no input shows, N(0, 1), weighing 0.7 in every "
-    "program's score, before and after interviews",
-    "noise": "each program's view of an applicant adds N(0, 1.0) before interviews and N(0, 0.7) after",
-    "applications": "Gamma-distributed (shape 4) around the specialty's mean applications, at most its "
-    "program count; programs chosen in proportion to the applications they received (median where unknown), "
-    "three times as likely in a preferred state",
-    "interviews": "each program gives as many interviews as its share interviewed times the applications it "
-    "received (AAMC 2020-2021) where both are known, else 12 per position",
-    "program_facts": "unknown facts drawn from the specialty's programs that state them",
-    "program_weights": "standardized Step 2 CK (or COMLEX) weight fitted to the band rates (start 1.0), log "
-    "research 0.45, AOA 0.5, honors 0.12 each, top signal and second signal fitted to the ERAS interview "
-    "rates (start 1.5 and 0.9), school in the program's state 0.6, home program 1.0, away rotation 0.8, failed "
-    "Step 1 -2.5, DO and IMG penalties smaller where the program's DO/IMG share is larger",
-    "match_rates": f"without band rates, US MD seniors match at {0.9}; DO and IMG applicants at {0.5} (pool sizes)",
-    "market": f"a specialty of more than {250} programs is simulated on a random {250} of them, its pools "
-    "scaled to their positions",
-    "visa": "55% of IMGs need a visa (two thirds J-1); a program that does not take that visa never interviews",
-}
-
-STEP2_SD = 13.0
-DEGREE_STEP2_OFFSET = {"MD": 0.0, "DO": -5.0, "IMG": -3.0}
-DO_SHARE_OF_NON_MD = 0.4
-DO_WITH_STEP2 = 0.7
-IMG_VISA_NEED, UNSAID_VISA = 0.55, 0.05
-MEAN_APPLICATIONS = 45.0
-INTERVIEWS_PER_POSITION = 12.0
-LATENT_WEIGHT = 0.7
-PRE_INTERVIEW_NOISE, POST_INTERVIEW_NOISE = 1.0, 0.7
 TOP_SIGNAL_START, SECOND_SIGNAL_START = 1.5, 0.9
 CALIBRATION_PASSES = 8
 ASSUMED_USMD_MATCH_RATE, ASSUMED_OTHER_MATCH_RATE = 0.9, 0.5
 MAX_SIMULATED_PROGRAMS = 250
-DEGREES = np.array(["MD", "DO", "IMG"])
-BAND_TAIL_MEAN = 9.0
-
-
-@dataclass(frozen=True)
-class BandRate:
-    """Published P(match) of US MD seniors whose Step 2 CK lies in [low, high] (None: open end)."""
-
-    low: int | None
-    high: int | None
-    p_match: float
-    applicants: int
-
-
-@dataclass(frozen=True)
-class SpecialtyTargets:
-    """The figures the simulated match of one specialty is calibrated to, after fallbacks."""
-
-    specialty: str
-    mean_step2ck_matched_usmd: float
-    mean_research_items_matched: float
-    usmd_share: float  # 0-1
-    fill_rate: float  # 0-1
-    top_signals: int
-    second_signals: int
-    mean_applications: float
-    bands: tuple[BandRate, ...]
-    signal_rates: tuple[float, float, float] | None  # mean interview rate: top signal, second, none
-    fallbacks: tuple[str, ...]
-
-
-@dataclass
-class SpecialtyOutcome:
-    """The simulated cohort of one specialty and its outcome rows."""
-
-    specialty: str
-    programs: list[Program]  # as the model sees them: the public facts, unknown stays None
-    applicants: list[Applicant]
-    pair_applicant: np.ndarray  # one entry per application
-    pair_program: np.ndarray
-    interviewed: np.ndarray
-    admitted: np.ndarray
-    matched: np.ndarray  # the applicant matched at this program
-    achieved: dict[str, float] = field(default_factory=dict)  # simulated figures beside the targets
-
-
-def _band_key(row: Mapping[str, str]) -> tuple[int | None, int | None]:
-    return (int(row["band_low"]) if row["band_low"] else None, int(row["band_high"]) if row["band_high"] else None)
-
-
-def parse_band_rates(rows: Sequence[Mapping[str, str]]) -> dict[str, tuple[BandRate, ...]]:
-    """step2_band_match_rates.csv by specialty; bands without applicants are left out."""
-    bands: dict[str, list[BandRate]] = {}
-    for row in rows:
-        if row["p_match"] and int(row["n_applicants"]) > 0:
-            low, high = _band_key(row)
-            bands.setdefault(row["specialty"], []).append(
-                BandRate(low, high, float(row["p_match"]), int(row["n_applicants"]))
-            )
-    return {s: tuple(b) for s, b in bands.items()}
-
-
-def mean_signal_rates(programs: Sequence[Program]) -> tuple[float, float, float] | None:
-    """Mean interview rates (top signal, second signal, no signal) over the programs that state them."""
-    top = [p.rate_top_signal for p in programs if p.rate_top_signal is not None]
-    none = [p.rate_no_signal for p in programs if p.rate_no_signal is not None]
-    if len(top) < 5 or len(none) < 5:
-        return None
-    second = [p.rate_second_signal for p in programs if p.rate_second_signal is not None]
-    return float(np.mean(top)), float(np.mean(second)) if len(second) >= 5 else math.nan, float(np.mean(none))
-
-
-def resolve_targets(
-    programs: Sequence[Program],
-    stats: Mapping[str, SpecialtyStats],
-    bands: Mapping[str, tuple[BandRate, ...]],
-) -> dict[str, SpecialtyTargets]:
-    """Targets for every specialty of the catalog: the public figure, or the documented fallback."""
-    by_specialty: dict[str, list[Program]] = {}
-    for program in programs:
-        by_specialty.setdefault(program.specialty, []).append(program)
-
-    def median_of(name: str) -> float:
-        return statistics.median(v for s in stats.values() if (v := getattr(s, name)) is not None)
-
-    targets = {}
-    for specialty, members in sorted(by_specialty.items()):
-        figures = stats.get(specialty, SpecialtyStats(specialty))
-        fallbacks: list[str] = []
-
-        def pick(name: str, fallback: float, figures=figures, fallbacks=fallbacks) -> float:
-            value = getattr(figures, name)
-            if value is None:
-                fallbacks.append(name)
-                return fallback
-            return float(value)
-
-        step2 = pick("mean_step2ck_matched_usmd", median_of("mean_step2ck_matched_usmd"))
-        research = pick("mean_research_items_matched", ALL_SENIORS_MEAN_RESEARCH_2024)
-        md_share = pick(
-            "pct_positions_filled_by_usmd_seniors_2025", median_of("pct_positions_filled_by_usmd_seniors_2025")
-        )
-        fill = pick("fill_rate_2025", median_of("fill_rate_2025"))
-        applications = pick("mean_applications_usmd", MEAN_APPLICATIONS)
-        if figures.signals is None:
-            fallbacks.append("signals")
-        if specialty not in bands:
-            fallbacks.append("band_match_rates")
-        rates = mean_signal_rates(members)
-        if rates is None and figures.signals:
-            fallbacks.append("signal_interview_rates")
-        targets[specialty] = SpecialtyTargets(
-            specialty=specialty,
-            mean_step2ck_matched_usmd=step2,
-            mean_research_items_matched=research,
-            usmd_share=md_share / 100,
-            fill_rate=min(1.0, fill / 100),
-            top_signals=figures.gold_signals or 0,
-            second_signals=figures.silver_signals or 0,
-            mean_applications=applications,
-            bands=bands.get(specialty, ()),
-            signal_rates=rates if figures.signals else None,
-            fallbacks=tuple(fallbacks),
-        )
-    return targets
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-@dataclass
-class _Knobs:
-    """What the calibration passes adjust."""
-
-    md_per_position: float  # US MD applicants per position
-    other_per_position: float  # DO and IMG applicants per position
-    non_md_weight: float  # how much programs hold a DO or IMG degree against an applicant
-    step2_weight: float
-    step2_coupling: float  # how much a US MD applicant's other strengths follow their Step 2 CK (0-1)
-    top_signal_weight: float
-    second_signal_weight: float
-    step2_shift: float  # without band rates: the US MD Step 2 CK mean
-
-
-def _top_k_per_row(keys: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of the k[row] largest keys of each row (keys continuous: ties have no weight)."""
-    widest = int(max(1, k.max(initial=1)))
-    negated = -keys
-    if widest < keys.shape[1]:
-        negated = np.partition(negated, widest - 1, axis=1)[:, :widest]
-    ordered = -np.sort(negated, axis=1)
-    threshold = ordered[np.arange(len(k)), np.maximum(k, 1) - 1]
-    chosen = keys >= threshold[:, None]
-    chosen[k <= 0] = False
-    return np.nonzero(chosen)
-
-
-def _top_k_pairs(pair_a: np.ndarray, key: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Mask over pairs: the k[applicant] pairs of each applicant with the largest keys."""
-    order = np.lexsort((-key, pair_a))
-    first = np.searchsorted(pair_a[order], pair_a[order])
-    chosen = np.zeros(len(pair_a), dtype=bool)
-    chosen[order] = (np.arange(len(order)) - first) < k[pair_a[order]]
-    return chosen
-
-
-def _known_or_drawn(rng, known: list, draw) -> np.ndarray:
-    """Each program's value where stated, else a draw from the stated ones (or `draw` when none is)."""
-    stated = [v for v in known if v is not None]
-    pool = np.array(stated, dtype=float) if stated else None
-    return np.array([float(v) if v is not None else (rng.choice(pool) if pool is not None else draw()) for v in known])
-
-
-def _md_step2(rng, targets: SpecialtyTargets, knobs: _Knobs, n: int) -> np.ndarray:
-    if not targets.bands:
-        return np.round(knobs.step2_shift + STEP2_SD * rng.normal(0, 1, n))
-    weights = np.array([b.applicants for b in targets.bands], dtype=float)
-    which = rng.choice(len(targets.bands), n, p=weights / weights.sum())
-    lows = np.array([b.low if b.low is not None else b.high - 9 for b in targets.bands])[which]
-    highs = np.array([b.high if b.high is not None else -1 for b in targets.bands])[which]
-    uniform = rng.integers(0, 10, n)
-    tail = np.round(rng.exponential(BAND_TAIL_MEAN, n))
-    return np.where(highs < 0, lows + tail, lows + uniform).astype(float)
-
-
-def _simulate_once(
-    programs: Sequence[Program], targets: SpecialtyTargets, knobs: _Knobs, seed: Sequence[int]
-) -> SpecialtyOutcome:
-    rng = np.random.default_rng(list(seed))
-    n_programs = len(programs)
-    states = np.array([p.state or "" for p in programs])
-
-    # Programs: the stated fact, or one drawn from the specialty's programs that state it.
-    size = np.maximum(1, _known_or_drawn(rng, [p.positions for p in programs], lambda: 1 + rng.poisson(4))).astype(int)
-    kinds = [p.program_type for p in programs]
-    stated_kinds = [k for k in kinds if k] or ["academic", "community_affiliated", "community"]
-    kind = np.array([k or rng.choice(stated_kinds) for k in kinds])
-    j1 = _known_or_drawn(rng, [p.sponsors_j1 for p in programs], lambda: rng.random() < 0.6) > 0.5
-    h1b = _known_or_drawn(rng, [p.sponsors_h1b for p in programs], lambda: rng.random() < 0.3) > 0.5
-    non_md = max(0.02, 1 - targets.usmd_share)
-    img_share = _known_or_drawn(rng, [p.img_share for p in programs], lambda: rng.beta(2, 2 / (non_md * 0.6) - 2))
-    do_share = _known_or_drawn(rng, [p.do_share for p in programs], lambda: rng.beta(2, 2 / (non_md * 0.4) - 2))
-    popularity = _known_or_drawn(
-        rng, [None if not p.applications else p.applications / max(1, p.positions or 1) for p in programs], lambda: 1.0
-    )
-    # Interviews a program gives: its share interviewed times the applications it received (both AAMC, one
-    # season), else INTERVIEWS_PER_POSITION per position.
-    interviews = np.array(
-        [
-            p.interview_share * p.applications if p.interview_share is not None and p.applications else np.nan
-            for p in programs
-        ]
-    )
-
-    # Applicants: US MD seniors, then DO and IMG graduates.
-    positions = int(size.sum())
-    n_md = max(1, round(positions * knobs.md_per_position))
-    n_other = max(1, round(positions * knobs.other_per_position))
-    n_applicants = n_md + n_other
-    degree_index = np.concatenate([np.zeros(n_md, dtype=int), np.where(rng.random(n_other) < DO_SHARE_OF_NON_MD, 1, 2)])
-    degree = DEGREES[degree_index]
-    ability = rng.normal(0, 1, n_applicants)
-    latent = rng.normal(0, 1, n_applicants)
-    md_scores = _md_step2(rng, targets, knobs, n_md)
-    md_center = float(np.mean(md_scores))
-    coupling = knobs.step2_coupling
-    ability[:n_md] = coupling * (md_scores - md_center) / STEP2_SD + rng.normal(0, math.sqrt(1 - coupling**2), n_md)
-    offset = np.where(degree_index == 1, DEGREE_STEP2_OFFSET["DO"], DEGREE_STEP2_OFFSET["IMG"])
-    other_scores = np.round(md_center + offset[n_md:] + STEP2_SD * rng.normal(0, 1, n_other))
-    step2 = np.clip(np.concatenate([md_scores, other_scores]), 180, 300)
-    has_step2 = (degree_index != 1) | (rng.random(n_applicants) < DO_WITH_STEP2)
-    comlex = np.clip(np.round(580 + 75 * ability + rng.normal(0, 25, n_applicants)), 200, 999)
-    research_scale = targets.mean_research_items_matched * np.select(
-        [degree_index == 1, degree_index == 2], [0.6, 0.7], 0.85
-    )
-    research = rng.poisson(rng.gamma(2.0, research_scale * np.exp(0.25 * ability) / 2.0))
-    aoa = (degree_index == 0) & (rng.random(n_applicants) < _sigmoid(-2.2 + 1.5 * ability))
-    honors = rng.binomial(7, _sigmoid(-0.3 + 0.9 * ability))
-    step1_draw = rng.random(n_applicants)
-    step1 = np.where(step1_draw < 0.02, "fail", np.where(step1_draw < 0.05, "", "pass"))
-    visa_draw = rng.random(n_applicants)
-    needs_visa = (degree_index == 2) & (visa_draw < IMG_VISA_NEED)
-    visa = np.where(needs_visa, np.where(visa_draw < IMG_VISA_NEED * 2 / 3, "J1", "H1B"), "none")
-    visa_said = rng.random(n_applicants) >= UNSAID_VISA
-    years = np.where(
-        degree_index == 2, rng.poisson(3, n_applicants), rng.choice([0, 1, 2], n_applicants, p=[0.85, 0.1, 0.05])
-    )
-    state_pool = np.unique(states[states != ""])
-    home_state = rng.choice(state_pool, n_applicants) if len(state_pool) else np.array([""] * n_applicants)
-    home_state = np.where(degree_index == 2, "", home_state)  # a school abroad is in no state
-    has_home = (degree_index != 2) & (rng.random(n_applicants) < 0.5)
-
-    # Applications: programs in proportion to the applications they received, more in preferred states.
-    preferred = [
-        frozenset({home_state[i], *rng.choice(state_pool, rng.integers(0, min(4, len(state_pool) + 1)), replace=False)})
-        - {""}
-        for i in range(n_applicants)
-    ]
-    state_names, state_of_program = np.unique(states, return_inverse=True)
-    preferred_matrix = np.array([[name in chosen for name in state_names] for chosen in preferred], dtype=bool)
-    in_pref = preferred_matrix[:, state_of_program] & (states != "")[None, :]
-    home_match = (home_state[:, None] == states[None, :]) & (states != "")[None, :]
-    n_apps = np.clip(np.round(rng.gamma(4.0, targets.mean_applications / 4.0, n_applicants)), 3, n_programs)
-    n_apps = n_apps.astype(int)
-    keys = np.log(popularity)[None, :] + np.log1p(2.0 * in_pref) + rng.gumbel(size=(n_applicants, n_programs))
-    pair_a, pair_p = _top_k_per_row(keys, n_apps)
-    n_pairs = len(pair_a)
-
-    # Signals: the top ones to the most wanted programs applied to, then the second tier (pair by pair).
-    a, p = pair_a, pair_p
-    in_pref_pair, home_pair = in_pref[a, p], home_match[a, p]
-    want = np.log(popularity)[p] + 0.8 * in_pref_pair + rng.gumbel(size=n_pairs)
-    top_count = np.minimum(targets.top_signals, n_apps)
-    second_count = np.minimum(targets.second_signals, n_apps - top_count)
-    top_signal = _top_k_pairs(a, want, top_count)
-    second_signal = _top_k_pairs(a, want, top_count + second_count) & ~top_signal
-    signals_total = targets.top_signals + targets.second_signals
-    away_count = np.minimum(rng.poisson(0.4 + 1.2 * (signals_total >= 20), n_applicants), n_apps)
-    away = _top_k_pairs(a, (top_signal | second_signal) + rng.gumbel(size=n_pairs), away_count)
-    home_program = _top_k_pairs(a, home_pair + rng.gumbel(size=n_pairs), has_home.astype(int))
-
-    # Programs score their applicants and interview the highest.
-    academic_strength = np.where(
-        has_step2[a], (step2[a] - targets.mean_step2ck_matched_usmd) / STEP2_SD, (comlex[a] - 580) / 75 - 0.3
-    )
-    academic = kind[p] == "academic"
-    degree_term = np.select(
-        [degree_index[a] == 1, degree_index[a] == 2],
-        [-0.5 + 3.0 * (do_share[p] - 0.1), -1.2 + 4.0 * (img_share[p] - 0.15) - 0.3 * academic],
-        0.0,
-    )
-    takes_visa = np.where(visa[a] == "J1", j1[p], np.where(visa[a] == "H1B", h1b[p], True))
-    base = (
-        knobs.step2_weight * academic_strength
-        + 0.45 * (np.log1p(research[a]) - np.log1p(targets.mean_research_items_matched))
-        + 0.5 * aoa[a]
-        + 0.12 * (honors[a] - 3)
-        + 0.6 * home_pair
-        + 1.0 * home_program
-        + 0.8 * away
-        + knobs.non_md_weight * degree_term
-        - 2.5 * (step1[a] == "fail")
-        - 0.12 * np.maximum(0, years[a] - 1)
-        + LATENT_WEIGHT * latent[a]
-    )
-    signal_term = knobs.top_signal_weight * top_signal + knobs.second_signal_weight * second_signal
-    score = base + signal_term + rng.normal(0, PRE_INTERVIEW_NOISE, n_pairs)
-    score = np.where(takes_visa, score, -np.inf)
-    order = np.lexsort((-score, p))
-    first = np.searchsorted(p[order], np.arange(n_programs))
-    rank_in_program = np.arange(n_pairs) - first[p[order]]
-    capacity = np.ceil(np.where(np.isnan(interviews), INTERVIEWS_PER_POSITION * size, interviews))
-    capacity = np.maximum(capacity, size).astype(int)
-    invited = np.zeros(n_pairs, dtype=bool)
-    invited[order] = (rank_in_program < capacity[p[order]]) & np.isfinite(score[order])
-
-    # Rank lists after interviews, then the match.
-    utility = np.log(popularity)[p] + 0.7 * in_pref_pair + 0.5 * home_pair + rng.normal(0, 1, n_pairs)
-    final_score = base + rng.normal(0, POST_INTERVIEW_NOISE, n_pairs)
-    interviewed_pairs = np.nonzero(invited)[0]
-    by_applicant: list[list[tuple[float, int]]] = [[] for _ in range(n_applicants)]
-    program_scores: list[dict[int, float]] = [{} for _ in range(n_programs)]
-    for k in interviewed_pairs:
-        by_applicant[a[k]].append((-utility[k], p[k]))
-        program_scores[p[k]][int(a[k])] = float(final_score[k])
-    preferences = [[program for _, program in sorted(choices)] for choices in by_applicant]
-    assignment = deferred_acceptance(preferences, program_scores, size.tolist())
-    matched_program = np.array([-1 if m is None else m for m in assignment])
-    matched = matched_program[a] == p
-
-    # Counterfactual admission: the program would take the applicant if ranked first.
-    filled = np.bincount(matched_program[matched_program >= 0], minlength=n_programs)
-    cutoff = np.full(n_programs, -np.inf)
-    for j in range(n_programs):
-        if filled[j] >= size[j]:
-            cutoff[j] = min(program_scores[j][i] for i in np.nonzero(matched_program == j)[0])
-    admitted = invited & ((final_score >= cutoff[p]) | matched)
-
-    pairs_of = np.split(np.argsort(a, kind="stable"), np.searchsorted(np.sort(a), np.arange(1, n_applicants)))
-    ids = np.array([prog.program_id for prog in programs])
-
-    def signaled(i: int, mask: np.ndarray) -> frozenset[str]:
-        mine = pairs_of[i]
-        return frozenset(ids[p[mine[mask[mine]]]].tolist())
-
-    applicants = [
-        Applicant(
-            degree=str(degree[i]),
-            step2_ck_score=int(step2[i]) if has_step2[i] else None,
-            step1_result=str(step1[i]) or None,
-            comlex_level2_score=int(comlex[i]) if degree_index[i] == 1 else None,
-            research_items=int(research[i]),
-            aoa_member=bool(aoa[i]),
-            clerkship_honors=int(honors[i]),
-            visa_need=str(visa[i]) if visa_said[i] else None,
-            years_since_graduation=int(years[i]),
-            has_home_program=bool(has_home[i]),
-            away_rotations=int(away_count[i]),
-            school_state=str(home_state[i]) or None,
-            specialties=(targets.specialty,),
-            preferred_states=preferred[i],
-            application_budget=int(n_apps[i]),
-            gold_signal_program_ids=signaled(i, top_signal),
-            signaled_program_ids=signaled(i, second_signal),
-        )
-        for i in range(n_applicants)
-    ]
-    md = degree_index == 0
-    md_matched = (matched_program >= 0) & md
-    achieved = {
-        "mean_step2ck_matched_usmd": float(step2[md_matched].mean()) if md_matched.any() else math.nan,
-        "mean_research_items_matched": float(research[md_matched].mean()) if md_matched.any() else math.nan,
-        "usmd_match_rate": float(md_matched.sum() / max(1, md.sum())),
-        "usmd_share": float(md_matched.sum() / positions),
-        "fill_rate": float((matched_program >= 0).sum() / positions),
-        "applicants": float(n_applicants),
-        "positions": float(positions),
-        "interview_rate": float(invited.mean()),
-    }
-    for name, chosen in (
-        ("interview_rate_top_signal", top_signal),
-        ("interview_rate_second_signal", second_signal),
-        ("interview_rate_no_signal", ~(top_signal | second_signal)),
-    ):
-        # As the public figure is: each program's rate, then their mean over programs.
-        sent = np.bincount(p[chosen], minlength=n_programs)
-        got = np.bincount(p[chosen & invited], minlength=n_programs)
-        achieved[name] = float(np.mean(got[sent > 0] / sent[sent > 0])) if chosen.any() else math.nan
-    for band in targets.bands:
-        scores = step2[:n_md]
-        inside = (scores >= (band.low if band.low is not None else -np.inf)) & (
-            scores <= (band.high if band.high is not None else np.inf)
-        )
-        achieved[f"band_{band.low}_{band.high}"] = float(md_matched[:n_md][inside].mean()) if inside.any() else math.nan
-    shown = [replace(prog) for prog in programs]
-    return SpecialtyOutcome(targets.specialty, shown, applicants, a, p, invited, admitted, matched, achieved)
 
 
 def _logit(x: float) -> float:
@@ -539,7 +98,7 @@ def simulate_specialty(
     )
     programs = market_of(programs, seed, specialty_index)
     md_filled = min(targets.fill_rate, targets.usmd_share)
-    knobs = _Knobs(
+    knobs = Knobs(
         md_per_position=md_filled / max(md_rate, 0.05),
         other_per_position=max(0.02, targets.fill_rate - md_filled) / ASSUMED_OTHER_MATCH_RATE,
         non_md_weight=1.0,
@@ -549,7 +108,7 @@ def simulate_specialty(
         second_signal_weight=SECOND_SIGNAL_START,
         step2_shift=targets.mean_step2ck_matched_usmd - 3.0,
     )
-    outcome = _simulate_once(programs, targets, knobs, (seed, specialty_index))
+    outcome = simulate_market(programs, targets, knobs, (seed, specialty_index))
     for _ in range(CALIBRATION_PASSES - 1):
         got = outcome.achieved
         if targets.bands:
@@ -574,6 +133,6 @@ def simulate_specialty(
             if not math.isnan(second) and not math.isnan(got["interview_rate_second_signal"]):
                 gap = _logit(second) - _logit(got["interview_rate_second_signal"]) + base
                 knobs.second_signal_weight = float(np.clip(knobs.second_signal_weight + gap, 0.0, 6.0))
-        outcome = _simulate_once(programs, targets, knobs, (seed, specialty_index))
+        outcome = simulate_market(programs, targets, knobs, (seed, specialty_index))
     outcome.achieved["knobs"] = dict(vars(knobs))
     return outcome

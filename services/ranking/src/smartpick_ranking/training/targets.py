@@ -1,0 +1,138 @@
+"""What each specialty's simulated Match is calibrated to: the public figures, or documented fallbacks.
+
+Per specialty: the mean Step 2 CK and research of matched US MD seniors, the US MD share of positions, the
+fill rate, the gold and silver signals, the typical number of applications (specialty_stats.csv), the US MD
+seniors' P(match) by Step 2 CK band (step2_band_match_rates.csv) and the mean interview rates by signal
+over its programs (program_signal_interview_rates.csv). A missing figure takes the fallback FALLBACKS names;
+the model card lists every use."""
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartpick_ranking.domain.catalog import Program, SpecialtyStats
+
+ALL_SENIORS_MEAN_RESEARCH_2024 = 13.98  # mean publications of US seniors 2024 (SPECIALTY_SOURCES.md)
+FALLBACKS = {
+    "mean_step2ck_matched_usmd": "median of the specialties that state it",
+    "mean_research_items_matched": f"mean publications of all US seniors 2024 ({ALL_SENIORS_MEAN_RESEARCH_2024})",
+    "pct_positions_filled_by_usmd_seniors_2025": "median of the specialties that state it",
+    "fill_rate_2025": "median of the specialties that state it",
+    "signals": "none (the specialty takes part in no signaling the data states)",
+    "mean_applications_usmd": f"{45} applications (assumption)",
+    "band_match_rates": "no Step 2 CK band rates: the pool is sized to the fill rate and US MD share alone",
+    "signal_interview_rates": "no per-program signal rates: signal weights stay at their assumed start",
+}
+MEAN_APPLICATIONS = 45.0
+BAND_TAIL_MEAN = 9.0
+
+
+@dataclass(frozen=True)
+class BandRate:
+    """Published P(match) of US MD seniors whose Step 2 CK lies in [low, high] (None: open end)."""
+
+    low: int | None
+    high: int | None
+    p_match: float
+    applicants: int
+
+
+@dataclass(frozen=True)
+class SpecialtyTargets:
+    """The figures the simulated match of one specialty is calibrated to, after fallbacks."""
+
+    specialty: str
+    mean_step2ck_matched_usmd: float
+    mean_research_items_matched: float
+    usmd_share: float  # 0-1
+    fill_rate: float  # 0-1
+    top_signals: int
+    second_signals: int
+    mean_applications: float
+    bands: tuple[BandRate, ...]
+    signal_rates: tuple[float, float, float] | None  # mean interview rate: top signal, second, none
+    fallbacks: tuple[str, ...]
+
+
+def _band_key(row: Mapping[str, str]) -> tuple[int | None, int | None]:
+    return (int(row["band_low"]) if row["band_low"] else None, int(row["band_high"]) if row["band_high"] else None)
+
+
+def parse_band_rates(rows: Sequence[Mapping[str, str]]) -> dict[str, tuple[BandRate, ...]]:
+    """step2_band_match_rates.csv by specialty; bands without applicants are left out."""
+    bands: dict[str, list[BandRate]] = {}
+    for row in rows:
+        if row["p_match"] and int(row["n_applicants"]) > 0:
+            low, high = _band_key(row)
+            bands.setdefault(row["specialty"], []).append(
+                BandRate(low, high, float(row["p_match"]), int(row["n_applicants"]))
+            )
+    return {s: tuple(b) for s, b in bands.items()}
+
+
+def mean_signal_rates(programs: Sequence[Program]) -> tuple[float, float, float] | None:
+    """Mean interview rates (top signal, second signal, no signal) over the programs that state them."""
+    top = [p.rate_top_signal for p in programs if p.rate_top_signal is not None]
+    none = [p.rate_no_signal for p in programs if p.rate_no_signal is not None]
+    if len(top) < 5 or len(none) < 5:
+        return None
+    second = [p.rate_second_signal for p in programs if p.rate_second_signal is not None]
+    return float(np.mean(top)), float(np.mean(second)) if len(second) >= 5 else math.nan, float(np.mean(none))
+
+
+def resolve_targets(
+    programs: Sequence[Program],
+    stats: Mapping[str, SpecialtyStats],
+    bands: Mapping[str, tuple[BandRate, ...]],
+) -> dict[str, SpecialtyTargets]:
+    """Targets for every specialty of the catalog: the public figure, or the documented fallback."""
+    by_specialty: dict[str, list[Program]] = {}
+    for program in programs:
+        by_specialty.setdefault(program.specialty, []).append(program)
+
+    def median_of(name: str) -> float:
+        return statistics.median(v for s in stats.values() if (v := getattr(s, name)) is not None)
+
+    targets = {}
+    for specialty, members in sorted(by_specialty.items()):
+        figures = stats.get(specialty, SpecialtyStats(specialty))
+        fallbacks: list[str] = []
+
+        def pick(name: str, fallback: float, figures=figures, fallbacks=fallbacks) -> float:
+            value = getattr(figures, name)
+            if value is None:
+                fallbacks.append(name)
+                return fallback
+            return float(value)
+
+        step2 = pick("mean_step2ck_matched_usmd", median_of("mean_step2ck_matched_usmd"))
+        research = pick("mean_research_items_matched", ALL_SENIORS_MEAN_RESEARCH_2024)
+        md_share = pick(
+            "pct_positions_filled_by_usmd_seniors_2025", median_of("pct_positions_filled_by_usmd_seniors_2025")
+        )
+        fill = pick("fill_rate_2025", median_of("fill_rate_2025"))
+        applications = pick("mean_applications_usmd", MEAN_APPLICATIONS)
+        if figures.signals is None:
+            fallbacks.append("signals")
+        if specialty not in bands:
+            fallbacks.append("band_match_rates")
+        rates = mean_signal_rates(members)
+        if rates is None and figures.signals:
+            fallbacks.append("signal_interview_rates")
+        targets[specialty] = SpecialtyTargets(
+            specialty=specialty,
+            mean_step2ck_matched_usmd=step2,
+            mean_research_items_matched=research,
+            usmd_share=md_share / 100,
+            fill_rate=min(1.0, fill / 100),
+            top_signals=figures.gold_signals or 0,
+            second_signals=figures.silver_signals or 0,
+            mean_applications=applications,
+            bands=bands.get(specialty, ()),
+            signal_rates=rates if figures.signals else None,
+            fallbacks=tuple(fallbacks),
+        )
+    return targets
