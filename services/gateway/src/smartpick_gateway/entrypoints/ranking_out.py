@@ -11,21 +11,8 @@ SIGNALS = {
     ranking_pb2.SIGNAL_LEVEL_TOP: "top",
     ranking_pb2.SIGNAL_LEVEL_SECOND: "second",
 }
-OPTIONAL_PROGRAM_FIELDS = (
-    "latitude",
-    "longitude",
-    "positions",
-    "sponsors_visa",
-    "sponsors_j1",
-    "sponsors_h1b",
-    "md_share",
-    "img_share",
-    "do_share",
-    "applications",
-    "interview_share",
-    "rate_top_signal",
-    "rate_second_signal",
-    "rate_no_signal",
+OPTIONAL_PROGRAM_FIELDS = tuple(
+    f.name for f in ranking_pb2.Program.DESCRIPTOR.fields if f.has_presence and f.message_type is None
 )
 
 

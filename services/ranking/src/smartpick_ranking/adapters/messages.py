@@ -25,21 +25,9 @@ DATA_VINTAGE = (
     "program facts 2021 (Internal Medicine 2025); interview rates by signal, ERAS 2024; Match rates by "
     "Step 2 CK band 2020-2024; specialty figures 2022-2025; ERAS fees 2026"
 )
-OPTIONAL_PROGRAM_FIELDS = (
-    "latitude",
-    "longitude",
-    "positions",
-    "sponsors_visa",
-    "sponsors_j1",
-    "sponsors_h1b",
-    "md_share",
-    "img_share",
-    "do_share",
-    "applications",
-    "interview_share",
-    "rate_top_signal",
-    "rate_second_signal",
-    "rate_no_signal",
+# The Program message's optional fields: each is a Program attribute of the same name, unset when unknown.
+OPTIONAL_PROGRAM_FIELDS = tuple(
+    f.name for f in ranking_pb2.Program.DESCRIPTOR.fields if f.has_presence and f.message_type is None
 )
 
 

@@ -20,24 +20,8 @@ PROGRAM_COLUMNS = (
     "latitude",
     "longitude",
 )
-# The public facts laid over a catalog row (PROGRAM_FACTS_SOURCES.md), kept together as JSON.
-PUBLIC_FACT_FIELDS = (
-    "positions",
-    "program_type",
-    "sponsors_j1",
-    "sponsors_h1b",
-    "md_share",
-    "do_share",
-    "img_share",
-    "applications",
-    "interview_share",
-    "rate_top_signal",
-    "rate_second_signal",
-    "rate_no_signal",
-    "rate_in_state",
-    "rate_out_of_state",
-    "provenance",
-)
+# Every other Program field is a public fact laid over the catalog row, kept together as JSON.
+PUBLIC_FACT_FIELDS = tuple(f.name for f in dataclasses.fields(Program) if f.init and f.name not in PROGRAM_COLUMNS)
 EARTH_RADIUS_MILES = 3958.8
 
 

@@ -19,7 +19,7 @@ from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import OTHER_SERVICES, FeeSchedule
 from smartpick_ranking.domain.features import build_features, hard_exclusion, signal_levels, tiered_specialties
-from smartpick_ranking.domain.optimize import NONE, SECOND, TOP, plan
+from smartpick_ranking.domain.optimize import NONE, SECOND, TOP, Portfolio, plan
 from smartpick_ranking.domain.reasons import Reason, counterfactual_rows, list_reasons, program_reasons
 from smartpick_ranking.domain.tiers import Tier, tier
 
@@ -169,10 +169,10 @@ def recommend_many(
         for k in range(3):
             source = per_level[levels.index(k)] if k in levels else per_level[0]
             interview[:, k], admission[:, k] = source
-        top_available, second_available = _signal_budget(applicant, stats)
+        budget = _signal_budget(applicant, stats)
         values = preference_values(applicant, programs)
         if planned:
-            portfolio = plan(admission, values, applicant.application_budget, factor, top_available, second_available)
+            portfolio = plan(admission, values, applicant.application_budget, factor, *budget)
             signals = np.array(portfolio.signals, dtype=int)
         else:
             fixed = np.column_stack([admission[:, 0]] * 3)
@@ -183,39 +183,35 @@ def recommend_many(
         feature_signals = np.array([{NONE: 0.0, TOP: 2.0, SECOND: 1.0}[int(s)] for s in signals])
         rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats)
         explain_blocks.append(rows)
-        stage.append(
-            (
-                programs,
-                excluded,
-                planned,
-                portfolio,
-                signals,
-                interview,
-                admission,
-                explained,
-                top_available,
-                second_available,
-            )
-        )
+        stage.append(_Planned(programs, excluded, planned, portfolio, signals, interview, admission, explained, budget))
     typicals = _predict_blocks(predict, explain_blocks)
-    return [_result(*staged, typical[1], factor, fees) for staged, typical in zip(stage, typicals, strict=True)]
+    return [_result(planned, typical[1], factor, fees) for planned, typical in zip(stage, typicals, strict=True)]
 
 
-def _result(
-    programs,
-    excluded,
-    planned,
-    portfolio,
-    signals,
-    interview,
-    admission,
-    explained,
-    top_available,
-    second_available,
-    typical,
-    factor: LatentFactor,
-    fees: FeeSchedule,
-) -> Recommendation:
+@dataclass(frozen=True)
+class _Planned:
+    """One applicant between the two model calls: candidates, their chances, the plan, what to explain."""
+
+    programs: list[Program]
+    excluded: dict[str, int]
+    planned: bool
+    portfolio: Portfolio
+    signals: np.ndarray  # per listed program
+    interview: np.ndarray  # [candidate, level]
+    admission: np.ndarray
+    explained: list
+    signal_budget: tuple[int, int]  # top, second
+
+
+def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: FeeSchedule) -> Recommendation:
+    programs, portfolio, signals, interview, admission = (
+        staged.programs,
+        staged.portfolio,
+        staged.signals,
+        staged.interview,
+        staged.admission,
+    )
+    explained, planned = staged.explained, staged.planned
     order = portfolio.order
     column = signals if planned else np.zeros(len(order), dtype=int)
     chances = admission[order, column] if order else np.empty(0)
@@ -250,12 +246,12 @@ def _result(
         curve=portfolio.curve,
         curve_cost_usd=fees.cumulative(specialties),
         plateau=portfolio.plateau,
-        top_signals=(int(np.sum(signals == TOP)), top_available),
-        second_signals=(int(np.sum(signals == SECOND)), second_available),
+        top_signals=(int(np.sum(signals == TOP)), staged.signal_budget[0]),
+        second_signals=(int(np.sum(signals == SECOND)), staged.signal_budget[1]),
         signals_planned=planned,
         top_reasons=list_reasons(chance, chances, typical, explained, factor.at_least_one) if order else (),
         notes=notes,
-        excluded=excluded,
+        excluded=staged.excluded,
         candidates=len(programs),
         fee_schedule=fees.label,
     )
