@@ -23,7 +23,8 @@ ASSUMPTIONS = {
     "program's score, before and after interviews",
     "noise": "each program's view of an applicant adds N(0, 1.0) before interviews and N(0, 0.7) after",
     "applications": "Gamma-distributed (shape 4) around the specialty's mean applications, at most its "
-    "program count; programs chosen in proportion to the applications they received (median where unknown), "
+    "program count; programs chosen in proportion to the applications they received per position (drawn "
+    "from the specialty's where unknown) times the share of residents of the applicant's own degree (+0.05), "
     "three times as likely in a preferred state",
     "interviews": "each program gives as many interviews as its share interviewed times the applications it "
     "received (AAMC 2020-2021) where both are known, else 12 per position",
@@ -201,7 +202,11 @@ def simulate_market(
     home_match = (home_state[:, None] == states[None, :]) & (states != "")[None, :]
     n_apps = np.clip(np.round(rng.gamma(4.0, targets.mean_applications / 4.0, n_applicants)), 3, n_programs)
     n_apps = n_apps.astype(int)
-    keys = np.log(popularity)[None, :] + np.log1p(2.0 * in_pref) + rng.gumbel(size=(n_applicants, n_programs))
+    # Applicants favour programs whose residents share their degree (the shares are the programs' own).
+    md_share = np.clip(1 - img_share - do_share, 0.0, 1.0)
+    degree_fit = np.log(0.05 + np.stack((md_share, do_share, img_share)))[degree_index]
+    keys = np.log(popularity)[None, :] + degree_fit + np.log1p(2.0 * in_pref)
+    keys += rng.gumbel(size=(n_applicants, n_programs))
     pair_a, pair_p = _top_k_per_row(keys, n_apps)
     n_pairs = len(pair_a)
 
