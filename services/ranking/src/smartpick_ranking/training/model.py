@@ -159,8 +159,11 @@ def _float32_safe_thresholds(booster: lgb.Booster, values: list[float]) -> list[
     float32 can land above t, and a feature equal to that float32 then goes left in ONNX and right in
     LightGBM. With the largest float32 <= t, x <= t and x <= threshold agree for every float32 x."""
     exact: dict[float, float] = {}
+    largest = float(np.finfo(np.float32).max)
     for tree in booster.dump_model()["tree_info"]:
         for threshold in _split_thresholds(tree["tree_structure"]):
+            if abs(threshold) > largest:  # LightGBM's "always" thresholds stay as they are
+                continue
             rounded = float(np.float32(threshold))
             exact[rounded] = min(exact.get(rounded, threshold), threshold)
     fixed = []
