@@ -7,9 +7,10 @@ expected calibration error (the applicants-weighted mean gap between predicted a
 External: against NRMP's published P(match) of US MD seniors by Step 2 CK band (step2_band_match_rates.csv,
 pooled 2020-2024). For every specialty and band with at least MIN_BAND_APPLICANTS applicants, the product
 scores a typical applicant of the band (US MD senior, Step 2 CK at the band's typical score, research at
-the specialty's matched mean, no AOA, three honors, the specialty's typical number of applications, its
-signals planned, averaged over TYPICAL_SCHOOL_STATES) exactly as a student would be scored, and the table
-puts that chance beside the published rate."""
+the specialty's matched mean (or the simulation's fallback for it), no AOA, three honors, a home program
+and the simulation's typical away rotations, its own school's state preferred, the specialty's typical
+number of applications, its signals planned, averaged over TYPICAL_SCHOOL_STATES) exactly as a student
+would be scored, and the table puts that chance beside the published rate."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import FeeSchedule
 from smartpick_ranking.domain.recommend import Predict, recommend_many
 from smartpick_ranking.training.dataset import Dataset
-from smartpick_ranking.training.targets import BAND_TAIL_MEAN, MEAN_APPLICATIONS, BandRate
+from smartpick_ranking.training.market import typical_away_rotations
+from smartpick_ranking.training.targets import BAND_TAIL_MEAN, MEAN_APPLICATIONS, BandRate, resolve_targets
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -95,10 +97,13 @@ def external_checks(
 ) -> list[BandCheck]:
     """The product's chance for a typical US MD applicant of every band with enough applicants."""
     checks = []
+    programs = [p for members in programs_by_specialty.values() for p in members]
+    targets = resolve_targets(programs, stats, bands)
     for specialty in sorted(bands):
         figures = stats.get(specialty, SpecialtyStats(specialty))
-        research = round(figures.mean_research_items_matched or 0)
+        research = round(targets[specialty].mean_research_items_matched)  # the figure, or the simulation's fallback
         applications = round(figures.mean_applications_usmd or MEAN_APPLICATIONS)
+        away = round(typical_away_rotations(figures.signals or 0))
         for band in bands[specialty]:
             if band.applicants < MIN_BAND_APPLICANTS:
                 continue
@@ -114,7 +119,10 @@ def external_checks(
                         visa_need="none",
                         school_state=state,
                         specialties=(specialty,),
+                        preferred_states=frozenset({state}),
                         application_budget=applications,
+                        has_home_program=True,
+                        away_rotations=away,
                     ),
                     programs_by_specialty,
                 )

@@ -43,6 +43,7 @@ DEGREE_STEP2_OFFSET = {"MD": 0.0, "DO": -5.0, "IMG": -3.0}
 DO_SHARE_OF_NON_MD = 0.4
 DO_WITH_STEP2 = 0.7
 IMG_VISA_NEED, UNSAID_VISA = 0.55, 0.05
+HOME_PROGRAM_SHARE = 0.5  # US graduates whose own school has a program in the specialty
 INTERVIEWS_PER_POSITION = 12.0
 LATENT_WEIGHT = 0.7
 PRE_INTERVIEW_NOISE, POST_INTERVIEW_NOISE = 1.0, 0.7
@@ -62,6 +63,11 @@ class SpecialtyOutcome:
     admitted: np.ndarray
     matched: np.ndarray  # the applicant matched at this program
     achieved: dict[str, float] = field(default_factory=dict)  # simulated figures beside the targets
+
+
+def typical_away_rotations(signals: int) -> float:
+    """Mean away rotations: more in the specialties that signal a lot (the competitive ones)."""
+    return 0.4 + 1.2 * (signals >= 20)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -188,7 +194,7 @@ def simulate_market(
     state_pool = np.unique(states[states != ""])
     home_state = rng.choice(state_pool, n_applicants) if len(state_pool) else np.array([""] * n_applicants)
     home_state = np.where(degree_index == 2, "", home_state)  # a school abroad is in no state
-    has_home = (degree_index != 2) & (rng.random(n_applicants) < 0.5)
+    has_home = (degree_index != 2) & (rng.random(n_applicants) < HOME_PROGRAM_SHARE)
 
     # Applications: programs in proportion to the applications they received, more in preferred states.
     preferred = [
@@ -213,13 +219,13 @@ def simulate_market(
     # Signals: the top ones to the most wanted programs applied to, then the second tier (pair by pair).
     a, p = pair_a, pair_p
     in_pref_pair, home_pair = in_pref[a, p], home_match[a, p]
-    want = np.log(popularity)[p] + 0.8 * in_pref_pair + rng.gumbel(size=n_pairs)
+    want = 0.5 * np.log(popularity)[p] + 0.8 * in_pref_pair + rng.gumbel(size=n_pairs)
     top_count = np.minimum(targets.top_signals, n_apps)
     second_count = np.minimum(targets.second_signals, n_apps - top_count)
     top_signal = _top_k_pairs(a, want, top_count)
     second_signal = _top_k_pairs(a, want, top_count + second_count) & ~top_signal
     signals_total = targets.top_signals + targets.second_signals
-    away_count = np.minimum(rng.poisson(0.4 + 1.2 * (signals_total >= 20), n_applicants), n_apps)
+    away_count = np.minimum(rng.poisson(typical_away_rotations(signals_total), n_applicants), n_apps)
     away = _top_k_pairs(a, (top_signal | second_signal) + rng.gumbel(size=n_pairs), away_count)
     home_program = _top_k_pairs(a, home_pair + rng.gumbel(size=n_pairs), has_home.astype(int))
 

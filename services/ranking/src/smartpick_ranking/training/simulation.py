@@ -129,10 +129,10 @@ def simulate_specialty(
             base = _logit(got["interview_rate_no_signal"]) - _logit(none)
             if not math.isnan(got["interview_rate_top_signal"]):
                 gap = _logit(top) - _logit(got["interview_rate_top_signal"]) + base
-                knobs.top_signal_weight = float(np.clip(knobs.top_signal_weight + gap, 0.0, 6.0))
+                knobs.top_signal_weight = float(np.clip(knobs.top_signal_weight + 0.6 * gap, 0.0, 6.0))
             if not math.isnan(second) and not math.isnan(got["interview_rate_second_signal"]):
                 gap = _logit(second) - _logit(got["interview_rate_second_signal"]) + base
-                knobs.second_signal_weight = float(np.clip(knobs.second_signal_weight + gap, 0.0, 6.0))
+                knobs.second_signal_weight = float(np.clip(knobs.second_signal_weight + 0.6 * gap, 0.0, 6.0))
         outcome = simulate_market(programs, targets, knobs, (seed, specialty_index))
     outcome.achieved["knobs"] = dict(vars(knobs))
     return outcome
