@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the project's images, only those whose inputs changed since they were last built here.
 #
-#   build-images.sh [all | infra | services | IMAGE...]     IMAGE: kafka postgres gateway profile ranking mentorship
+#   build-images.sh [all | infra | services | IMAGE...]     IMAGE: kafka, postgres, or a service of the manifest
+#
+# The Python services are the services manifest's (libs/platform/src/smartpick_platform/services.toml), each built
+# from the one Dockerfile deploy/images/service/Dockerfile with its package, ports and health port as arguments.
 #
 # Builds fetch nothing over TLS: Python wheels (each service's own dependencies, from its pyproject, plus
 # smartpick-platform with its generated protobuf code) are built on the host with pip, and the Kafka jars are
@@ -19,7 +22,28 @@ BASE_IMAGE=${SMARTPICK_BASE_IMAGE:-smartpick/debian:bookworm}
 PREFIX=${SMARTPICK_IMAGE_PREFIX:-smartpick/}
 TAG=${SMARTPICK_IMAGE_TAG:-latest}
 INFRA=(postgres kafka)
-SERVICES=(profile ranking mentorship gateway)
+SERVICES_MANIFEST=$REPO_ROOT/libs/platform/src/smartpick_platform/services.toml
+# Reads the manifest with the standard library's tomllib (Debian's python3 is 3.11).
+manifest() {
+  python3 - "$SERVICES_MANIFEST" "$@" <<'PY'
+import sys, tomllib
+manifest = tomllib.load(open(sys.argv[1], "rb"))
+if len(sys.argv) == 2:
+    print(*manifest["services"])
+    sys.exit()
+service = sys.argv[2]
+processes = [p for p in manifest["processes"].values() if p["service"] == service]
+first = processes[0]  # the service's main process: its default arguments and health port
+ports = sorted({port for p in processes for port in p["ports"].values()})
+host = "HTTP_HOST" if any("http_port" in p["ports"] for p in processes) else "GRPC_HOST"
+print(f"PACKAGE={manifest['services'][service]['package']}")
+print(f"DEFAULT_ARGS={' '.join(first['args'])}")
+print(f"HOST_SETTING=SMARTPICK_{service.upper().replace('-', '_')}_{host}")
+print(f"PORTS={' '.join(map(str, ports))}")
+print(f"HEALTH_PORT={first['ports'][first['health_port']]}")
+PY
+}
+read -r -a SERVICES <<<"$(manifest)"
 LABEL=org.smartpick.inputs
 # The legacy builder: BuildKit needs the buildx plugin, which a bare client may lack.
 export DOCKER_BUILDKIT=0
@@ -31,16 +55,27 @@ die() {
 }
 
 is_service() { [[ " ${SERVICES[*]} " == *" $1 "* ]]; }
-dockerfile() { if is_service "$1"; then echo "$REPO_ROOT/services/$1/Dockerfile"; else echo "$SCRIPT_DIR/$1/Dockerfile"; fi; }
+dockerfile() { if is_service "$1"; then echo "$SCRIPT_DIR/service/Dockerfile"; else echo "$SCRIPT_DIR/$1/Dockerfile"; fi; }
+
+# --build-arg flags of an image: the base, and for a service what the manifest says of it.
+build_args() {
+  local arg
+  echo "--build-arg=BASE_IMAGE=$BASE_IMAGE"
+  if is_service "$1"; then
+    while IFS= read -r arg; do echo "--build-arg=$arg"; done < <(manifest "$1")
+  elif [[ $1 == postgres ]]; then
+    echo "--build-arg=DB_SERVICES=${SERVICES[*]}"
+  fi
+}
 
 # The files an image is made of (tracked or new, never ignored ones such as generated code or caches).
 input_files() {
   local paths
   if is_service "$1"; then
-    paths=(libs/platform proto "services/$1")
+    paths=(libs/platform proto "services/$1" deploy/images/service)
   else
-    paths=("deploy/images/$1")
-    [[ $1 != kafka ]] || paths+=(deploy/local/kafka/pom.xml)
+    paths=("deploy/images/$1" libs/platform/src/smartpick_platform/services.toml)
+    [[ $1 != kafka ]] || paths+=(deploy/local/kafka/pom.xml deploy/local/kafka/server.properties.template)
   fi
   git -C "$REPO_ROOT" ls-files --cached --others --exclude-standard -- "${paths[@]}" |
     grep -Ev '(^|/)tests/' | sort -u
@@ -86,7 +121,7 @@ prepare_context() {
   mkdir -p "$ctx"
   case $image in
     kafka)
-      cp "$SCRIPT_DIR/kafka/entrypoint.sh" "$SCRIPT_DIR/kafka/log4j2.xml" "$ctx/"
+      cp "$SCRIPT_DIR/kafka/entrypoint.sh" "$SCRIPT_DIR/kafka/log4j2.xml" "$REPO_ROOT/deploy/local/kafka/server.properties.template" "$ctx/"
       log "kafka: copying the broker's jars with Maven (deploy/local/kafka/pom.xml)"
       mvn -q -B -Dstyle.color=never -f "$REPO_ROOT/deploy/local/kafka/pom.xml" \
         dependency:copy-dependencies -DoutputDirectory="$ctx/jars" >&2 || die "Maven could not copy the Kafka jars"
@@ -104,7 +139,7 @@ prepare_context() {
 }
 
 build() {
-  local image=$1 want have ctx started=$SECONDS
+  local image=$1 want have ctx started=$SECONDS args
   want=$(inputs_hash "$image")
   have=$(built_hash "$image")
   if [[ $want == "$have" ]]; then
@@ -114,8 +149,9 @@ build() {
   ctx=$WORK/context/$image
   prepare_context "$image" "$ctx"
   log "$image: docker build (log: $WORK/$image-build.log)"
+  mapfile -t args < <(build_args "$image")
   docker build --network host --force-rm -f "$(dockerfile "$image")" \
-    --build-arg "BASE_IMAGE=$BASE_IMAGE" --label "$LABEL=$want" -t "$PREFIX$image:$TAG" "$ctx" \
+    "${args[@]}" --label "$LABEL=$want" -t "$PREFIX$image:$TAG" "$ctx" \
     >"$WORK/$image-build.log" 2>&1 || {
     tail -n 30 "$WORK/$image-build.log" >&2
     die "docker build of $image failed"

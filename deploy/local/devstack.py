@@ -17,10 +17,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smartpick_platform import services
+
 REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "deploy/local/stack.sh"
 VENV_BIN = Path(sys.executable).parent
-SERVICES = ("profile", "ranking", "mentorship", "gateway")
+MANIFEST = services.manifest()
+SERVICES = tuple(MANIFEST.services)
 
 
 @dataclass(frozen=True)
@@ -33,20 +36,33 @@ class Endpoints:
 
 @dataclass(frozen=True)
 class Ports:
-    gateway_http: int = 8080
-    grpc: dict[str, int] = field(default_factory=lambda: {"profile": 50051, "ranking": 50052, "mentorship": 50053})
-    ops: dict[str, int] = field(
-        default_factory=lambda: {"profile": 8081, "ranking": 8082, "mentorship": 8083, "ranking-worker": 8092}
-    )
+    """Where each process listens: its gRPC port, and the HTTP port of its health checks (the gateway's is its
+    public HTTP port). The defaults are the manifest's, the ports of `make run`."""
+
+    gateway_http: int = MANIFEST.port("gateway", "http_port")
+    grpc: dict[str, int] = field(default_factory=lambda: _manifest_ports(grpc=True))
+    ops: dict[str, int] = field(default_factory=lambda: _manifest_ports(grpc=False))
 
     @classmethod
     def free(cls) -> "Ports":
         """Ports nobody listens on now, so a test stack never collides with a running one."""
         return cls(
             gateway_http=free_port(),
-            grpc={s: free_port() for s in ("profile", "ranking", "mentorship")},
-            ops={s: free_port() for s in ("profile", "ranking", "mentorship", "ranking-worker")},
+            grpc={name: free_port() for name in _manifest_ports(grpc=True)},
+            ops={name: free_port() for name in _manifest_ports(grpc=False)},
         )
+
+    def port(self, process: str, key: str) -> int:
+        """The port a process's settings field `key` (a key of its manifest ports) gets."""
+        if key == "grpc_port":
+            return self.grpc[process]
+        return self.gateway_http if process == "gateway" else self.ops[process]
+
+
+def _manifest_ports(grpc: bool) -> dict[str, int]:
+    if grpc:
+        return {p.name: p.grpc_port for p in MANIFEST.processes.values() if p.grpc_port is not None}
+    return {p.name: p.health for p in MANIFEST.processes.values() if p.name != "gateway"}
 
 
 def free_port() -> int:
@@ -92,39 +108,27 @@ class IsolatedStack:
 
 
 def service_environment(service: str, endpoints: Endpoints, ports: Ports, **overrides: str) -> dict[str, str]:
-    prefix = f"SMARTPICK_{service.upper()}_"
+    """The environment every process of `service` reads: the infrastructure, its ports, whom it calls."""
+    prefix = MANIFEST.services[service].env_prefix
     env = {
         **os.environ,
         "SMARTPICK_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         f"{prefix}DATABASE_URL": endpoints.database_urls[service],
     }
-    if service == "gateway":
-        env[f"{prefix}HTTP_PORT"] = str(ports.gateway_http)
-        env[f"{prefix}PROFILE_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc['profile']}"
-        env[f"{prefix}RANKING_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc['ranking']}"
-        env[f"{prefix}MENTORSHIP_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc['mentorship']}"
-    else:
-        env[f"{prefix}GRPC_PORT"] = str(ports.grpc[service])
-        env[f"{prefix}OPS_PORT"] = str(ports.ops[service])
-    if service == "ranking":
-        env[f"{prefix}WORKER_OPS_PORT"] = str(ports.ops["ranking-worker"])
+    for process in MANIFEST.processes_of(service):
+        env.update({f"{prefix}{key.upper()}": str(ports.port(process.name, key)) for key in process.ports})
+        for callee in process.calls:
+            env[f"{prefix}{callee.upper()}_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc[callee]}"
     env.update({f"{prefix}{k.upper()}": v for k, v in overrides.items()})
     return env
 
 
-# The processes a stack runs: (name, the service whose settings it reads, console script arguments).
-PROCESSES = (
-    ("profile", "profile", ()),
-    ("ranking", "ranking", ("serve",)),
-    ("ranking-worker", "ranking", ("worker",)),
-    ("mentorship", "mentorship", ()),
-    ("gateway", "gateway", ("serve",)),
-)
+# The processes a stack runs, in start order: (name, the service whose settings it reads, its arguments).
+PROCESSES = tuple((p.name, p.service, p.args) for p in MANIFEST.processes.values())
 
 
 def ready_url(name: str, ports: Ports) -> str:
-    port = ports.gateway_http if name == "gateway" else ports.ops[name]
-    return f"http://127.0.0.1:{port}/readyz"
+    return f"http://127.0.0.1:{ports.port(name, MANIFEST.process(name).health_port)}/readyz"
 
 
 class ServiceProcess:
@@ -139,7 +143,7 @@ class ServiceProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ServiceProcess":
-        command = [str(VENV_BIN / f"smartpick-{self.service}"), *self.arguments]
+        command = [str(VENV_BIN / MANIFEST.services[self.service].command), *self.arguments]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)

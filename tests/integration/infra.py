@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 import docker
-from devstack import REPO, SERVICES, Endpoints, IsolatedStack, free_port
+from devstack import MANIFEST, REPO, Endpoints, IsolatedStack, free_port
 from docker.errors import ImageNotFound
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
@@ -53,7 +53,10 @@ def image(name: str) -> str:
 
 def database_urls(port: int) -> dict[str, str]:
     """Each service's role and database, as the PostgreSQL image (and stack.sh) create them."""
-    return {s: f"postgresql://smartpick_{s}:smartpick_{s}_dev@127.0.0.1:{port}/smartpick_{s}" for s in SERVICES}
+    return {
+        name: f"postgresql://{s.database}:{s.database}_dev@127.0.0.1:{port}/{s.database}"
+        for name, s in MANIFEST.services.items()
+    }
 
 
 def use_project_engine() -> None:

@@ -16,31 +16,13 @@ ADVERTISED_HOST=${KAFKA_ADVERTISED_HOST:-$KAFKA_LISTEN_HOST}
 LOG4J=(-Dlog4j2.configurationFile=/opt/kafka/log4j2.xml)
 TOOL_LOG=(-Dsmartpick.kafka.log.level=WARN -Dsmartpick.kafka.log.target=SYSTEM_ERR)
 
-cat >"$CONF" <<PROPERTIES
-process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$KAFKA_LISTEN_HOST:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$ADVERTISED_HOST:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
-controller.listener.names=CONTROLLER
-log.dirs=$DATA
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-default.replication.factor=1
-min.insync.replicas=1
-auto.create.topics.enable=false
-num.partitions=6
-group.initial.rebalance.delay.ms=0
-offsets.topic.num.partitions=12
-num.network.threads=2
-num.io.threads=4
-num.recovery.threads.per.data.dir=2
-PROPERTIES
+# The broker template the native stack renders too (deploy/local/kafka/server.properties.template).
+sed -e "s|@LISTEN_HOST@|$KAFKA_LISTEN_HOST|g" -e "s|@ADVERTISED_HOST@|$ADVERTISED_HOST|g" -e "s|@PORT@|$KAFKA_PORT|g" \
+  -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$DATA|g" /opt/kafka/server.properties.template >"$CONF"
+if grep -q '@[A-Z_]*@' "$CONF"; then
+  echo "unreplaced placeholder in $CONF: $(grep -m1 '@[A-Z_]*@' "$CONF")" >&2
+  exit 1
+fi
 
 if [[ ! -f $DATA/meta.properties ]]; then
   cluster_id=${KAFKA_CLUSTER_ID:-$(java -Xmx128m -XX:TieredStopAtLevel=1 "${LOG4J[@]}" "${TOOL_LOG[@]}" \

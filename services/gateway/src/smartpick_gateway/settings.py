@@ -2,6 +2,7 @@
 
 from pydantic_settings import SettingsConfigDict
 
+from smartpick_platform import services
 from smartpick_platform.settings import PlatformSettings
 
 
@@ -10,11 +11,11 @@ class GatewaySettings(PlatformSettings):
 
     database_url: str
     http_host: str = "127.0.0.1"
-    http_port: int = 8080
+    http_port: int = services.port("gateway", "http_port")
     # HTTP worker processes; each runs the API, and one of them at a time relays the outbox.
     http_workers: int = 1
-    profile_grpc_target: str = "127.0.0.1:50051"
-    ranking_grpc_target: str = "127.0.0.1:50052"
-    mentorship_grpc_target: str = "127.0.0.1:50053"
+    profile_grpc_target: str = services.grpc_target("profile")
+    ranking_grpc_target: str = services.grpc_target("ranking")
+    mentorship_grpc_target: str = services.grpc_target("mentorship")
     grpc_timeout_seconds: float = 5.0
     relay_enabled: bool = True

@@ -11,7 +11,7 @@ from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
 from smartpick_mentorship.adapters.repository import MentorshipRepository
 from smartpick_mentorship.entrypoints.consumer import GROUP_ID, EventConsumer
 from smartpick_mentorship.entrypoints.grpc_api import MentorshipServicer
-from smartpick_platform import db, kafka
+from smartpick_platform import db, kafka, services
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.outbox import OutboxRelay
 from smartpick_platform.settings import GrpcServiceSettings
@@ -23,8 +23,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 class Settings(GrpcServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SMARTPICK_MENTORSHIP_")
 
-    grpc_port: int = 50053
-    ops_port: int = 8083
+    grpc_port: int = services.port("mentorship", "grpc_port")
+    ops_port: int = services.port("mentorship", "ops_port")
     # Mentorship signals are not latency-critical: letting events gather makes fewer, larger batches (fewer
     # fetches, transactions and commits) instead of one round of each per event.
     event_gather_ms: int = Field(250, ge=0, le=5000, description="longest wait for events to gather into a batch")

@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic_settings import SettingsConfigDict
 from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
 
+from smartpick_platform import services
 from smartpick_platform.grpc_server import serve_forever
 from smartpick_platform.settings import GrpcServiceSettings
 from smartpick_profile.adapters.repository import ProfileRepository
@@ -16,8 +17,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 class Settings(GrpcServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SMARTPICK_PROFILE_")
 
-    grpc_port: int = 50051
-    ops_port: int = 8081
+    grpc_port: int = services.port("profile", "grpc_port")
+    ops_port: int = services.port("profile", "ops_port")
 
 
 def register(server, pool) -> list[str]:

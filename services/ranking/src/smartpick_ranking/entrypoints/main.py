@@ -14,7 +14,7 @@ from pydantic_settings import SettingsConfigDict
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 from tqdm import tqdm
 
-from smartpick_platform import db, kafka
+from smartpick_platform import db, kafka, services
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.ops_http import serve_ops_http
 from smartpick_platform.settings import GrpcServiceSettings
@@ -35,10 +35,10 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 class Settings(GrpcServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SMARTPICK_RANKING_")
 
-    grpc_port: int = 50052
-    ops_port: int = 8082
+    grpc_port: int = services.port("ranking", "grpc_port")
+    ops_port: int = services.port("ranking", "ops_port")
     # Worker i of `worker --workers N` serves /healthz, /readyz, /metrics on worker_ops_port + i.
-    worker_ops_port: int = 8092
+    worker_ops_port: int = services.port("ranking-worker", "worker_ops_port")
     model_path: Path = SHIPPED_MODEL
     onnx_threads: int = 1
     batch_size: int = 50
