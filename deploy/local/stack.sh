@@ -410,7 +410,7 @@ pg_start() {
   pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$START_TIMEOUT" start >/dev/null 2>&1 9>&- ||
     die_with_log "PostgreSQL failed to start (or was not ready within ${START_TIMEOUT}s)" "$PG_LOG"
   pg_provision
-  log "postgres: ready on 127.0.0.1:$PG_PORT (databases: ${DATABASES[*]})"
+  log "postgres: ready on 127.0.0.1:$PG_PORT (databases of: ${SERVICES[*]})"
 }
 
 pg_stop() {
