@@ -9,6 +9,8 @@ import asyncpg
 import structlog
 from yoyo import get_backend, read_migrations
 
+from smartpick_platform.settings import PlatformSettings
+
 log = structlog.get_logger(__name__)
 
 
@@ -17,6 +19,10 @@ def _yoyo_url(database_url: str) -> str:
     if scheme not in ("postgresql", "postgres"):
         raise ValueError(f"database URL must start with postgresql://, got {scheme}://")
     return f"postgresql+psycopg://{rest}"
+
+
+class PendingMigrations(RuntimeError):
+    """The schema is behind the code: the service's migration Job has not run (SMARTPICK_MIGRATIONS=verify)."""
 
 
 def apply_migrations(database_url: str, migrations_dir: Path) -> list[str]:
@@ -31,8 +37,21 @@ def apply_migrations(database_url: str, migrations_dir: Path) -> list[str]:
     return applied
 
 
+def pending_migrations(database_url: str, migrations_dir: Path) -> list[str]:
+    backend = get_backend(_yoyo_url(database_url))
+    return [m.id for m in backend.to_apply(read_migrations(str(migrations_dir)))]
+
+
 async def migrate(database_url: str, migrations_dir: Path) -> list[str]:
-    return await asyncio.to_thread(apply_migrations, database_url, migrations_dir)
+    """At a service's start: applies what is pending, or with SMARTPICK_MIGRATIONS=verify (where a migration
+    Job runs before the rollout) changes nothing and refuses to start on a schema behind the code."""
+    if PlatformSettings().migrations == "apply":
+        return await asyncio.to_thread(apply_migrations, database_url, migrations_dir)
+    pending = await asyncio.to_thread(pending_migrations, database_url, migrations_dir)
+    if pending:
+        raise PendingMigrations(f"migration(s) {', '.join(pending)} not applied: run the service's migration job")
+    log.info("migrations verified: none pending")
+    return []
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:

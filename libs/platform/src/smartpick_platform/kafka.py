@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.helpers import create_ssl_context
 
+from smartpick_platform.settings import KafkaSecuritySettings
 from smartpick_platform.telemetry import TRACE_HEADER
 from smartpick_platform.topics import Topic
 
@@ -39,9 +41,30 @@ def header_map(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, str]:
     return {key: value.decode() for key, value in headers or ()}
 
 
+def security_options(settings: KafkaSecuritySettings | None = None) -> dict:
+    """aiokafka's authentication arguments from SMARTPICK_KAFKA_SECURITY_PROTOCOL and the like (none locally)."""
+    settings = settings or KafkaSecuritySettings()
+    options: dict = {"security_protocol": settings.security_protocol}
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(cafile=settings.ssl_cafile)
+    if settings.security_protocol.startswith("SASL_"):
+        if not settings.sasl_username or settings.sasl_password is None:
+            raise ValueError(
+                f"SMARTPICK_KAFKA_SECURITY_PROTOCOL={settings.security_protocol} needs "
+                "SMARTPICK_KAFKA_SASL_USERNAME and SMARTPICK_KAFKA_SASL_PASSWORD"
+            )
+        options |= {
+            "sasl_mechanism": settings.sasl_mechanism,
+            "sasl_plain_username": settings.sasl_username,
+            "sasl_plain_password": settings.sasl_password.get_secret_value(),
+        }
+    return options
+
+
 def create_producer(bootstrap: str, client_id: str, **overrides) -> AIOKafkaProducer:
     """Idempotent producer: acks=all, so nothing acknowledged is lost and retries never duplicate."""
     return AIOKafkaProducer(
+        **security_options(),
         bootstrap_servers=bootstrap,
         client_id=client_id,
         enable_idempotence=True,
@@ -75,6 +98,7 @@ class CommitOnRevoke(ConsumerRebalanceListener):
 def create_consumer(bootstrap: str, group_id: str, client_id: str, **overrides) -> AIOKafkaConsumer:
     """A group member that commits by hand, after its work is stored (no auto-commit)."""
     return AIOKafkaConsumer(
+        **security_options(),
         bootstrap_servers=bootstrap,
         group_id=group_id,
         client_id=client_id,
@@ -96,7 +120,7 @@ async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dic
 
 
 async def partition_count(bootstrap: str, topic: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="smartpick-describe")
+    admin = AIOKafkaAdminClient(**security_options(), bootstrap_servers=bootstrap, client_id="smartpick-describe")
     await admin.start()
     try:
         counts = await _partition_counts(admin, [topic])
@@ -109,7 +133,7 @@ async def partition_count(bootstrap: str, topic: str) -> int:
 
 async def ensure_topics(bootstrap: str, topics: Iterable[Topic], replication_factor: int = 1) -> list[str]:
     """Creates missing topics and grows partition counts to the declared ones; returns what it did."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="smartpick-topics")
+    admin = AIOKafkaAdminClient(**security_options(), bootstrap_servers=bootstrap, client_id="smartpick-topics")
     await admin.start()
     report = []
     try:

@@ -1,6 +1,6 @@
 """Settings read from the environment, shared by every service."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +13,21 @@ class PlatformSettings(BaseSettings):
     kafka_bootstrap: str = Field("127.0.0.1:19092", validation_alias="SMARTPICK_KAFKA_BOOTSTRAP")
     log_level: str = Field("INFO", validation_alias="SMARTPICK_LOG_LEVEL")
     log_format: str = Field("json", validation_alias="SMARTPICK_LOG_FORMAT", pattern="^(json|console)$")
+    # `apply` the pending migrations at start (one machine), or only `verify` that none is pending, where a
+    # migration Job applies them before the rollout (Kubernetes: deploy/k8s/base/migrations.yaml).
+    migrations: str = Field("apply", validation_alias="SMARTPICK_MIGRATIONS", pattern="^(apply|verify)$")
+
+
+class KafkaSecuritySettings(BaseSettings):
+    """How Kafka clients authenticate: nothing on the local broker; SCRAM over TLS on a cluster with ACLs."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="SMARTPICK_KAFKA_")
+
+    security_protocol: str = Field("PLAINTEXT", pattern="^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$")
+    sasl_mechanism: str = Field("SCRAM-SHA-512", pattern="^(PLAIN|SCRAM-SHA-256|SCRAM-SHA-512)$")
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = Field(None, description="CA bundle that signed the brokers' certificates")
 
 
 class GrpcServiceSettings(PlatformSettings):

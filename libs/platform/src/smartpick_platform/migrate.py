@@ -1,0 +1,39 @@
+"""`python -m smartpick_platform.migrate SERVICE`: applies one service's pending schema migrations and exits.
+
+What a migration Job runs before a rollout (deploy/k8s/base/migrations.yaml), as the database's owner, so that
+the serving replicas (SMARTPICK_MIGRATIONS=verify) never change a schema. The database is the service's own:
+SMARTPICK_<SERVICE>_DATABASE_URL; the migrations are those its package ships."""
+
+import argparse
+import os
+from importlib import resources
+from pathlib import Path
+
+from smartpick_platform import db, services
+from smartpick_platform.settings import PlatformSettings
+from smartpick_platform.telemetry import configure_logging
+
+
+def migrations_dir(service: str) -> Path:
+    """The `migrations` folder inside the service's Python package (smartpick_<service>)."""
+    package = services.manifest().services[service].package.replace("-", "_")
+    return Path(str(resources.files(package) / "migrations"))
+
+
+def main() -> None:
+    manifest = services.manifest()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("service", choices=list(manifest.services))
+    args = parser.parse_args()
+    settings = PlatformSettings()
+    configure_logging(f"{args.service}-migrate", settings.log_level, settings.log_format)
+    variable = f"{manifest.services[args.service].env_prefix}DATABASE_URL"
+    database_url = os.environ.get(variable)
+    if not database_url:
+        parser.error(f"{variable} is not set: the URL of the {args.service} service's database")
+    applied = db.apply_migrations(database_url, migrations_dir(args.service))
+    print(f"{args.service}: {len(applied)} migration(s) applied")
+
+
+if __name__ == "__main__":
+    main()
