@@ -8,8 +8,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/platform services/profile services/gateway services/ranking services/mentorship
 PROTOS := $(shell find proto/smartpick -name '*.proto')
+# The Kubernetes manifests' tools (deploy/k8s/validate.py): kustomize, built from the Go module proxy, and the
+# CRDs of the operators the manifests use, from those operators' Go modules.
+KUSTOMIZE_VERSION := v5.7.1
+CRD_MODULES := github.com/kedacore/keda/v2@v2.21.0 github.com/cloudnative-pg/cloudnative-pg@v1.27.0
+CRD_FILES := keda.sh_scaledobjects keda.sh_triggerauthentications postgresql.cnpg.io_clusters postgresql.cnpg.io_databases
 
-.PHONY: help install run stop test lint unit integration bench clean images
+.PHONY: help install run stop test lint unit manifests integration bench clean images
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,7 +38,20 @@ proto/node_modules/.installed: proto/package.json proto/package-lock.json
 	cd proto && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.protos proto/node_modules/.installed ## install everything the project needs (venv, buf)
+$(BIN)/kustomize: | $(BIN)/python
+	@command -v go >/dev/null || { echo "Go is needed to build kustomize (go install from the module proxy)"; exit 1; }
+	GOBIN=$(abspath $(BIN)) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+$(VENV)/share/crds/.installed: Makefile | $(BIN)/python
+	rm -rf $(VENV)/share/crds && mkdir -p $(VENV)/share/crds
+	for module in $(CRD_MODULES); do \
+		dir=$$(go mod download -json "$$module" | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)["Dir"])'); \
+		for name in $(CRD_FILES); do [ ! -f "$$dir/config/crd/bases/$$name.yaml" ] || cp "$$dir/config/crd/bases/$$name.yaml" $(VENV)/share/crds/; done; \
+	done
+	test $$(ls $(VENV)/share/crds/*.yaml | wc -l) -eq $(words $(CRD_FILES))
+	touch $@
+
+install: $(VENV)/.protos proto/node_modules/.installed $(BIN)/kustomize $(VENV)/share/crds/.installed ## install everything the project needs (venv, buf, kustomize)
 
 run: install ## start Kafka, PostgreSQL and every service with demo data; Ctrl-C stops it all
 	$(BIN)/python deploy/local/devstack.py run
@@ -49,12 +67,15 @@ lint: install ## ruff and buf lint
 unit: install ## unit tests (no I/O)
 	$(BIN)/pytest -q libs/platform/tests services/*/tests
 
+manifests: install ## render every Kubernetes overlay, validate it offline, check it against the services manifest
+	$(BIN)/pytest -q -p no:cacheprovider tests/deploy
+
 integration: install ## integration tests on the real stack (started and stopped by the tests)
 	status=0; $(BIN)/pytest -q -p no:cacheprovider tests/integration || status=$$?; \
 	SMARTPICK_STATE_DIR=$${SMARTPICK_TEST_STATE_DIR:-.state/test} deploy/local/stack.sh stop >/dev/null 2>&1 || true; \
 	exit $$status
 
-test: lint unit integration ## everything CI runs
+test: lint unit manifests integration ## everything CI runs
 
 images: install ## build the container images that are missing or stale (needs Docker: deploy/docker/dockerd.sh)
 	deploy/images/build-images.sh all
@@ -63,6 +84,7 @@ bench: install ## benchmarks that print figures (see docs/benchmarks.md)
 	$(BIN)/python bench/profile_updates.py
 	$(BIN)/python bench/ranking_pipeline.py
 	$(BIN)/python bench/mentorship_matching.py
+	$(BIN)/python bench/ranking_workers.py
 
 clean: stop ## remove the venv, node_modules and all local state
 	rm -rf $(VENV) proto/node_modules .state
