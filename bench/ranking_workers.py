@@ -1,11 +1,12 @@
-"""Benchmark: ranking throughput against the number of worker processes on one topic, and each process's memory.
+"""Benchmark: ranking throughput against the number of worker processes on one topic; memory; storage per event.
 
 N ranking worker processes (one consumer each, one consumer group, the 12 partitions of ProfileUpdated shared
 among them) for N = 1 .. --max-workers (default: the machine's cores): ProfileUpdated events produced straight
 to Kafka, RecommendationsGenerated readable on Kafka, events per second through Kafka and PostgreSQL. The
 mentorship service consumes during the warm-up, then stops, so the workers have the cores to themselves (the
-gateway and profile idle). Then the peak resident memory (VmHWM) of every process of the stack. These are
-the figures the Kubernetes resources, the KEDA lag threshold and docs/operations.md rest on.
+gateway and profile idle). Then the peak resident memory (VmHWM) of every process of the stack, and the bytes
+each event left in Kafka's logs and in the ranking database (what storage grows by per profile save). The
+Kubernetes resources, the KEDA lag threshold and docs/operations.md rest on these figures.
 
 Starts its own stack in .state/bench. Run: .venv/bin/python bench/ranking_workers.py [--events N]"""
 
@@ -18,6 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
+import asyncpg
 from common import bench_stack
 from devstack import ServiceProcess, free_port
 from ranking_pipeline import pipeline_rate, random_profile
@@ -34,6 +36,24 @@ def peak_memory_mib(state_dir: Path, services: list[ServiceProcess]) -> dict[str
     postmaster = int((state_dir / "postgres/data/postmaster.pid").read_text().split()[0])
     pids["postgresql (per process)"] = [postmaster, *_children(postmaster)]
     return {name: [_hwm_mib(pid) for pid in group] for name, group in pids.items()}
+
+
+def kafka_bytes_by_topic(state_dir: Path) -> dict[str, int]:
+    """Bytes of each topic's log segments on the broker's disk (one replica)."""
+    sizes: dict[str, int] = {}
+    for partition in (state_dir / "kafka/data").iterdir():
+        topic, _, index = partition.name.rpartition("-")
+        if partition.is_dir() and index.isdigit() and topic.startswith("smartpick."):
+            sizes[topic] = sizes.get(topic, 0) + sum(f.stat().st_size for f in partition.glob("*.log"))
+    return sizes
+
+
+async def database_bytes(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return await connection.fetchval("SELECT pg_database_size(current_database())")
+    finally:
+        await connection.close()
 
 
 def _children(pid: int) -> list[int]:
@@ -56,6 +76,8 @@ def main() -> None:
     results: list[tuple[int, float]] = []
     with bench_stack() as stack:
         bootstrap = stack.endpoints.kafka_bootstrap
+        ranking_db = stack.endpoints.database_urls["ranking"]
+        ranking_db_before = asyncio.run(database_bytes(ranking_db))
         tenant = str(uuid.uuid4())
         extra: list[ServiceProcess] = []
         try:
@@ -76,6 +98,8 @@ def main() -> None:
                 results.append((workers, asyncio.run(pipeline_rate(bootstrap, tenant, batch, f"{workers} worker(s)"))))
             memory = {**peak_memory_mib(stack.log_dir.parent, [*stack.processes.values(), *extra])}
             memory["mentorship"] = [mentorship_mib]
+            ranking_db_growth = asyncio.run(database_bytes(ranking_db)) - ranking_db_before
+            topic_bytes = kafka_bytes_by_topic(stack.log_dir.parent)
         finally:
             for process in extra:
                 process.stop()
@@ -86,6 +110,11 @@ def main() -> None:
     print("peak resident memory (VmHWM) by process, MiB:")
     for name, values in sorted(memory.items()):
         print(f"  {name:28s} max {max(values):7.1f}  ({len(values)} process(es))")
+    events = args.warmup_events + args.events * len(results)
+    print(f"storage per event ({events} events; Kafka: one replica, before compression by retention):")
+    for topic, size in sorted(topic_bytes.items()):
+        print(f"  kafka {topic:42s} {size / events:8.0f} bytes")
+    print(f"  ranking database growth                          {ranking_db_growth / events:8.0f} bytes")
 
 
 if __name__ == "__main__":
