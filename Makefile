@@ -11,8 +11,14 @@ PROTOS := $(shell find proto/smartpick -name '*.proto')
 # The Kubernetes manifests' tools (deploy/k8s/validate.py): kustomize, built from the Go module proxy, and the
 # CRDs of the operators the manifests use, from those operators' Go modules.
 KUSTOMIZE_VERSION := v5.7.1
-CRD_MODULES := github.com/kedacore/keda/v2@v2.21.0 github.com/cloudnative-pg/cloudnative-pg@v1.27.0
-CRD_FILES := keda.sh_scaledobjects keda.sh_triggerauthentications postgresql.cnpg.io_clusters postgresql.cnpg.io_databases
+# module@version:path of each CRD inside the module
+CRDS := \
+	github.com/kedacore/keda/v2@v2.21.0:config/crd/bases/keda.sh_scaledobjects.yaml \
+	github.com/kedacore/keda/v2@v2.21.0:config/crd/bases/keda.sh_triggerauthentications.yaml \
+	github.com/cloudnative-pg/cloudnative-pg@v1.27.0:config/crd/bases/postgresql.cnpg.io_clusters.yaml \
+	github.com/cloudnative-pg/cloudnative-pg@v1.27.0:config/crd/bases/postgresql.cnpg.io_databases.yaml \
+	github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml \
+	github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml
 
 .PHONY: help install run stop test lint unit manifests integration bench clean images
 
@@ -44,11 +50,10 @@ $(BIN)/kustomize: | $(BIN)/python
 
 $(VENV)/share/crds/.installed: Makefile | $(BIN)/python
 	rm -rf $(VENV)/share/crds && mkdir -p $(VENV)/share/crds
-	for module in $(CRD_MODULES); do \
-		dir=$$(go mod download -json "$$module" | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)["Dir"])'); \
-		for name in $(CRD_FILES); do [ ! -f "$$dir/config/crd/bases/$$name.yaml" ] || cp "$$dir/config/crd/bases/$$name.yaml" $(VENV)/share/crds/; done; \
+	for crd in $(CRDS); do \
+		dir=$$(go mod download -json "$${crd%%:*}" | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)["Dir"])'); \
+		cp "$$dir/$${crd#*:}" $(VENV)/share/crds/; \
 	done
-	test $$(ls $(VENV)/share/crds/*.yaml | wc -l) -eq $(words $(CRD_FILES))
 	touch $@
 
 install: $(VENV)/.protos proto/node_modules/.installed $(BIN)/kustomize $(VENV)/share/crds/.installed ## install everything the project needs (venv, buf, kustomize)
