@@ -57,7 +57,7 @@ async def test_each_profile_version_publishes_exactly_one_event_in_order(stack, 
     assert headers["ce_type"] == "smartpick.events.v1.ProfileUpdated"
     assert headers["ce_specversion"] == "1.0"
     assert headers["content-type"] == "application/protobuf"
-    assert {"ce_source", "ce_time", "x-trace-id"} <= headers.keys()
+    assert {"ce_source", "ce_time", "traceparent"} <= headers.keys()
 
     stored = await http.get(f"/v1/students/{student}/profile", headers=school.admin)
     assert stored.json()["version"] == 3 and stored.json()["profile"]["research_items"] == 7

@@ -17,7 +17,7 @@ def test_cloudevent_headers_carry_the_required_attributes():
         "ce_time": "2026-01-02T00:00:00+00:00",
         "ce_specversion": "1.0",
         "content-type": "application/protobuf",
-        "x-trace-id": "abc",
+        "traceparent": "abc",
     }
 
 

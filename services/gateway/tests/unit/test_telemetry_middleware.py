@@ -1,4 +1,5 @@
-"""The gateway's request telemetry: every answer carries a trace id, and is counted by route and status."""
+"""The gateway's request telemetry: every answer carries a W3C traceparent (the caller's trace, or a new one),
+and is counted by route and status."""
 
 import httpx
 from prometheus_client import REGISTRY
@@ -8,6 +9,13 @@ from smartpick_gateway.settings import GatewaySettings
 
 PROFILE = "/v1/students/{student_id}/profile"
 A_PROFILE = "/v1/students/7f1d3c9e-0b7a-4a51-9d0e-3f5c2b8a6e10/profile"
+CALLER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def trace_id(traceparent: str) -> str:
+    version, trace, span, flags = traceparent.split("-")
+    assert (version, len(trace), len(span)) == ("00", 32, 16) and int(flags, 16) & 1  # sampled
+    return trace
 
 
 def requests_counted(route: str, status: str) -> float:
@@ -26,11 +34,12 @@ async def test_an_answer_carries_the_callers_trace_id_or_a_new_one_and_is_counte
     before = requests_counted(PROFILE, "401")
 
     async with client() as http:
-        given = await http.get(A_PROFILE, headers={"x-trace-id": "abc123"})
+        given = await http.get(A_PROFILE, headers={"traceparent": CALLER})
         fresh = await http.get(A_PROFILE)
 
-    assert given.status_code == 401 and given.headers["x-trace-id"] == "abc123"
-    assert len(fresh.headers["x-trace-id"]) >= 16 and fresh.headers["x-trace-id"] != "abc123"
+    assert given.status_code == 401
+    assert trace_id(given.headers["traceparent"]) == trace_id(CALLER)
+    assert trace_id(fresh.headers["traceparent"]) not in (trace_id(CALLER), "0" * 32)
     assert requests_counted(PROFILE, "401") == before + 2
 
 
@@ -40,5 +49,5 @@ async def test_an_unknown_path_is_counted_as_unmatched_with_its_status():
     async with client() as http:
         answer = await http.get("/no/such/path")
 
-    assert answer.status_code == 404 and "x-trace-id" in answer.headers
+    assert answer.status_code == 404 and "traceparent" in answer.headers
     assert requests_counted("unmatched", "404") == before + 1

@@ -38,7 +38,7 @@ def test_a_transition_becomes_one_keyed_cloudevent_with_a_stable_id():
     headers = dict(message.headers)
     assert headers["ce_id"].decode() == event.event_id == str(message.event_id)
     assert headers["ce_type"] == b"smartpick.events.v1.MentorshipMatched"
-    assert headers["x-trace-id"] == b"t1"
+    assert headers["traceparent"] == b"t1"
 
 
 def test_each_transition_of_a_match_has_its_own_event():

@@ -5,7 +5,6 @@ from fastapi import HTTPException
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smartpick_platform.grpc_errors import field_violations
-from smartpick_platform.telemetry import TRACE_HEADER, current_trace_id
 
 HTTP_STATUS = {
     grpc.StatusCode.NOT_FOUND: 404,
@@ -32,9 +31,8 @@ class ServiceClient:
 
         `body_field` is the request field that the HTTP body maps to, so a bad "profile.x" reads "body.x"."""
         try:
-            return await getattr(self._stub, method)(
-                request, timeout=self._timeout, metadata=((TRACE_HEADER, current_trace_id() or ""),)
-            )
+            # The traceparent travels in the metadata by the gRPC client instrumentation (telemetry.py).
+            return await getattr(self._stub, method)(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as error:
             raise _http_error(self.name, error, body_field) from error
 

@@ -15,7 +15,7 @@ from smartpick_gateway.entrypoints.dependencies import Components
 from smartpick_gateway.entrypoints.routes import mentorship, ranking, schools, students
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_platform.ops_http import ops_routes
-from smartpick_platform.telemetry import TRACE_HEADER, configure_logging, set_trace_id
+from smartpick_platform.telemetry import TRACE_HEADER, configure_logging, instrument_fastapi, set_trace_id
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +78,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.include_router(module.router)
 
     app.add_middleware(TelemetryMiddleware)
+    instrument_fastapi(app)
 
     @app.exception_handler(auth.Forbidden)
     async def forbidden(_request, exc: auth.Forbidden):
