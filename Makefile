@@ -6,7 +6,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := libs/platform services/profile services/gateway services/ranking services/mentorship
+# The services are those of the services manifest (each has its package in services/<name>).
+SERVICES := $(shell python3 -c 'import tomllib; print(*tomllib.load(open("libs/platform/src/smartpick_platform/services.toml", "rb"))["services"])')
+PACKAGES := libs/platform $(addprefix services/,$(SERVICES))
 PROTOS := $(shell find proto/smartpick -name '*.proto')
 # The Kubernetes manifests' tools (deploy/k8s/validate.py): kustomize, built from the Go module proxy, and the
 # CRDs of the operators the manifests use, from those operators' Go modules.
