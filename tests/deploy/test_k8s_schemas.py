@@ -56,3 +56,26 @@ def test_a_kind_without_any_schema_is_an_error(schemas):
     assert validate.validate("x", [made_up], schemas).errors == [
         "Widget/w: no schema for example.com/v1 Widget (neither built in nor a known CRD)"
     ]
+
+
+def test_the_local_overlay_never_pulls_the_images_it_loads():
+    for resource in validate.render("local"):
+        if resource["kind"] in ("Deployment", "Job"):
+            spec = resource["spec"]["template"]["spec"]
+            for container in [*spec.get("initContainers", []), *spec["containers"]]:
+                assert container["image"].endswith(":latest")
+                assert container.get("imagePullPolicy") == "IfNotPresent", resource["metadata"]["name"]
+
+
+@pytest.mark.parametrize("overlay", validate.OVERLAYS)
+def test_every_pod_runs_unprivileged_without_a_token(overlay):
+    for resource in validate.render(overlay):
+        if resource["kind"] in ("Deployment", "Job"):
+            spec = resource["spec"]["template"]["spec"]
+            assert spec["automountServiceAccountToken"] is False
+            assert spec["securityContext"]["runAsNonRoot"] is True
+            for container in [*spec.get("initContainers", []), *spec["containers"]]:
+                context = container["securityContext"]
+                assert context["readOnlyRootFilesystem"] and not context["allowPrivilegeEscalation"]
+                assert context["capabilities"] == {"drop": ["ALL"]}
+                assert "memory" in container["resources"]["limits"], resource["metadata"]["name"]
