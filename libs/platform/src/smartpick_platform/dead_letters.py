@@ -10,7 +10,7 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from smartpick_platform.kafka import create_consumer, create_producer, header_map, security_options
+from smartpick_platform.kafka import create_consumer, create_producer, header_map, partition_count, security_options
 from smartpick_platform.settings import PlatformSettings
 
 REPLAY_GROUP = "smartpick-dlq-replay"
@@ -30,28 +30,33 @@ def original(record) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]
 
 
 async def _read_to_end(consumer: AIOKafkaConsumer, handle) -> int:
-    """Hands every batch to `handle` until the consumer has reached the end offsets it saw at the start."""
-    while not consumer.assignment():
-        await consumer.getmany(timeout_ms=500)
-    partitions = consumer.assignment()
-    ends = await consumer.end_offsets(list(partitions))
-    seen = 0
-    while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+    """Hands every batch to `handle` until the consumer has reached the end offsets it found on joining."""
+    seen, ends = 0, None
+    while True:
         batch = await consumer.getmany(timeout_ms=1000, max_records=500)
         records = [r for tp in sorted(batch, key=lambda tp: tp.partition) for r in batch[tp]]
         if records:
             await handle(records)
             seen += len(records)
-    return seen
+        partitions = consumer.assignment()
+        if not partitions:
+            continue  # still joining the group
+        if ends is None:
+            ends = await consumer.end_offsets(list(partitions))
+        positions = [await consumer.position(tp) for tp in partitions]
+        if all(position >= ends.get(tp, 0) for tp, position in zip(partitions, positions, strict=True)):
+            return seen
 
 
 async def list_dead_letters(bootstrap: str, topic: str) -> int:
+    try:
+        count = await partition_count(bootstrap, topic)
+    except LookupError as error:
+        raise SystemExit(str(error)) from None
     consumer = AIOKafkaConsumer(**security_options(), bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
-            raise SystemExit(f"topic {topic} does not exist")
+        partitions = [TopicPartition(topic, p) for p in range(count)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
 
