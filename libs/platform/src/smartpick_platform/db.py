@@ -19,10 +19,11 @@ def _yoyo_url(database_url: str) -> str:
     return f"postgresql+psycopg://{rest}"
 
 
-def apply_migrations(database_url: str, migrations_dir: Path) -> list[str]:
-    """Applies the pending migrations of one service, under yoyo's lock so concurrent starts are safe."""
+def apply_migrations(database_url: str, *migrations_dirs: Path) -> list[str]:
+    """Applies the pending migrations of one service (its own, then shared ones such as the outbox's), under
+    yoyo's lock so concurrent starts are safe."""
     backend = get_backend(_yoyo_url(database_url))
-    migrations = read_migrations(str(migrations_dir))
+    migrations = read_migrations(*(str(d) for d in migrations_dirs))
     with backend.lock():
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
@@ -31,8 +32,8 @@ def apply_migrations(database_url: str, migrations_dir: Path) -> list[str]:
     return applied
 
 
-async def migrate(database_url: str, migrations_dir: Path) -> list[str]:
-    return await asyncio.to_thread(apply_migrations, database_url, migrations_dir)
+async def migrate(database_url: str, *migrations_dirs: Path) -> list[str]:
+    return await asyncio.to_thread(apply_migrations, database_url, *migrations_dirs)
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:

@@ -11,6 +11,13 @@ MAX_SIGNALS = 100
 MAX_AWAY_ROTATIONS = 20
 MAX_APPLICATION_BUDGET = 400
 MAX_SPECIALTIES = 10
+MAX_SPECIALTY_NAME_LENGTH = 100  # the longest NRMP specialty name has 59 characters
+MAX_PREFERRED_STATES = 60  # the 50 states, DC and the territories
+MAX_SIGNALED_PROGRAMS = 100  # no specialty grants more than 30 signals; the limit leaves room for change
+# Free-text fields of schools and students, and the idempotency key a caller sends with a change.
+MAX_NAME_LENGTH = 200
+MAX_EMAIL_LENGTH = 320  # RFC 3696's longest address
+MAX_REQUEST_ID_LENGTH = 300
 
 
 class ProfileInvalid(ValueError):
@@ -24,6 +31,12 @@ class ProfileInvalid(ValueError):
 def _check_range(errors: dict[str, str], field: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         errors[field] = f"must be between {low} and {high}, got {value}"
+
+
+def _sample(values: list[str], shown: int = 5) -> str:
+    """A few of the bad values, each cut short: an error message stays small whatever was sent."""
+    listed = ", ".join(repr(v[:20]) for v in values[:shown])
+    return listed + (f" and {len(values) - shown} more" if len(values) > shown else "")
 
 
 def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
@@ -50,13 +63,17 @@ def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
         errors["preferences.specialties"] = f"name at most {MAX_SPECIALTIES} specialties"
     elif any(not s.strip() for s in prefs.specialties):
         errors["preferences.specialties"] = "must not contain empty names"
-    bad_states = [s for s in prefs.preferred_states if len(s) != 2 or not s.isalpha() or not s.isupper()]
-    if bad_states:
-        errors["preferences.preferred_states"] = f"use two-letter upper-case state codes, not {bad_states}"
+    elif any(len(s) > MAX_SPECIALTY_NAME_LENGTH for s in prefs.specialties):
+        errors["preferences.specialties"] = f"specialty names have at most {MAX_SPECIALTY_NAME_LENGTH} characters"
+    if len(prefs.preferred_states) > MAX_PREFERRED_STATES:
+        errors["preferences.preferred_states"] = f"name at most {MAX_PREFERRED_STATES} states"
+    elif bad_states := [s for s in prefs.preferred_states if len(s) != 2 or not s.isalpha() or not s.isupper()]:
+        errors["preferences.preferred_states"] = f"use two-letter upper-case state codes, not {_sample(bad_states)}"
     _check_range(errors, "preferences.application_budget", prefs.application_budget, 1, MAX_APPLICATION_BUDGET)
-    bad_ids = [p for p in prefs.signaled_program_ids if len(p) != 10 or not p.isdigit()]
-    if bad_ids:
-        errors["preferences.signaled_program_ids"] = f"ACGME program numbers have 10 digits, not {bad_ids}"
+    if len(prefs.signaled_program_ids) > MAX_SIGNALED_PROGRAMS:
+        errors["preferences.signaled_program_ids"] = f"name at most {MAX_SIGNALED_PROGRAMS} signaled programs"
+    elif bad_ids := [p for p in prefs.signaled_program_ids if len(p) != 10 or not p.isdigit()]:
+        errors["preferences.signaled_program_ids"] = f"ACGME program numbers have 10 digits, not {_sample(bad_ids)}"
     if errors:
         raise ProfileInvalid(errors)
 
