@@ -24,7 +24,7 @@ from pathlib import Path
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, errors
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
@@ -100,9 +100,21 @@ async def write_outbox(
     )
 
 
+# What Kafka refuses about the message itself, so that no retry can help. Everything else (a broker down, a
+# timeout, a missing permission) is about the surroundings and is retried: a row is never set aside for an
+# outage. (aiokafka marks KafkaTimeoutError not retriable, which is why this list is explicit.)
+REFUSED_FOR_GOOD = (
+    errors.MessageSizeTooLargeError,
+    errors.RecordTooLargeError,
+    errors.RecordListTooLargeError,
+    errors.InvalidTopicError,
+    errors.CorruptRecordException,
+    errors.InvalidTimestampError,
+)
+
+
 def _is_permanent(error: BaseException) -> bool:
-    """Kafka says whether retrying can help; anything that is not a Kafka error is the relay's to retry."""
-    return isinstance(error, KafkaError) and not error.retriable
+    return isinstance(error, REFUSED_FOR_GOOD)
 
 
 class OutboxRelay:
