@@ -90,6 +90,17 @@ class IsolatedStack:
         if self.state_dir.exists():
             subprocess.run([str(STACK), "stop"], env=self.env, check=True)
 
+    def stop_part(self, part: str, immediate: bool = False) -> None:
+        """Stops "postgres" (immediate: as in a crash) or "kafka" (immediate: SIGKILL of the broker)."""
+        if part == "kafka" and immediate:
+            os.kill(int((self.state_dir / "kafka/kafka.pid").read_text()), signal.SIGKILL)
+            return
+        env = {**self.env, "SMARTPICK_PG_STOP_MODE": "immediate" if immediate else "fast"}
+        subprocess.run([str(STACK), "stop", part], env=env, check=True, capture_output=True)
+
+    def start_part(self, part: str) -> None:
+        subprocess.run([str(STACK), "start", part], env=self.env, check=True, capture_output=True)
+
 
 def service_environment(service: str, endpoints: Endpoints, ports: Ports, **overrides: str) -> dict[str, str]:
     prefix = f"SMARTPICK_{service.upper()}_"

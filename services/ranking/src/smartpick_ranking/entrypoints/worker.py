@@ -53,8 +53,9 @@ class RankingWorker:
     def running(self) -> bool:
         return self.consumer.running
 
-    async def run(self, stop: asyncio.Event) -> None:
-        await self.consumer.run(stop)
+    async def run(self) -> None:
+        """Consumes until cancelled."""
+        await self.consumer.run()
 
     async def handle_profile_updates(self, deliveries: Sequence[Delivery]) -> list[str | None]:
         """Recommendations for each event, published before the batch is committed; None when done, else
