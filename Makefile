@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/platform services/profile services/gateway services/ranking services/mentorship
 PROTOS := $(shell find proto/smartpick -name '*.proto')
 
-.PHONY: help install run stop test lint unit integration bench clean images
+.PHONY: help install run stop test lint unit integration chaos chaos-short bench clean images
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,7 +54,11 @@ integration: install ## integration tests on the real stack (started and stopped
 	SMARTPICK_STATE_DIR=$${SMARTPICK_TEST_STATE_DIR:-.state/test} deploy/local/stack.sh stop >/dev/null 2>&1 || true; \
 	exit $$status
 
-test: lint unit integration ## everything CI runs
+# A short chaos run: a few hundred updates through every fault on a stack of its own (docs/reliability.md).
+chaos-short: install
+	$(BIN)/python bench/chaos.py --short
+
+test: lint unit integration chaos-short ## everything CI runs
 
 images: install ## build the container images that are missing or stale (needs Docker: deploy/docker/dockerd.sh)
 	deploy/images/build-images.sh all
@@ -63,6 +67,9 @@ bench: install ## benchmarks that print figures (see docs/benchmarks.md)
 	$(BIN)/python bench/profile_updates.py
 	$(BIN)/python bench/ranking_pipeline.py
 	$(BIN)/python bench/mentorship_matching.py
+
+chaos: install ## the chaos run: 10,000 updates per fault on the real stack, figures in docs/reliability.md
+	$(BIN)/python bench/chaos.py
 
 clean: stop ## remove the venv, node_modules and all local state
 	rm -rf $(VENV) proto/node_modules .state

@@ -11,9 +11,9 @@ event type and commits only after their effects are stored.
   capped backoff, as long as it lasts. Any other failure of a handler is retried `max_attempts` times;
   then each of the batch's messages is tried alone, so the one at fault goes to the dead-letter topic and
   the others are stored.
-- Commits: the fetch, the handlers, the dead letters and the commit run under one lock, which the
-  rebalance listener waits for, so a partition is handed over only between batches and no offset is ever
-  committed ahead of the work done. Handlers must be idempotent (they may see a message again)."""
+- Commits: the handlers, the dead letters and the commit run under one lock, which the rebalance listener
+  waits for, so a partition is handed over only between batches and no offset is ever committed ahead of
+  the work done. Handlers must be idempotent (they may see a message again)."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
@@ -131,8 +131,13 @@ class BatchConsumer:
         while not stop.is_set():
             self.running = True
             try:
+                # Not under the lock: during a rebalance getmany waits for the new assignment, which waits
+                # for the listener, which waits for the lock. No await comes between getmany and taking
+                # the lock, so the listener cannot slip in; a partition revoked meanwhile is dropped.
+                batch = await self.consumer.getmany(timeout_ms=500, max_records=self.batch_size)
                 async with self.processing:
-                    batch = await self.consumer.getmany(timeout_ms=500, max_records=self.batch_size)
+                    assigned = self.consumer.assignment()
+                    batch = {tp: records for tp, records in batch.items() if records and tp in assigned}
                     if batch:
                         await self._process_or_rewind(batch)
                 outages = 0

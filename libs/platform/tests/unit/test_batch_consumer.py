@@ -188,3 +188,34 @@ async def test_a_batch_whose_dead_letters_cannot_be_sent_is_rewound_and_commits_
     else:
         raise AssertionError("the failed send must surface, so the run loop backs off")
     assert consumer.consumer.commits == [] and consumer.consumer.seeks == {P0: 30}
+
+
+class PollingConsumer(FakeConsumer):
+    """Serves one batch, then checks what a rebalance needs: getmany is never called under the lock (aiokafka
+    waits there for the new assignment, which waits for the listener, which waits for the lock)."""
+
+    def __init__(self, batches: list[dict], stop: asyncio.Event):
+        super().__init__()
+        self.batches, self.stop, self.locked_polls = batches, stop, 0
+        self.owner: BatchConsumer | None = None
+
+    def subscribe(self, topics, listener):
+        self.listener = listener
+
+    async def getmany(self, timeout_ms, max_records):
+        self.locked_polls += self.owner.processing.locked()
+        if not self.batches:
+            self.stop.set()
+            return {}
+        return self.batches.pop(0)
+
+
+async def test_the_run_loop_polls_outside_the_lock_and_commits_each_batch():
+    stop = asyncio.Event()
+    polling = PollingConsumer([{P0: [profile_record(1, 1)]}, {P0: [profile_record(2, 2)]}], stop)
+    consumer = consumer_with(Handler())
+    consumer.consumer = polling
+    polling.owner = consumer
+    await asyncio.wait_for(consumer.run(stop), 5)
+    assert polling.locked_polls == 0
+    assert polling.commits == [{P0: 2}, {P0: 3}]
