@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "deploy/local/stack.sh"
 VENV_BIN = Path(sys.executable).parent
 SERVICES = ("profile", "ranking", "mentorship", "gateway")
+MAX_RESTARTS = 5  # per process and `make run`: past that, something needs a person
 
 
 @dataclass(frozen=True)
@@ -254,11 +255,19 @@ def run() -> None:
         print(f"\nSmart Pick is running at {base_url}  (API docs: {base_url}/docs, logs: {log_dir})")
         print(f"Try it:  {(REPO / '.state/demo/curl-example.txt').read_text().strip()}")
         print("Press Ctrl-C to stop everything.", flush=True)
+        restarts = dict.fromkeys((p.name for p in processes), 0)
         while not stop_requested:
+            # A supervisor, as systemd or Kubernetes would be: a process that died is started again.
             for process in processes:
-                if process.process.poll() is not None:
-                    print(f"{process.name} stopped unexpectedly; see {process.log_path}", file=sys.stderr)
+                if process.process.poll() is None:
+                    continue
+                restarts[process.name] += 1
+                if restarts[process.name] > MAX_RESTARTS:
+                    print(f"{process.name} keeps stopping; see {process.log_path}", file=sys.stderr)
                     request_stop()
+                    break
+                print(f"{process.name} stopped ({process.process.returncode}); starting it again", file=sys.stderr)
+                process.start()
             time.sleep(0.5)
     finally:
         print("Stopping services...", flush=True)

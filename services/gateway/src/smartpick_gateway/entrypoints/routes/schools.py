@@ -33,7 +33,7 @@ async def create_school(body: schemas.SchoolIn, deps: Deps, caller: Caller, idem
     request) and a new admin key that replaces, and revokes, the one of the earlier attempt: the stored
     answer keeps no secret. The key and the answer's record are saved in one transaction."""
     auth.require_operator(caller)
-    await idempotency.earlier_answer()
+    await idempotency.earlier_answer()  # 422 when the key was used for another request
     reply = await deps.profiles.call(
         "CreateSchool", profile_pb2.CreateSchoolRequest(name=body.name, request_id=idempotency.request_id)
     )
