@@ -141,7 +141,7 @@ async def supervise(stack: BenchStack, run: Run) -> None:
 
 
 async def drained_after(stack: BenchStack, run: Run, within: float) -> tuple[float, float]:
-    """Seconds after the fault ended until the outbox backlog, then the ranking lag, were zero."""
+    """Seconds after the fault and the load ended until the outbox backlog, then the ranking lag, were zero."""
     backlog_zero = lag_zero = None
     deadline = time.monotonic() + within
     while time.monotonic() < deadline and lag_zero is None:
@@ -172,6 +172,7 @@ async def one_run(stack: BenchStack, fault: str, args) -> dict:
         load_seconds = time.monotonic() - started
         stop.set()
         await injector
+        run.fault_ended = max(run.fault_ended, time.monotonic())  # the fault, or the load, whichever ended last
         backlog_s, lag_s = await drained_after(stack, run, args.drain_timeout)
         launcher.cancel()
         await asyncio.gather(launcher, return_exceptions=True)
@@ -230,7 +231,7 @@ def main() -> None:
     parser.add_argument("--short", action="store_true", help="the version `make test` runs: fewer, shorter runs")
     args = parser.parse_args()
     if args.short:
-        args.updates, args.rate, args.students, args.kafka_down = 600, 40.0, 20, 10.0
+        args.updates, args.rate, args.students, args.kafka_down = 300, 30.0, 10, 10.0
         args.postgres_first = 5.0
     args.faults = [f.strip() for f in args.faults.split(",") if f.strip()]
     unknown = set(args.faults) - set(FAULTS)
