@@ -100,9 +100,12 @@ async def load(http, pairs, updates: int, rate: float, run: Run) -> None:
 
 
 async def restart(stack: BenchStack, name: str) -> None:
+    """kill -9 and start again with no await between, so `supervise` never sees it down (it would start a
+    second one); then wait, off the event loop, until it is ready."""
     process = stack.processes[name]
     process.kill()
-    await asyncio.to_thread(lambda: process.start().wait_ready(120))
+    process.start()
+    await asyncio.to_thread(process.wait_ready, 120)
 
 
 async def inject(stack: BenchStack, fault: str, args, stop: asyncio.Event, run: Run) -> None:
@@ -136,7 +139,8 @@ async def supervise(stack: BenchStack, run: Run) -> None:
             if process.process.poll() is not None:
                 run.restarts += 1
                 print(f"    {name} exited ({process.process.returncode}); starting it again", flush=True)
-                await asyncio.to_thread(lambda p=process: p.start().wait_ready(120))
+                process.start()
+                await asyncio.to_thread(process.wait_ready, 120)
         await asyncio.sleep(0.5)
 
 
