@@ -2,6 +2,7 @@
 stack, then, once it drained, what was lost, orphaned or duplicated, and how long recovery took.
 
 Faults (one run each): none; kill -9 of the gateway every 15 s; kill -9 of the ranking worker every 10 s;
+kill -9 of one of two supervised ranking worker processes (`worker --workers 2`) every 10 s;
 kill -9 of the profile service every 15 s; PostgreSQL stopped as in a crash (immediate) and started again
 every 60 s; the Kafka broker killed (SIGKILL) and kept down for a while (2 minutes by default).
 
@@ -18,16 +19,20 @@ Run: .venv/bin/python bench/chaos.py [--updates N] [--rate R] [--faults none,gat
 import argparse
 import asyncio
 import contextlib
+import os
+import signal
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import chaos_count as count
 import httpx
 from common import BenchStack, bench_stack
 
-FAULTS = ("none", "gateway", "ranking-worker", "profile", "postgres", "kafka")
+FAULTS = ("none", "gateway", "ranking-worker", "ranking-child", "profile", "postgres", "kafka")
+SUPERVISED_WORKERS = ("worker", "--workers", "2")
 RETRY_SECONDS = 30.0
 
 
@@ -108,9 +113,33 @@ async def restart(stack: BenchStack, name: str) -> None:
     await asyncio.to_thread(process.wait_ready, 120)
 
 
+def kill_a_worker_child(stack: BenchStack) -> None:
+    """kill -9 of one of the worker processes `worker --workers 2` supervises (its supervisor restarts it)."""
+    parent = stack.processes["ranking-worker"].process.pid
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    workers = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    if workers:
+        os.kill(int(workers[0]), signal.SIGKILL)
+
+
+async def use_ranking_workers(stack: BenchStack, arguments: tuple[str, ...]) -> None:
+    process = stack.processes["ranking-worker"]
+    if process.arguments != arguments:
+        process.arguments = arguments
+        process.stop()
+        process.start()
+        await asyncio.to_thread(process.wait_ready, 120)
+
+
 async def inject(stack: BenchStack, fault: str, args, stop: asyncio.Event, run: Run) -> None:
     """Hits the stack with `fault` until `stop` (a Kafka outage lasts its full length)."""
-    every = {"gateway": 15.0, "ranking-worker": 10.0, "profile": 15.0, "postgres": args.postgres_every}
+    every = {
+        "gateway": 15.0,
+        "ranking-worker": 10.0,
+        "ranking-child": 10.0,
+        "profile": 15.0,
+        "postgres": args.postgres_every,
+    }
     if fault == "kafka":
         await asyncio.sleep(5)
         stack.infra.stop_part("kafka", immediate=True)
@@ -127,6 +156,8 @@ async def inject(stack: BenchStack, fault: str, args, stop: asyncio.Event, run: 
                 await asyncio.sleep(2)
                 await asyncio.to_thread(stack.infra.start_part, "postgres")
                 args.postgres_first = every["postgres"]
+            elif fault == "ranking-child":
+                kill_a_worker_child(stack)
             else:
                 await restart(stack, fault)
     run.fault_ended = time.monotonic()
@@ -164,6 +195,8 @@ async def drained_after(stack: BenchStack, run: Run, within: float) -> tuple[flo
 
 async def one_run(stack: BenchStack, fault: str, args) -> dict:
     run = Run(fault)
+    # ranking-child: the ranking worker as `worker --workers 2`, whose own supervisor restarts a killed child.
+    await use_ranking_workers(stack, SUPERVISED_WORKERS if fault == "ranking-child" else ("worker",))
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=10, limits=limits) as http:
         pairs = await setup_schools(http, stack.operator_key, args.schools, args.students, run)
