@@ -22,7 +22,7 @@ CRDS := \
 	github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml \
 	github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml
 
-.PHONY: help install run stop test lint unit manifests integration bench clean images
+.PHONY: help install run stop test lint unit manifests integration chaos chaos-short bench clean images
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -82,7 +82,11 @@ integration: install ## integration tests on the real stack (started and stopped
 	SMARTPICK_STATE_DIR=$${SMARTPICK_TEST_STATE_DIR:-.state/test} deploy/local/stack.sh stop >/dev/null 2>&1 || true; \
 	exit $$status
 
-test: lint unit manifests integration ## everything CI runs
+# A short chaos run: a few hundred updates through every fault on a stack of its own (docs/reliability.md).
+chaos-short: install
+	$(BIN)/python bench/chaos.py --short
+
+test: lint unit manifests integration chaos-short ## everything CI runs
 
 images: install ## build the container images that are missing or stale (needs Docker: deploy/docker/dockerd.sh)
 	deploy/images/build-images.sh all
@@ -92,6 +96,9 @@ bench: install ## benchmarks that print figures (see docs/benchmarks.md)
 	$(BIN)/python bench/ranking_pipeline.py
 	$(BIN)/python bench/mentorship_matching.py
 	$(BIN)/python bench/ranking_workers.py
+
+chaos: install ## the chaos run: 10,000 updates per fault on the real stack, figures in docs/reliability.md
+	$(BIN)/python bench/chaos.py
 
 clean: stop ## remove the venv, node_modules and all local state
 	rm -rf $(VENV) proto/node_modules .state

@@ -31,6 +31,7 @@ class BenchStack:
     processes: dict[str, ServiceProcess]
     operator_key: str
     log_dir: Path
+    infra: IsolatedStack
 
     @property
     def base_url(self) -> str:
@@ -38,9 +39,9 @@ class BenchStack:
 
 
 @contextlib.contextmanager
-def bench_stack(**gateway_overrides: str) -> Iterator[BenchStack]:
-    """Kafka, PostgreSQL and every service in .state/bench on free ports; all stopped on exit."""
-    stack = IsolatedStack(REPO / ".state/bench")
+def bench_stack(state: str = "bench", **gateway_overrides: str) -> Iterator[BenchStack]:
+    """Kafka, PostgreSQL and every service in .state/<state> on free ports; all stopped on exit."""
+    stack = IsolatedStack(REPO / ".state" / state)
     endpoints = stack.start()
     processes: list[ServiceProcess] = []
     try:
@@ -54,7 +55,9 @@ def bench_stack(**gateway_overrides: str) -> Iterator[BenchStack]:
             capture_output=True,
             text=True,
         ).stdout.strip()
-        yield BenchStack(endpoints, ports, {p.name: p for p in processes}, operator_key, stack.state_dir / "logs")
+        yield BenchStack(
+            endpoints, ports, {p.name: p for p in processes}, operator_key, stack.state_dir / "logs", stack
+        )
     finally:
         for process in processes:
             process.stop()

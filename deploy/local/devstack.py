@@ -24,6 +24,7 @@ STACK = REPO / "deploy/local/stack.sh"
 VENV_BIN = Path(sys.executable).parent
 MANIFEST = services.manifest()
 SERVICES = tuple(MANIFEST.services)
+MAX_RESTARTS = 5  # per process and `make run`: past that, something needs a person
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,17 @@ class IsolatedStack:
     def stop(self) -> None:
         if self.state_dir.exists():
             subprocess.run([str(STACK), "stop"], env=self.env, check=True)
+
+    def stop_part(self, part: str, immediate: bool = False) -> None:
+        """Stops "postgres" (immediate: as in a crash) or "kafka" (immediate: SIGKILL of the broker)."""
+        if part == "kafka" and immediate:
+            os.kill(int((self.state_dir / "kafka/kafka.pid").read_text()), signal.SIGKILL)
+            return
+        env = {**self.env, "SMARTPICK_PG_STOP_MODE": "immediate" if immediate else "fast"}
+        subprocess.run([str(STACK), "stop", part], env=env, check=True, capture_output=True)
+
+    def start_part(self, part: str) -> None:
+        subprocess.run([str(STACK), "start", part], env=self.env, check=True, capture_output=True)
 
 
 def service_environment(service: str, endpoints: Endpoints, ports: Ports, **overrides: str) -> dict[str, str]:
@@ -247,11 +259,19 @@ def run() -> None:
         print(f"\nSmart Pick is running at {base_url}  (API docs: {base_url}/docs, logs: {log_dir})")
         print(f"Try it:  {(REPO / '.state/demo/curl-example.txt').read_text().strip()}")
         print("Press Ctrl-C to stop everything.", flush=True)
+        restarts = dict.fromkeys((p.name for p in processes), 0)
         while not stop_requested:
+            # A supervisor, as systemd or Kubernetes would be: a process that died is started again.
             for process in processes:
-                if process.process.poll() is not None:
-                    print(f"{process.name} stopped unexpectedly; see {process.log_path}", file=sys.stderr)
+                if process.process.poll() is None:
+                    continue
+                restarts[process.name] += 1
+                if restarts[process.name] > MAX_RESTARTS:
+                    print(f"{process.name} keeps stopping; see {process.log_path}", file=sys.stderr)
                     request_stop()
+                    break
+                print(f"{process.name} stopped ({process.process.returncode}); starting it again", file=sys.stderr)
+                process.start()
             time.sleep(0.5)
     finally:
         print("Stopping services...", flush=True)

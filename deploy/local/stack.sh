@@ -40,6 +40,7 @@ PG_DEBIAN_BIN=/usr/lib/postgresql/15/bin # where Debian's postgresql-15 puts the
 PG_BIN=${SMARTPICK_PG_BIN:-$PG_DEBIAN_BIN}
 START_TIMEOUT=${SMARTPICK_START_TIMEOUT:-120} # seconds
 STOP_TIMEOUT=${SMARTPICK_STOP_TIMEOUT:-60}    # seconds
+PG_STOP_MODE=${SMARTPICK_PG_STOP_MODE:-fast} # immediate: as in a crash (recovery on the next start)
 
 KAFKA_SRC=$SCRIPT_DIR/kafka # pom.xml, log4j2.xml, server.properties.template (checked in)
 KAFKA_DIR=$STATE/kafka
@@ -419,7 +420,7 @@ pg_stop() {
     return 0
   fi
   log "postgres: stopping"
-  pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t "$STOP_TIMEOUT" stop >/dev/null 2>&1 ||
+  pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -m "$PG_STOP_MODE" -w -t "$STOP_TIMEOUT" stop >/dev/null 2>&1 ||
     die_with_log "PostgreSQL failed to stop within ${STOP_TIMEOUT}s" "$PG_LOG"
   log "postgres: stopped"
 }

@@ -36,6 +36,10 @@ class InfraBackend(Protocol):
 
     def stop(self) -> None: ...
 
+    def stop_part(self, part: str, immediate: bool = False) -> None: ...
+
+    def start_part(self, part: str) -> None: ...
+
 
 class NativeBackend(IsolatedStack):
     """Kafka and PostgreSQL as local processes (deploy/local/stack.sh) in TEST_STATE_DIR."""
@@ -162,6 +166,15 @@ class ContainersBackend:
             self.stop()
             raise
         return Endpoints(kafka_bootstrap=f"127.0.0.1:{kafka_port}", database_urls=database_urls(pg_port))
+
+    def stop_part(self, part: str, immediate: bool = False) -> None:
+        """Stops "postgres" or "kafka" (immediate: SIGKILL), keeping its container and data for start_part."""
+        wrapped = self.containers[part].get_wrapped_container()
+        wrapped.kill() if immediate else wrapped.stop()
+
+    def start_part(self, part: str) -> None:
+        self.containers[part].get_wrapped_container().start()
+        wait_healthy(self.containers[part])
 
     def stop(self) -> None:
         try:

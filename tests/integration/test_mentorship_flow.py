@@ -199,7 +199,12 @@ async def test_an_unusable_event_goes_to_the_dead_letter_topic(stack):
     producer = AIOKafkaProducer(bootstrap_servers=stack.endpoints.kafka_bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(RECOMMENDATIONS_GENERATED.name, b"\xff\xff not protobuf", key=key.encode())
+        headers = cloudevent_headers(
+            event_id=key, event_type="smartpick.events.v1.RecommendationsGenerated", source="/tests"
+        )
+        await producer.send_and_wait(
+            RECOMMENDATIONS_GENERATED.name, b"\xff\xff not protobuf", key=key.encode(), headers=headers
+        )
     finally:
         await producer.stop()
     (parked,) = await read_topic(stack.endpoints.kafka_bootstrap, RECOMMENDATIONS_GENERATED_DLQ.name, key, expect=1)

@@ -1,4 +1,5 @@
-"""The main flow on the real stack: HTTP -> profile service (gRPC) -> gateway outbox -> Kafka."""
+"""The main flow on the real stack: HTTP -> gateway -> profile service (gRPC; version and event in one
+transaction, its outbox) -> relay -> Kafka."""
 
 import asyncio
 import uuid
@@ -9,6 +10,7 @@ import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from smartpick.events.v1 import profile_events_pb2
+from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
 from support import add_student, bearer, profile, read_topic
 
 from smartpick_platform.kafka import header_map
@@ -22,11 +24,7 @@ def decode(record) -> profile_events_pb2.ProfileUpdated:
 
 
 async def test_every_service_is_ready_and_serves_grpc_health(stack, http):
-    assert (await http.get("/readyz")).json()["checks"] == {
-        "database": True,
-        "profile_service": True,
-        "outbox_relay": True,
-    }
+    assert (await http.get("/readyz")).json()["checks"] == {"database": True, "profile_service": True}
     for service, port in stack.ports.grpc.items():
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
@@ -106,29 +104,83 @@ async def test_concurrent_retries_with_one_key_store_one_version(stack, http, ne
     assert len(records) == 1
 
 
-async def test_killing_the_gateway_before_publishing_loses_nothing(stack, http, new_school):
-    """The outbox row is committed and the 202 sent while no relay runs; the gateway is then killed with
-    SIGKILL. The event must reach Kafka once a gateway comes back."""
+async def test_a_version_stored_for_a_gateway_that_died_before_answering_still_publishes(stack, http, new_school):
+    """The gateway's one step is the profile service's call: here it is made, and the gateway "dies" before
+    it answers or records anything. The version's event is in the profile service's outbox all the same."""
     school = await new_school()
     student = await add_student(http, school)
-    stack.processes["gateway"].stop()
-    crashing = stack.start_gateway(relay_enabled="false")
-    try:
-        reply = await http.put(f"/v1/students/{student}/profile", json=profile(), headers=school.admin)
-        assert reply.status_code == 202
-        event_id = reply.json()["event_id"]
-        conn = await asyncpg.connect(stack.endpoints.database_urls["gateway"])
-        try:
-            published = await conn.fetchval("SELECT publish_time FROM outbox WHERE event_id = $1", uuid.UUID(event_id))
-            assert published is None
-        finally:
-            await conn.close()
-        assert await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, 1, wait_seconds=2) == []
-    finally:
-        crashing.kill()
-    stack.start_gateway()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.grpc['profile']}") as channel:
+        reply = await profile_pb2_grpc.ProfileServiceStub(channel).UpsertProfile(
+            profile_pb2.UpsertProfileRequest(
+                tenant_id=school.school_id,
+                student_id=student,
+                profile=profile_pb2.ApplicantProfile(
+                    degree_type=profile_pb2.DEGREE_TYPE_MD,
+                    preferences=profile_pb2.Preferences(specialties=["Dermatology"], application_budget=30),
+                ),
+                request_id="gateway-died",
+            ),
+            timeout=10,
+        )
+    assert reply.created and reply.profile_version.version == 1
     records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=1)
-    assert [decode(r).event_id for r in records] == [event_id]
+    assert [decode(r).event_id for r in records] == [reply.event_id]
+    conn = await asyncpg.connect(stack.endpoints.database_urls["profile"])
+    try:
+        row = await conn.fetchrow(
+            "SELECT publish_time, topic FROM outbox WHERE event_id = $1", uuid.UUID(reply.event_id)
+        )
+    finally:
+        await conn.close()
+    assert row["topic"] == PROFILE_UPDATED.name and row["publish_time"] is not None
+
+
+async def test_killing_the_profile_service_after_an_answer_loses_nothing(stack, http, new_school):
+    """SIGKILL of the profile service right after 202s: each acknowledged version reaches Kafka once it is back."""
+    school = await new_school()
+    student = await add_student(http, school)
+    replies = [
+        await http.put(f"/v1/students/{student}/profile", json=profile(research=r), headers=school.admin)
+        for r in (1, 2, 3)
+    ]
+    assert [r.status_code for r in replies] == [202] * 3
+    stack.processes["profile"].kill()
+    stack.processes["profile"].start().wait_ready()
+    records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=3)
+    assert [decode(r).profile_version for r in records] == [1, 2, 3]
+    assert [decode(r).event_id for r in records] == [r.json()["event_id"] for r in replies]
+
+
+async def test_creating_a_school_twice_with_one_key_makes_one_school_and_replaces_its_admin_key(http, operator_key):
+    headers = {**bearer(operator_key), "Idempotency-Key": f"school-{uuid.uuid4()}"}
+    first = await http.post("/v1/schools", json={"name": "Replayed School"}, headers=headers)
+    again = await http.post("/v1/schools", json={"name": "Replayed School"}, headers=headers)
+    assert first.status_code == again.status_code == 201, again.text
+    assert first.json()["school_id"] == again.json()["school_id"]
+    assert again.headers.get("Idempotent-Replay") == "true"
+    old_key, new_key = first.json()["admin_api_key"], again.json()["admin_api_key"]
+    assert old_key["key_id"] != new_key["key_id"]
+    school_path = f"/v1/schools/{first.json()['school_id']}"
+    assert (await http.get(school_path, headers=bearer(new_key["api_key"]))).status_code == 200
+    # The replaced key is revoked (the gateway that revoked it drops it from its key cache at once).
+    assert (await http.get(school_path, headers=bearer(old_key["api_key"]))).status_code == 401
+    other = await http.post("/v1/schools", json={"name": "Another"}, headers=headers)
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
+
+
+async def test_a_huge_body_gets_413_and_an_over_long_list_gets_422(stack, http, new_school):
+    school = await new_school()
+    student = await add_student(http, school)
+    ids = [f"{i:010d}" for i in range(100_000)]
+    huge = profile(preferences={"specialties": ["Dermatology"], "application_budget": 60, "signaled_program_ids": ids})
+    reply = await http.put(f"/v1/students/{student}/profile", json=huge, headers=school.admin)
+    assert reply.status_code == 413, reply.text
+    many = profile(
+        preferences={"specialties": ["Dermatology"], "application_budget": 60, "signaled_program_ids": ids[:101]}
+    )
+    reply = await http.put(f"/v1/students/{student}/profile", json=many, headers=school.admin)
+    assert reply.status_code == 422
+    assert ["body", "preferences", "signaled_program_ids"] in [e["loc"] for e in reply.json()["detail"]]
 
 
 async def test_another_schools_key_cannot_reach_the_students(stack, http, new_school):

@@ -16,10 +16,12 @@ from smartpick.profile.v1 import profile_pb2
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 from support import add_student, profile, read_topic, wait_for_recommendations
 
-from smartpick_platform.kafka import header_map
+from smartpick_platform.kafka import cloudevent_headers, header_map
 from smartpick_platform.topics import PROFILE_UPDATED, PROFILE_UPDATED_DLQ, RECOMMENDATIONS_GENERATED
 
 pytestmark = pytest.mark.integration
+
+PROFILE_UPDATED_TYPE = profile_events_pb2.ProfileUpdated.DESCRIPTOR.full_name
 
 
 def synthetic_event(tenant_id: str, student_id: str, version: int, research: int) -> profile_events_pb2.ProfileUpdated:
@@ -40,11 +42,13 @@ def synthetic_event(tenant_id: str, student_id: str, version: int, research: int
 
 
 async def publish(bootstrap: str, messages: list[tuple[bytes, bytes]]) -> None:
+    """ProfileUpdated messages as a producer keeping the contract sends them: with CloudEvents headers."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for key, value in messages:
-            await producer.send_and_wait(PROFILE_UPDATED.name, value=value, key=key)
+            headers = cloudevent_headers(event_id=str(uuid.uuid4()), event_type=PROFILE_UPDATED_TYPE, source="/tests")
+            await producer.send_and_wait(PROFILE_UPDATED.name, value=value, key=key, headers=headers)
     finally:
         await producer.stop()
 

@@ -25,10 +25,11 @@ class PendingMigrations(RuntimeError):
     """The schema is behind the code: the service's migration Job has not run (SMARTPICK_MIGRATIONS=verify)."""
 
 
-def apply_migrations(database_url: str, migrations_dir: Path) -> list[str]:
-    """Applies the pending migrations of one service, under yoyo's lock so concurrent starts are safe."""
+def apply_migrations(database_url: str, *migrations_dirs: Path) -> list[str]:
+    """Applies the pending migrations of one service (its own, then shared ones such as the outbox's), under
+    yoyo's lock so concurrent starts are safe."""
     backend = get_backend(_yoyo_url(database_url))
-    migrations = read_migrations(str(migrations_dir))
+    migrations = read_migrations(*(str(d) for d in migrations_dirs))
     with backend.lock():
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
@@ -37,17 +38,17 @@ def apply_migrations(database_url: str, migrations_dir: Path) -> list[str]:
     return applied
 
 
-def pending_migrations(database_url: str, migrations_dir: Path) -> list[str]:
+def pending_migrations(database_url: str, *migrations_dirs: Path) -> list[str]:
     backend = get_backend(_yoyo_url(database_url))
-    return [m.id for m in backend.to_apply(read_migrations(str(migrations_dir)))]
+    return [m.id for m in backend.to_apply(read_migrations(*(str(d) for d in migrations_dirs)))]
 
 
-async def migrate(database_url: str, migrations_dir: Path) -> list[str]:
+async def migrate(database_url: str, *migrations_dirs: Path) -> list[str]:
     """At a service's start: applies what is pending, or with SMARTPICK_MIGRATIONS=verify (where a migration
     Job runs before the rollout) changes nothing and refuses to start on a schema behind the code."""
     if PlatformSettings().migrations == "apply":
-        return await asyncio.to_thread(apply_migrations, database_url, migrations_dir)
-    pending = await asyncio.to_thread(pending_migrations, database_url, migrations_dir)
+        return await asyncio.to_thread(apply_migrations, database_url, *migrations_dirs)
+    pending = await asyncio.to_thread(pending_migrations, database_url, *migrations_dirs)
     if pending:
         raise PendingMigrations(f"migration(s) {', '.join(pending)} not applied: run the service's migration job")
     log.info("migrations verified: none pending")

@@ -4,19 +4,17 @@ import asyncio
 import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from pathlib import Path
 
-import asyncpg
 import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram
 
-from smartpick_platform.db import create_pool, is_ready, migrate
+from smartpick_platform import background
 from smartpick_platform.ops_http import ReadinessCheck, serve_ops_http
 from smartpick_platform.settings import GrpcServiceSettings
-from smartpick_platform.telemetry import TRACE_HEADER, configure_logging, set_trace_id
+from smartpick_platform.telemetry import TRACE_HEADER, set_trace_id
 
 log = structlog.get_logger(__name__)
 
@@ -94,30 +92,5 @@ async def run_grpc_service(
     await ops_task
     if on_stop is not None:
         await on_stop()
-    log.info("stopped")
-
-
-async def run_database_grpc_service(
-    settings: GrpcServiceSettings,
-    migrations_dir: Path,
-    register: Callable[[grpc.aio.Server, asyncpg.Pool], Iterable[str]],
-) -> None:
-    """The usual service: migrate its own database, open a pool, serve; ready while the database answers."""
-    await migrate(settings.database_url, migrations_dir)
-    pool = await create_pool(settings.database_url)
-
-    async def readiness() -> dict[str, bool]:
-        return {"database": await is_ready(pool)}
-
-    await run_grpc_service(settings, lambda server: register(server, pool), readiness, on_stop=pool.close)
-
-
-def serve_forever(
-    service: str,
-    settings: GrpcServiceSettings,
-    migrations_dir: Path,
-    register: Callable[[grpc.aio.Server, asyncpg.Pool], Iterable[str]],
-) -> None:
-    """A database-backed gRPC service's whole `main`: logging, then serve until told to stop."""
-    configure_logging(service, settings.log_level, settings.log_format)
-    asyncio.run(run_database_grpc_service(settings, migrations_dir, register))
+    log.info("stopped", tasks_died=background.died())
+    background.exit_if_a_task_died()

@@ -9,15 +9,17 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from smartpick_platform import db, services
+from smartpick_platform import db, outbox, services
 from smartpick_platform.settings import PlatformSettings
 from smartpick_platform.telemetry import configure_logging
 
 
-def migrations_dir(service: str) -> Path:
-    """The `migrations` folder inside the service's Python package (smartpick_<service>)."""
-    package = services.manifest().services[service].package.replace("-", "_")
-    return Path(str(resources.files(package) / "migrations"))
+def migrations_dirs(service: str) -> list[Path]:
+    """The `migrations` folder inside the service's Python package (smartpick_<service>), then the outbox's
+    where the service has one (as the service itself applies them at start)."""
+    declared = services.manifest().services[service]
+    own = Path(str(resources.files(declared.package.replace("-", "_")) / "migrations"))
+    return [own, outbox.MIGRATIONS] if declared.outbox else [own]
 
 
 def main() -> None:
@@ -31,7 +33,7 @@ def main() -> None:
     database_url = os.environ.get(variable)
     if not database_url:
         parser.error(f"{variable} is not set: the URL of the {args.service} service's database")
-    applied = db.apply_migrations(database_url, migrations_dir(args.service))
+    applied = db.apply_migrations(database_url, *migrations_dirs(args.service))
     print(f"{args.service}: {len(applied)} migration(s) applied")
 
 

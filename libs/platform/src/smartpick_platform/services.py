@@ -19,6 +19,7 @@ class Service:
     name: str
     package: str
     database: str
+    outbox: bool = False  # the platform's transactional outbox lives in its database
 
     @property
     def command(self) -> str:

@@ -18,7 +18,7 @@ class Topic:
 
 
 PROFILE_UPDATED = Topic(
-    "smartpick.profile-updated.v1", 12, 7 * DAY_MS, "ProfileUpdated, keyed by student id (gateway outbox)"
+    "smartpick.profile-updated.v1", 12, 7 * DAY_MS, "ProfileUpdated, keyed by student id (profile service outbox)"
 )
 PROFILE_UPDATED_DLQ = Topic(
     "smartpick.profile-updated.v1.dlq", 1, 30 * DAY_MS, "ProfileUpdated messages a consumer could not process"

@@ -1,5 +1,6 @@
 """Gateway settings, from SMARTPICK_GATEWAY_* (and the shared SMARTPICK_* ones)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from smartpick_platform import services
@@ -12,10 +13,11 @@ class GatewaySettings(PlatformSettings):
     database_url: str
     http_host: str = "127.0.0.1"
     http_port: int = services.port("gateway", "http_port")
-    # HTTP worker processes; each runs the API, and one of them at a time relays the outbox.
+    # HTTP worker processes, each running the whole API.
     http_workers: int = 1
     profile_grpc_target: str = services.grpc_target("profile")
     ranking_grpc_target: str = services.grpc_target("ranking")
     mentorship_grpc_target: str = services.grpc_target("mentorship")
     grpc_timeout_seconds: float = 5.0
-    relay_enabled: bool = True
+    # The largest request body (413 beyond): a full profile is about 2 KiB, a mentor's registration less.
+    max_body_bytes: int = Field(64 * 1024, ge=1024)

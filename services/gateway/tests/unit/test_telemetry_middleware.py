@@ -26,7 +26,7 @@ def requests_counted(route: str, status: str) -> float:
 
 def client() -> httpx.AsyncClient:
     """The app without its lifespan: nothing here reaches a database or another service."""
-    app = create_app(GatewaySettings(database_url="postgresql://unused/unused", relay_enabled=False))
+    app = create_app(GatewaySettings(database_url="postgresql://unused/unused"))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
 

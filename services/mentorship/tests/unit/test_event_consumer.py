@@ -1,11 +1,10 @@
-"""The mentorship consumer's batch contract, with fakes in place of Kafka and PostgreSQL."""
+"""The mentorship consumer on the platform batch consumer, with fakes in place of Kafka and PostgreSQL."""
 
 import asyncio
 import contextlib
 from dataclasses import dataclass
 
 import asyncpg
-import pytest
 from aiokafka import TopicPartition
 from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
 from smartpick.profile.v1 import profile_pb2
@@ -17,6 +16,10 @@ SCHOOL_A, SCHOOL_B = "0b7d8a36-1a62-4b9b-8a3e-9f1f0c1d2e3f", "5d0c2a1e-7b3f-4e8a
 STUDENT = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
 
+PROFILE_TYPE = profile_events_pb2.ProfileUpdated.DESCRIPTOR.full_name.encode()
+RECOMMENDATIONS_TYPE = recommendation_events_pb2.RecommendationsGenerated.DESCRIPTOR.full_name.encode()
+
+
 @dataclass
 class Record:
     topic: str
@@ -25,6 +28,10 @@ class Record:
     value: bytes
     key: bytes = b"k"
     headers: tuple = ()
+
+    def __post_init__(self):
+        kind = PROFILE_TYPE if self.topic == PROFILE_UPDATED.name else RECOMMENDATIONS_TYPE
+        self.headers = (("ce_type", kind),)
 
 
 def profile_updated(tenant: str, version: int) -> bytes:
@@ -48,15 +55,18 @@ class FakeConnection:
         self.repo = repo
 
     async def execute(self, query: str, *args):
-        if self.repo.fail:
+        if self.repo.outages:
+            self.repo.outages -= 1
             raise asyncpg.PostgresConnectionError("connection lost")
+        if self.repo.tenant in self.repo.refusing:
+            raise asyncpg.InsufficientPrivilegeError("new row violates row-level security policy")
         self.repo.statements.append((self.repo.tenant, query.split("(")[0].strip(), args[2]))
         return "INSERT 0 1"
 
 
 class FakeRepository:
-    def __init__(self, fail: bool = False):
-        self.fail, self.tenant = fail, None
+    def __init__(self, outages: int = 0, refusing: frozenset = frozenset()):
+        self.outages, self.refusing, self.tenant = outages, refusing, None
         self.transactions: list[str] = []
         self.statements: list[tuple] = []
 
@@ -70,16 +80,9 @@ class FakeRepository:
 class FakeConsumer:
     def __init__(self):
         self.commits: list[dict] = []
-        self.seeks: dict[TopicPartition, int] = {}
 
     async def commit(self, offsets):
         self.commits.append(offsets)
-
-    async def committed(self, partition):
-        return 40 + partition.partition
-
-    def seek(self, partition, offset):
-        self.seeks[partition] = offset
 
 
 class FakeProducer:
@@ -107,27 +110,50 @@ def a_batch() -> dict:
     }
 
 
-async def test_a_batch_is_one_transaction_per_school_and_one_commit_after_everything():
-    repo, consumer, producer = FakeRepository(), FakeConsumer(), FakeProducer()
+def consumer_of(repo: FakeRepository) -> EventConsumer:
+    consumer = EventConsumer(repo, FakeConsumer(), FakeProducer())
+    consumer.consumer.backoff = lambda attempt: 0
+    return consumer
 
-    await EventConsumer(repo, consumer, producer).store(a_batch())
 
-    assert sorted(repo.transactions) == sorted([SCHOOL_A, SCHOOL_B])
-    assert [(tenant, version) for tenant, _, version in repo.statements] == [
+async def test_a_batch_is_one_transaction_per_school_and_type_and_one_commit_after_everything():
+    repo = FakeRepository()
+    events = consumer_of(repo)
+
+    await events.consumer.process(a_batch())
+
+    assert sorted(repo.transactions) == sorted([SCHOOL_A, SCHOOL_B, SCHOOL_A])
+    assert sorted((tenant, version) for tenant, _, version in repo.statements) == [
         (SCHOOL_A, 1),
         (SCHOOL_A, 1),
         (SCHOOL_B, 4),
     ]
-    assert [topic for topic, _ in producer.sent] == [PROFILE_UPDATED_DLQ.name]
-    assert b"ProfileUpdated" in producer.sent[0][1]["x-dlq-reason"]
-    assert consumer.commits == [{P0: 53, P1: 71}]
+    sent = events.consumer.producer.sent
+    assert [topic for topic, _ in sent] == [PROFILE_UPDATED_DLQ.name]
+    assert b"ProfileUpdated" in sent[0][1]["x-dlq-reason"]
+    assert events.consumer.consumer.commits == [{P0: 53, P1: 71}]
 
 
-async def test_a_failed_batch_commits_nothing_and_rewinds_every_partition_it_read():
-    repo, consumer = FakeRepository(fail=True), FakeConsumer()
+async def test_a_database_outage_is_waited_out_and_the_batch_commits_after():
+    repo = FakeRepository(outages=3)
+    events = consumer_of(repo)
 
-    with pytest.raises(asyncpg.PostgresConnectionError):
-        await EventConsumer(repo, consumer, FakeProducer()).store(a_batch())
+    await events.consumer.process(a_batch())
 
-    assert consumer.commits == []
-    assert consumer.seeks == {P0: 40, P1: 41}
+    assert {(tenant, version) for tenant, _, version in repo.statements} == {(SCHOOL_A, 1), (SCHOOL_B, 4)}
+    assert events.consumer.consumer.commits == [{P0: 53, P1: 71}]
+
+
+async def test_an_event_the_database_refuses_for_good_is_dead_lettered_and_the_others_are_stored():
+    """Before: a permanent database error (another school's student, refused by row-level security) was
+    retried forever and stopped the partition."""
+    repo = FakeRepository(refusing=frozenset({SCHOOL_B}))
+    events = consumer_of(repo)
+
+    await events.consumer.process(a_batch())
+
+    sent = events.consumer.producer.sent
+    assert [h["x-dlq-source"] for _, h in sent] == [f"{P0.topic}:0:51".encode(), f"{P0.topic}:0:52".encode()]
+    assert b"row-level security" in sent[1][1]["x-dlq-reason"]
+    assert {(tenant, version) for tenant, _, version in repo.statements} == {(SCHOOL_A, 1)}
+    assert events.consumer.consumer.commits == [{P0: 53, P1: 71}]

@@ -12,6 +12,13 @@ MAX_AWAY_ROTATIONS = 20
 # The largest specialty (Family Medicine) has 813 programs: a budget can cover all of them.
 MAX_APPLICATION_BUDGET = 1000
 MAX_SPECIALTIES = 10
+MAX_SPECIALTY_NAME_LENGTH = 100  # the longest NRMP specialty name has 59 characters
+MAX_PREFERRED_STATES = 60  # the 50 states, DC and the territories
+MAX_SIGNALED_PROGRAMS = 100  # no specialty grants more than 30 signals; the limit leaves room for change
+# Free-text fields of schools and students, and the idempotency key a caller sends with a change.
+MAX_NAME_LENGTH = 200
+MAX_EMAIL_LENGTH = 320  # RFC 3696's longest address
+MAX_REQUEST_ID_LENGTH = 300
 # The 50 states, DC and the territories with ACGME programs or medical schools.
 US_STATE_CODES = frozenset(
     "AK AL AR AZ CA CO CT DC DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE NH NJ NM NV NY "
@@ -30,6 +37,12 @@ class ProfileInvalid(ValueError):
 def _check_range(errors: dict[str, str], field: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         errors[field] = f"must be between {low} and {high}, got {value}"
+
+
+def _sample(values: list[str], shown: int = 5) -> str:
+    """A few of the bad values, each cut short: an error message stays small whatever was sent."""
+    listed = ", ".join(repr(v[:20]) for v in values[:shown])
+    return listed + (f" and {len(values) - shown} more" if len(values) > shown else "")
 
 
 def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
@@ -56,22 +69,31 @@ def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
         errors["preferences.specialties"] = f"name at most {MAX_SPECIALTIES} specialties"
     elif any(not s.strip() for s in prefs.specialties):
         errors["preferences.specialties"] = "must not contain empty names"
-    bad_states = [s for s in prefs.preferred_states if s not in US_STATE_CODES]
-    if bad_states:
-        errors["preferences.preferred_states"] = f"use two-letter upper-case US state codes (e.g. CA), not {bad_states}"
+    elif any(len(s) > MAX_SPECIALTY_NAME_LENGTH for s in prefs.specialties):
+        errors["preferences.specialties"] = f"specialty names have at most {MAX_SPECIALTY_NAME_LENGTH} characters"
+    if len(prefs.preferred_states) > MAX_PREFERRED_STATES:
+        errors["preferences.preferred_states"] = f"name at most {MAX_PREFERRED_STATES} states"
+    elif bad_states := [s for s in prefs.preferred_states if s not in US_STATE_CODES]:
+        errors["preferences.preferred_states"] = (
+            f"use two-letter upper-case US state codes (e.g. CA), not {_sample(bad_states)}"
+        )
     if profile.medical_school_state and profile.medical_school_state not in US_STATE_CODES:
         errors["medical_school_state"] = (
-            f"use a two-letter upper-case US state code (e.g. NY), or leave it empty for a school outside the US, "
-            f"not {profile.medical_school_state!r}"
+            "use a two-letter upper-case US state code (e.g. NY), or leave it empty for a school outside the US, "
+            f"not {_sample([profile.medical_school_state])}"
         )
     _check_range(errors, "preferences.application_budget", prefs.application_budget, 1, MAX_APPLICATION_BUDGET)
     for field in ("signaled_program_ids", "gold_signal_program_ids"):
-        bad_ids = [p for p in getattr(prefs, field) if len(p) != 10 or not p.isdigit()]
-        if bad_ids:
-            errors[f"preferences.{field}"] = f"ACGME program numbers have 10 digits, not {bad_ids}"
+        ids = getattr(prefs, field)
+        if len(ids) > MAX_SIGNALED_PROGRAMS:
+            errors[f"preferences.{field}"] = f"name at most {MAX_SIGNALED_PROGRAMS} signaled programs"
+        elif bad_ids := [p for p in ids if len(p) != 10 or not p.isdigit()]:
+            errors[f"preferences.{field}"] = f"ACGME program numbers have 10 digits, not {_sample(bad_ids)}"
     both = sorted(set(prefs.signaled_program_ids) & set(prefs.gold_signal_program_ids))
     if both:
-        errors["preferences.gold_signal_program_ids"] = f"a program gets one signal, gold or silver, not both: {both}"
+        errors["preferences.gold_signal_program_ids"] = (
+            f"a program gets one signal, gold or silver, not both: {_sample(both)}"
+        )
     if errors:
         raise ProfileInvalid(errors)
 

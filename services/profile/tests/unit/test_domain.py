@@ -69,3 +69,23 @@ def test_an_unchanged_save_needs_no_new_version():
     assert needs_new_version(None, valid_profile())
     assert not needs_new_version(valid_profile(), valid_profile())
     assert needs_new_version(valid_profile(), valid_profile(research_items=13))
+
+
+def test_lists_and_names_have_bounds_and_the_error_stays_small():
+    profile = valid_profile()
+    profile.preferences.signaled_program_ids.extend(["1" * 10] * 101)
+    profile.preferences.preferred_states.extend(["CA"] * 61)
+    profile.preferences.specialties[:] = ["D" * 101]
+    errors = errors_of(profile)
+    assert errors == {
+        "preferences.signaled_program_ids": "name at most 100 signaled programs",
+        "preferences.preferred_states": "name at most 60 states",
+        "preferences.specialties": "specialty names have at most 100 characters",
+    }
+
+
+def test_a_long_list_of_bad_ids_is_named_briefly():
+    profile = valid_profile()
+    profile.preferences.signaled_program_ids.extend([f"x{i}" * 50 for i in range(50)])
+    message = errors_of(profile)["preferences.signaled_program_ids"]
+    assert "and 45 more" in message and len(message) < 300

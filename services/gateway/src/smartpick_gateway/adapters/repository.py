@@ -1,4 +1,4 @@
-"""The gateway's own tables: API keys, idempotency records and the outbox."""
+"""The gateway's own tables: API keys and idempotency records. It owns no event: each service writes its own."""
 
 import json
 import uuid
@@ -8,7 +8,6 @@ import asyncpg
 from cachetools import TTLCache
 
 from smartpick_gateway.domain.auth import NewKey, Principal, Role, secret_matches
-from smartpick_platform.outbox import OutboxMessage, write_outbox
 
 KEY_CACHE_SECONDS = 30
 
@@ -34,7 +33,11 @@ class GatewayRepository:
         label: str,
         mentor_id: uuid.UUID | None = None,
     ) -> None:
-        await self.pool.execute(
+        await self._insert_key(self.pool, key, role, tenant_id, student_id, label, mentor_id)
+
+    @staticmethod
+    async def _insert_key(conn, key, role, tenant_id, student_id, label, mentor_id) -> None:
+        await conn.execute(
             """INSERT INTO api_keys (key_id, tenant_id, role, student_id, secret_sha256, label, mentor_id)
                VALUES ($1, $2, $3, $4, $5, $6, $7)""",
             key.key_id,
@@ -71,27 +74,49 @@ class GatewayRepository:
         return None if row is None else StoredResponse(row[0], row[1], json.loads(row[2]))
 
     async def record(
+        self, principal: Principal, idempotency_key: str, request_sha256: bytes, status_code: int, body: dict
+    ) -> None:
+        """Stores the answer to replay; a concurrent first request that stored it already wins."""
+        await self._insert_record(self.pool, principal, idempotency_key, request_sha256, status_code, body)
+
+    async def issue_replacing(
         self,
+        key: NewKey,
+        role: Role,
+        tenant_id: uuid.UUID,
+        label: str,
         principal: Principal,
         idempotency_key: str | None,
         request_sha256: bytes,
         status_code: int,
         body: dict,
-        outbox: list[OutboxMessage] = (),
-    ) -> None:
-        """Writes the outbox messages and the idempotency record in one transaction, then wakes the relay.
+    ) -> bool:
+        """Saves a key issued in answer to a request, with the request's record, in one transaction.
 
-        Both inserts ignore conflicts: a replayed request finds its event and its record already there."""
-        async with self.pool.acquire() as conn:
-            if idempotency_key is None:  # the outbox write alone: one statement, atomic by itself
-                await write_outbox(conn, list(outbox))
-                return
-            async with conn.transaction():
-                await write_outbox(conn, list(outbox))
+        The record keeps the answer without the secret (nothing secret is stored in plaintext), so a replay
+        issues a new key: this one replaces, and revokes, the key an earlier attempt of the same request
+        issued. Returns whether there was such an attempt."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            earlier = None
+            if idempotency_key is not None:
+                earlier = await conn.fetchval(
+                    """SELECT response->'admin_api_key'->>'key_id' FROM idempotency_records
+                       WHERE key_id = $1 AND idempotency_key = $2 FOR UPDATE""",
+                    principal.key_id,
+                    idempotency_key,
+                )
+            await self._insert_key(conn, key, role, tenant_id, None, label, None)
+            if earlier is not None:
+                await conn.execute(
+                    "UPDATE api_keys SET revoke_time = now() WHERE key_id = $1 AND revoke_time IS NULL", earlier
+                )
+                self._keys.pop(earlier, None)
+            if idempotency_key is not None:
                 await conn.execute(
                     """INSERT INTO idempotency_records
                          (key_id, idempotency_key, tenant_id, request_sha256, status_code, response)
-                       VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING""",
+                       VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+                       ON CONFLICT (key_id, idempotency_key) DO UPDATE SET response = EXCLUDED.response""",
                     principal.key_id,
                     idempotency_key,
                     principal.tenant_id,
@@ -99,3 +124,18 @@ class GatewayRepository:
                     status_code,
                     json.dumps(body),
                 )
+            return earlier is not None
+
+    @staticmethod
+    async def _insert_record(conn, principal, idempotency_key, request_sha256, status_code, body) -> None:
+        await conn.execute(
+            """INSERT INTO idempotency_records
+                 (key_id, idempotency_key, tenant_id, request_sha256, status_code, response)
+               VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING""",
+            principal.key_id,
+            idempotency_key,
+            principal.tenant_id,
+            request_sha256,
+            status_code,
+            json.dumps(body),
+        )

@@ -11,6 +11,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartpick_gateway.domain import auth
+from smartpick_gateway.entrypoints.body_limit import BodyLimitMiddleware
 from smartpick_gateway.entrypoints.dependencies import Components
 from smartpick_gateway.entrypoints.routes import mentorship, ranking, schools, students
 from smartpick_gateway.settings import GatewaySettings
@@ -61,10 +62,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        tasks = await components.start()
-        log.info("gateway ready", relay=components.relay is not None)
+        await components.start()
+        log.info("gateway ready")
         yield
-        await components.stop(tasks)
+        await components.stop()
 
     app = FastAPI(
         title="Smart Pick API",
@@ -77,6 +78,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     for module in (schools, students, ranking, mentorship):
         app.include_router(module.router)
 
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TelemetryMiddleware)
     instrument_fastapi(app)
 

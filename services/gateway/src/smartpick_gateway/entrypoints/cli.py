@@ -1,4 +1,4 @@
-"""`smartpick-gateway`: serve the API (with the outbox relay), or issue an operator key."""
+"""`smartpick-gateway`: serve the API, or issue an operator key."""
 
 import argparse
 import asyncio
@@ -38,7 +38,7 @@ async def issue_operator_key(settings: GatewaySettings, label: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="smartpick-gateway", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve the HTTP API and run the outbox relay")
+    commands.add_parser("serve", help="serve the HTTP API")
     issue = commands.add_parser("issue-operator-key", help="print a new platform operator API key")
     issue.add_argument("--label", default="operator")
     args = parser.parse_args()

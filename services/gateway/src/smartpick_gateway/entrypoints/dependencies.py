@@ -1,7 +1,7 @@
 """What the routes share: the components built at start-up, the authenticated caller, idempotency."""
 
-import asyncio
 import hashlib
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -14,12 +14,11 @@ from smartpick.profile.v1 import profile_pb2_grpc
 from smartpick.ranking.v1 import ranking_pb2_grpc
 
 from smartpick_gateway.adapters.grpc_client import ServiceClient
-from smartpick_gateway.adapters.repository import GatewayRepository, OutboxMessage
+from smartpick_gateway.adapters.repository import GatewayRepository, StoredResponse
 from smartpick_gateway.adapters.specialties import SpecialtyNames
 from smartpick_gateway.domain import auth
 from smartpick_gateway.settings import GatewaySettings
-from smartpick_platform import db, kafka
-from smartpick_platform.outbox import OutboxRelay
+from smartpick_platform import db
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -32,7 +31,8 @@ IdempotencyKey = Annotated[
 
 
 class Components:
-    """What the routes use, built once at start-up (the composition root)."""
+    """What the routes use, built once at start-up (the composition root). The gateway owns no event and
+    runs no background task: the services that own the data write and relay their events."""
 
     def __init__(self, settings: GatewaySettings):
         self.settings = settings
@@ -41,9 +41,8 @@ class Components:
         self.ranking: ServiceClient
         self.mentorship: ServiceClient
         self.specialties: SpecialtyNames
-        self.relay: OutboxRelay | None = None
 
-    async def start(self) -> list[asyncio.Task]:
+    async def start(self) -> None:
         await db.migrate(self.settings.database_url, MIGRATIONS)
         self.repo = GatewayRepository(await db.create_pool(self.settings.database_url, max_size=20))
         timeout = self.settings.grpc_timeout_seconds
@@ -57,29 +56,15 @@ class Components:
             "mentorship", self.settings.mentorship_grpc_target, mentorship_pb2_grpc.MentorshipServiceStub, timeout
         )
         self.specialties = SpecialtyNames(self.ranking)
-        if not self.settings.relay_enabled:
-            return []
-        self._producer = kafka.create_producer(self.settings.kafka_bootstrap, "smartpick-gateway-relay")
-        await self._producer.start()
-        self.relay = OutboxRelay(self.repo.pool, self._producer)
-        return [asyncio.create_task(self.relay.run(), name="outbox-relay")]
 
-    async def stop(self, tasks: list[asyncio.Task]) -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self.relay is not None:
-            await self._producer.stop()
+    async def stop(self) -> None:
         await self.profiles.close()
         await self.ranking.close()
         await self.mentorship.close()
         await self.repo.pool.close()
 
     async def readiness(self) -> dict[str, bool]:
-        checks = {"database": await db.is_ready(self.repo.pool), "profile_service": await self.profiles.is_serving()}
-        if self.relay is not None:
-            checks["outbox_relay"] = self.relay.active
-        return checks
+        return {"database": await db.is_ready(self.repo.pool), "profile_service": await self.profiles.is_serving()}
 
 
 async def components(request: Request) -> Components:
@@ -108,34 +93,41 @@ Caller = Annotated[auth.Principal, Depends(principal)]
 class Idempotency:
     """An Idempotency-Key's life in one request: replay a stored answer, or record the new one.
 
-    The record is written in the same transaction as the request's outbox messages."""
+    A change the services make is idempotent there too (the request id below), so a gateway that dies
+    between a service's commit and its own record answers the retry with the same change."""
 
     def __init__(self, deps: Components, request: Request, caller: auth.Principal, key: str | None):
-        self._deps, self._request, self._caller, self._key = deps, request, caller, key
-        self._fingerprint = b""
+        self._deps, self._request, self.caller, self.key = deps, request, caller, key
+        self.fingerprint = b""
 
-    async def stored_answer(self) -> JSONResponse | None:
-        if self._key is None:
+    async def earlier_answer(self) -> StoredResponse | None:
+        """The answer stored for this key, if any; 422 when the key was used for another request."""
+        if self.key is None:
             return None
-        self._fingerprint = hashlib.sha256(
+        self.fingerprint = hashlib.sha256(
             f"{self._request.method} {self._request.url.path}\n".encode() + await self._request.body()
         ).digest()
-        stored = await self._deps.repo.find_response(self._caller.key_id, self._key)
+        stored = await self._deps.repo.find_response(self.caller.key_id, self.key)
+        if stored is not None and stored.request_sha256 != self.fingerprint:
+            raise HTTPException(422, "Idempotency-Key was already used for a different request; use a new key")
+        return stored
+
+    async def stored_answer(self) -> JSONResponse | None:
+        stored = await self.earlier_answer()
         if stored is None:
             return None
-        if stored.request_sha256 != self._fingerprint:
-            raise HTTPException(422, "Idempotency-Key was already used for a different request; use a new key")
         return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replay": "true"})
 
-    async def answer(self, status: int, body: BaseModel, outbox: list[OutboxMessage] = ()) -> JSONResponse:
+    async def answer(self, status: int, body: BaseModel) -> JSONResponse:
         content = body.model_dump(mode="json")
-        await self._deps.repo.record(self._caller, self._key, self._fingerprint, status, content, outbox)
+        if self.key is not None:
+            await self._deps.repo.record(self.caller, self.key, self.fingerprint, status, content)
         return JSONResponse(content, status_code=status)
 
     @property
-    def request_id(self) -> str | None:
-        """A stable id for downstream idempotent commands, when the client gave a key."""
-        return f"{self._caller.key_id}:{self._key}" if self._key else None
+    def request_id(self) -> str:
+        """The id that makes the downstream change idempotent: stable for a client's key, fresh without one."""
+        return f"{self.caller.key_id}:{self.key}" if self.key else str(uuid.uuid4())
 
 
 async def idempotency(deps: Deps, request: Request, caller: Caller, key: IdempotencyKey = None) -> Idempotency:

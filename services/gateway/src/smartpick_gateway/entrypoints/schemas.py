@@ -1,7 +1,8 @@
 """The HTTP API's request and response bodies, and their mapping to the gRPC contracts.
 
 Bodies forbid unknown fields, so a misspelt field gets a 422 that names it rather than being dropped.
-Range rules live once, in the profile service's domain; they come back here as field violations."""
+Range, length and list-size rules live once, in the profile service's domain; they come back here as field
+violations. What bounds a body as a whole is the gateway's limit on its size (413 beyond it)."""
 
 import uuid
 from typing import Literal
@@ -92,7 +93,7 @@ class ProfileAccepted(BaseModel):
 
 
 class SchoolIn(Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(description="1-200 characters")
 
 
 class SchoolOut(BaseModel):
@@ -118,9 +119,9 @@ class SchoolCreated(SchoolOut):
 
 
 class StudentIn(Body):
-    external_ref: str = Field(min_length=1, max_length=200, description="The school's own id for the student")
-    display_name: str = Field(min_length=1, max_length=200)
-    email: str = Field("", max_length=320)
+    external_ref: str = Field(description="The school's own id for the student (1-200 characters)")
+    display_name: str = Field(description="1-200 characters")
+    email: str = Field("", description="At most 320 characters")
 
 
 class StudentOut(BaseModel):

@@ -1,4 +1,4 @@
--- API credentials (secrets hashed), idempotency records, and the outbox of events to publish.
+-- API credentials (secrets hashed) and idempotency records.
 CREATE TABLE api_keys (
     key_id        text PRIMARY KEY,
     tenant_id     uuid,
@@ -23,16 +23,3 @@ CREATE TABLE idempotency_records (
     PRIMARY KEY (key_id, idempotency_key)
 );
 
-CREATE TABLE outbox (
-    id           bigserial PRIMARY KEY,
-    event_id     uuid NOT NULL UNIQUE,
-    tenant_id    uuid NOT NULL,
-    topic        text NOT NULL,
-    message_key  text NOT NULL,
-    payload      bytea NOT NULL,
-    headers      jsonb NOT NULL,
-    create_time  timestamptz NOT NULL DEFAULT now(),
-    publish_time timestamptz
-);
-
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE publish_time IS NULL;

@@ -1,27 +1,25 @@
 """The mentorship member of the `smartpick-mentorship` consumer group: keeps each student's request current
 from their ProfileUpdated and RecommendationsGenerated events.
 
-A batch is stored in one tenant-scoped transaction per school (a part of the student's signals moves only
-forward in profile version, so a redelivered or late event changes nothing); messages that cannot be used
-go to the dead-letter topic with the reason; the batch's offsets are committed once, after all of that."""
+It runs on the platform batch consumer (smartpick_platform.consumer: dispatch by event type, retries,
+dead letters, one commit per batch after the work). Each event type's share of a batch is stored in one
+tenant-scoped transaction per school (a part of the student's signals moves only forward in profile
+version, so a redelivered or late event changes nothing); an event that cannot be used goes to the
+dead-letter topic with the reason, as does one another school's data refuses (row-level security)."""
 
-import asyncio
 import functools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
-from google.protobuf.message import DecodeError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import Counter
 from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from smartpick_mentorship.adapters.repository import MentorshipRepository
 from smartpick_mentorship.domain.model import unique
-from smartpick_platform import kafka
+from smartpick_platform.consumer import BatchConsumer, Delivery, EventHandler
 from smartpick_platform.telemetry import TRACE_HEADER, set_trace_id
 from smartpick_platform.topics import (
     PROFILE_UPDATED,
@@ -53,99 +51,77 @@ def _ids(event) -> tuple[str, str]:
     return tenant, student
 
 
-def _parse(message_class, value: bytes):
-    try:
-        return message_class.FromString(value or b"")
-    except DecodeError as error:
-        raise Unusable(f"not a {message_class.DESCRIPTOR.name} message: {error}") from error
-
-
 class EventConsumer:
+    """The platform batch consumer with one handler per event type; each stores its events in one
+    transaction per school."""
+
     def __init__(self, repository: MentorshipRepository, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer):
         self._repo = repository
-        self._consumer = consumer
-        self._producer = producer
-        self._processing = asyncio.Lock()
-        self.running = False
+        self.consumer = BatchConsumer(
+            consumer,
+            producer,
+            GROUP_ID,
+            topics=[PROFILE_UPDATED, RECOMMENDATIONS_GENERATED],
+            dead_letters=DEAD_LETTER,
+            handlers=[
+                EventHandler(profile_events_pb2.ProfileUpdated, functools.partial(self._store, _profile_change)),
+                EventHandler(
+                    recommendation_events_pb2.RecommendationsGenerated,
+                    functools.partial(self._store, _recommendations_change),
+                ),
+            ],
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.consumer.running
 
     async def run(self) -> None:
-        """Consumes until cancelled; a database or Kafka outage is retried with backoff from the last commit."""
-        kafka.subscribe(self._consumer, [PROFILE_UPDATED, RECOMMENDATIONS_GENERATED], self._processing)
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((OSError, asyncpg.PostgresError, KafkaError)),
-            wait=wait_exponential(multiplier=0.2, max=10),
-        ):
-            with attempt:
-                self.running = True
-                try:
-                    await self._consume()
-                finally:
-                    self.running = False
+        """Consumes until cancelled."""
+        await self.consumer.run()
 
-    async def _consume(self) -> None:
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=500, max_records=200)
-            if batch:
-                async with self._processing:
-                    await self.store(batch)
-
-    async def store(self, batch: dict[TopicPartition, list]) -> None:
-        """Stores a batch in one transaction per school, parks the unusable messages, then commits once.
-
-        On a failure nothing of the batch is committed and every one of its partitions is read again from
-        its last commit once the outage is over (what was stored already is then seen as such)."""
-        by_tenant: dict[str, list[tuple[str, Apply]]] = {}
-        deliveries = []
-        for records in batch.values():
-            for record in records:
-                try:
-                    tenant, apply = _signal(record)
-                except Unusable as unusable:
-                    MESSAGES.labels(record.topic, "dead_lettered").inc()
-                    deliveries.append(
-                        await kafka.send_to_dead_letter(
-                            self._producer, record, DEAD_LETTER[record.topic], str(unusable), GROUP_ID
-                        )
-                    )
-                    continue
-                by_tenant.setdefault(tenant, []).append((record.topic, apply))
-        try:
-            for tenant, changes in by_tenant.items():
-                async with self._repo.scope(tenant) as conn:
-                    stored = [(topic, await apply(conn)) for topic, apply in changes]
-                for topic, was_stored in stored:
-                    MESSAGES.labels(topic, "stored" if was_stored else "already_seen").inc()
-            await asyncio.gather(*deliveries)
-        except Exception:
-            for partition in batch:
-                committed = await self._consumer.committed(partition)
-                if committed is None:
-                    await self._consumer.seek_to_beginning(partition)
-                else:
-                    self._consumer.seek(partition, committed)
-            raise
-        await self._consumer.commit({partition: records[-1].offset + 1 for partition, records in batch.items()})
+    async def _store(self, change: "Change", deliveries: Sequence[Delivery]) -> list[str | None]:
+        """Stores the deliveries' changes, one transaction per school; a failure fails the whole call (the
+        platform consumer retries, then tries each message alone)."""
+        reasons: list[str | None] = [None] * len(deliveries)
+        by_tenant: dict[str, list[tuple[int, Apply]]] = {}
+        for index, delivery in enumerate(deliveries):
+            set_trace_id(delivery.headers.get(TRACE_HEADER))
+            try:
+                tenant, apply = change(delivery.event)
+            except Unusable as unusable:
+                reasons[index] = str(unusable)
+                continue
+            by_tenant.setdefault(tenant, []).append((index, apply))
+        for tenant, changes in by_tenant.items():
+            async with self._repo.scope(tenant) as conn:
+                stored = [await apply(conn) for _, apply in changes]
+            for (index, _), was_stored in zip(changes, stored, strict=True):
+                MESSAGES.labels(deliveries[index].record.topic, "stored" if was_stored else "already_seen").inc()
+        return reasons
 
 
 Apply = Callable[[asyncpg.Connection], Awaitable[bool]]
 
 
-def _signal(record) -> tuple[str, Apply]:
-    """The school a message belongs to and the change it makes to its student's signals."""
-    set_trace_id(kafka.header_map(record.headers).get(TRACE_HEADER))
-    if record.topic == PROFILE_UPDATED.name:
-        event = _parse(profile_events_pb2.ProfileUpdated, record.value)
-        tenant, student = _ids(event)
-        preferences = event.profile.preferences
-        return tenant, functools.partial(
-            MentorshipRepository.apply_profile,
-            tenant_id=tenant,
-            student_id=student,
-            version=event.profile_version,
-            specialties=unique(preferences.specialties),
-            states=unique(s.upper() for s in preferences.preferred_states),
-        )
-    event = _parse(recommendation_events_pb2.RecommendationsGenerated, record.value)
+Change = Callable[[object], tuple[str, Apply]]
+
+
+def _profile_change(event: profile_events_pb2.ProfileUpdated) -> tuple[str, Apply]:
+    """The school a ProfileUpdated belongs to and the change it makes to its student's signals."""
+    tenant, student = _ids(event)
+    preferences = event.profile.preferences
+    return tenant, functools.partial(
+        MentorshipRepository.apply_profile,
+        tenant_id=tenant,
+        student_id=student,
+        version=event.profile_version,
+        specialties=unique(preferences.specialties),
+        states=unique(s.upper() for s in preferences.preferred_states),
+    )
+
+
+def _recommendations_change(event: recommendation_events_pb2.RecommendationsGenerated) -> tuple[str, Apply]:
     tenant, student = _ids(event)
     programs = event.application_list
     return tenant, functools.partial(

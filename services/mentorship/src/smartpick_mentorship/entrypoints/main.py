@@ -11,9 +11,8 @@ from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
 from smartpick_mentorship.adapters.repository import MentorshipRepository
 from smartpick_mentorship.entrypoints.consumer import GROUP_ID, EventConsumer
 from smartpick_mentorship.entrypoints.grpc_api import MentorshipServicer
-from smartpick_platform import db, kafka, services
+from smartpick_platform import background, db, kafka, outbox, services
 from smartpick_platform.grpc_server import run_grpc_service
-from smartpick_platform.outbox import OutboxRelay
 from smartpick_platform.settings import GrpcServiceSettings
 from smartpick_platform.telemetry import configure_logging
 
@@ -31,7 +30,7 @@ class Settings(GrpcServiceSettings):
 
 
 async def serve(settings: Settings) -> None:
-    await db.migrate(settings.database_url, MIGRATIONS)
+    await db.migrate(settings.database_url, MIGRATIONS, outbox.MIGRATIONS)
     repository = MentorshipRepository(await db.create_pool(settings.database_url))
     producer = kafka.create_producer(settings.kafka_bootstrap, "smartpick-mentorship")
     consumer = kafka.create_consumer(
@@ -43,9 +42,9 @@ async def serve(settings: Settings) -> None:
     )
     await producer.start()
     await consumer.start()
-    relay = OutboxRelay(repository.pool, producer)
+    relay = outbox.OutboxRelay(repository.pool, producer)
     events = EventConsumer(repository, consumer, producer)
-    tasks = [asyncio.create_task(relay.run(), name="outbox-relay"), asyncio.create_task(events.run(), name="events")]
+    tasks = [background.start(relay.run(), "outbox-relay"), background.start(events.run(), "events")]
 
     def register(server) -> list[str]:
         mentorship_pb2_grpc.add_MentorshipServiceServicer_to_server(MentorshipServicer(repository), server)

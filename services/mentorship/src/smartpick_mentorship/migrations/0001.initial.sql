@@ -1,5 +1,5 @@
 -- Mentors, mentee requests and what the students' events said, schools' matching policies, rounds,
--- matches with every transition, and the outbox of MentorshipMatched events.
+-- matches with every transition. (The outbox of MentorshipMatched events is the platform's own migration.)
 
 -- The school (and, for a mentor's own calls, the mentor) a transaction acts for; set per transaction.
 CREATE FUNCTION app_tenant() RETURNS uuid LANGUAGE sql STABLE
@@ -110,19 +110,6 @@ CREATE TABLE match_transitions (
     create_time timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX match_transitions_by_match ON match_transitions (match_id, id);
-
-CREATE TABLE outbox (
-    id           bigserial PRIMARY KEY,
-    event_id     uuid NOT NULL UNIQUE,
-    tenant_id    uuid NOT NULL,
-    topic        text NOT NULL,
-    message_key  text NOT NULL,
-    payload      bytea NOT NULL,
-    headers      jsonb NOT NULL,
-    create_time  timestamptz NOT NULL DEFAULT now(),
-    publish_time timestamptz
-);
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE publish_time IS NULL;
 
 -- Row-level security (FORCEd, so it binds the owning role the service connects as too).
 -- A school sees its own mentors, platform-wide ones and other schools' mentors who take outside students;

@@ -1,15 +1,20 @@
-"""Composition root of the profile service: settings, then the shared database-backed gRPC bootstrap."""
+"""Composition root of the profile service: settings, the database with its outbox and relay, the use cases
+and the gRPC API, in one process around one database pool."""
 
+import asyncio
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
 
-from smartpick_platform import services
-from smartpick_platform.grpc_server import serve_forever
+from smartpick_platform import background, db, kafka, outbox, services
+from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.settings import GrpcServiceSettings
+from smartpick_platform.telemetry import configure_logging
+from smartpick_platform.unit_of_work import PostgresUnitOfWork
 from smartpick_profile.adapters.repository import ProfileRepository
 from smartpick_profile.entrypoints.grpc_api import ProfileServicer
+from smartpick_profile.service import ProfileService
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -21,10 +26,33 @@ class Settings(GrpcServiceSettings):
     ops_port: int = services.port("profile", "ops_port")
 
 
-def register(server, pool) -> list[str]:
-    profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(ProfileRepository(pool)), server)
-    return [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]
+async def serve(settings: Settings) -> None:
+    await db.migrate(settings.database_url, MIGRATIONS, outbox.MIGRATIONS)
+    pool = await db.create_pool(settings.database_url)
+    producer = kafka.create_producer(settings.kafka_bootstrap, "smartpick-profile")
+    await producer.start()
+    relay = outbox.OutboxRelay(pool, producer)
+    tasks = [background.start(relay.run(), "outbox-relay")]
+    service = ProfileService(PostgresUnitOfWork(pool), ProfileRepository())
+
+    def register(server) -> list[str]:
+        profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(service), server)
+        return [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]
+
+    async def readiness() -> dict[str, bool]:
+        return {"database": await db.is_ready(pool), "outbox_relay": relay.active}
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await producer.stop()
+        await pool.close()
+
+    await run_grpc_service(settings, register, readiness, on_stop=stop)
 
 
 def main() -> None:
-    serve_forever("profile", Settings(), MIGRATIONS, register)
+    settings = Settings()
+    configure_logging("profile", settings.log_level, settings.log_format)
+    asyncio.run(serve(settings))

@@ -14,7 +14,7 @@ from pydantic_settings import SettingsConfigDict
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 from tqdm import tqdm
 
-from smartpick_platform import db, kafka, services
+from smartpick_platform import background, db, kafka, services
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.ops_http import serve_ops_http
 from smartpick_platform.settings import GrpcServiceSettings
@@ -24,6 +24,7 @@ from smartpick_ranking.adapters.repository import RankingRepository
 from smartpick_ranking.data import load_programs, load_specialty_stats, program_sources
 from smartpick_ranking.entrypoints.grpc_api import RankingServicer
 from smartpick_ranking.entrypoints.rescore import Rescorer
+from smartpick_ranking.entrypoints.supervisor import WorkerSupervisor
 from smartpick_ranking.entrypoints.worker import GROUP_ID, RankingWorker, stop_on_signals
 from smartpick_ranking.service import RankingService
 
@@ -72,24 +73,26 @@ async def work(settings: Settings, index: int) -> None:
     await consumer.start()
     await producer.start()
     worker = RankingWorker(service, consumer, producer, settings.batch_size)
-    stop = stop_on_signals()
-    rescoring = asyncio.create_task(Rescorer(service, producer).run(stop), name="rescore")
 
     async def readiness() -> dict[str, bool]:
         return {"database": await db.is_ready(repo.pool), "consuming": worker.running}
 
     ops, ops_task = await serve_ops_http(settings.grpc_host, settings.worker_ops_port + index, readiness)
+    stop = stop_on_signals()
+    tasks = [background.start(worker.run(), "consumer"), background.start(Rescorer(service, producer).run(), "rescore")]
     try:
-        await worker.run(stop)
+        await stop.wait()
     finally:
-        stop.set()
-        await rescoring
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await consumer.stop()
         await producer.stop()
         ops.should_exit = True
         await ops_task
         await repo.pool.close()
-        log.info("worker stopped", worker=index)
+        log.info("worker stopped", worker=index, tasks_died=background.died())
+    background.exit_if_a_task_died()
 
 
 def _work_process(index: int) -> None:
@@ -99,15 +102,12 @@ def _work_process(index: int) -> None:
 
 
 def run_workers(count: int) -> None:
-    """Worker processes, one consumer each: scoring is CPU-bound, so the group scales by processes."""
+    """Worker processes, one consumer each: scoring is CPU-bound, so the group scales by processes. One
+    worker runs in this process (its own supervisor restarts it); several are supervised here."""
     if count == 1:
         _work_process(0)
         return
-    processes = [multiprocessing.get_context("spawn").Process(target=_work_process, args=(i,)) for i in range(count)]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join()
+    WorkerSupervisor(count, multiprocessing.get_context("spawn"), _work_process).run()
 
 
 async def import_catalog(settings: Settings) -> None:

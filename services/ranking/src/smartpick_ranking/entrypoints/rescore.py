@@ -27,14 +27,11 @@ class Rescorer:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            if await self.once():
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), self.idle_seconds)
-            except TimeoutError:
-                pass
+    async def run(self) -> None:
+        """Re-scores until cancelled, waiting `idle_seconds` whenever nothing is queued."""
+        while True:
+            if not await self.once():
+                await asyncio.sleep(self.idle_seconds)
 
     async def once(self) -> int:
         """One batch of queued re-scorings; returns how many jobs it ended."""

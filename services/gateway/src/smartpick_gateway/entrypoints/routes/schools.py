@@ -3,6 +3,7 @@
 import uuid
 
 from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse
 from smartpick.profile.v1 import profile_pb2
 
 from smartpick_gateway.domain import auth
@@ -26,14 +27,35 @@ def school_out(school: profile_pb2.School) -> dict:
 
 @router.post("", status_code=201, response_model=schemas.SchoolCreated)
 async def create_school(body: schemas.SchoolIn, deps: Deps, caller: Caller, idempotency: Idempotent):
-    """Registers a school (operators only) and returns its first admin key."""
+    """Registers a school (operators only) and returns its first admin key.
+
+    With an Idempotency-Key, a retry returns the same school (the profile service keys the creation by the
+    request) and a new admin key that replaces, and revokes, the one of the earlier attempt: the stored
+    answer keeps no secret. The key and the answer's record are saved in one transaction."""
     auth.require_operator(caller)
-    if stored := await idempotency.stored_answer():
-        return stored
-    reply = await deps.profiles.call("CreateSchool", profile_pb2.CreateSchoolRequest(name=body.name))
+    await idempotency.earlier_answer()  # 422 when the key was used for another request
+    reply = await deps.profiles.call(
+        "CreateSchool", profile_pb2.CreateSchoolRequest(name=body.name, request_id=idempotency.request_id)
+    )
     school_id = uuid.UUID(reply.school.school_id)
-    admin_key = await issue_key(deps, auth.Role.SCHOOL_ADMIN, school_id, None, f"first admin of {body.name}")
-    return await idempotency.answer(201, schemas.SchoolCreated(**school_out(reply.school), admin_api_key=admin_key))
+    key = auth.new_key()
+    admin_key = schemas.ApiKeyOut(key_id=key.key_id, role=auth.Role.SCHOOL_ADMIN, api_key=key.token)
+    created = schemas.SchoolCreated(**school_out(reply.school), admin_api_key=admin_key)
+    recorded = created.model_dump(mode="json")
+    recorded["admin_api_key"]["api_key"] = None
+    replayed = await deps.repo.issue_replacing(
+        key,
+        auth.Role.SCHOOL_ADMIN,
+        school_id,
+        f"first admin of {reply.school.name}",
+        caller,
+        idempotency.key,
+        idempotency.fingerprint,
+        201,
+        recorded,
+    )
+    headers = {"Idempotent-Replay": "true"} if replayed or not reply.created else {}
+    return JSONResponse(created.model_dump(mode="json"), status_code=201, headers=headers)
 
 
 @router.get("/{school_id}", response_model=schemas.SchoolOut)

@@ -6,14 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from smartpick.profile.v1 import profile_pb2
 
-from smartpick_gateway.adapters.repository import OutboxMessage
 from smartpick_gateway.domain import auth
-from smartpick_gateway.domain.events import EVENT_SOURCE, PROFILE_UPDATED_TYPE, profile_updated
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Deps, Idempotent
-from smartpick_platform import kafka
-from smartpick_platform.telemetry import current_trace_id
-from smartpick_platform.topics import PROFILE_UPDATED
 
 router = APIRouter(prefix="/v1/students")
 
@@ -61,7 +56,8 @@ async def get_student(student_id: uuid.UUID, deps: Deps, caller: Caller):
 async def put_profile(
     student_id: uuid.UUID, body: schemas.ProfileIn, deps: Deps, caller: Caller, idempotency: Idempotent
 ):
-    """Stores a new profile version and queues its ProfileUpdated event; answers before Kafka sees it."""
+    """Stores a new profile version; the profile service writes its ProfileUpdated event in the version's own
+    transaction. Answers before Kafka sees the event."""
     tenant = auth.require_can_write_student(caller, student_id)
     if stored := await idempotency.stored_answer():
         return stored
@@ -72,30 +68,15 @@ async def put_profile(
             tenant_id=str(tenant),
             student_id=str(student_id),
             profile=body.to_proto(),
-            request_id=idempotency.request_id or str(uuid.uuid4()),
+            request_id=idempotency.request_id,
         ),
         body_field="profile",
     )
     version = reply.profile_version
-    event = profile_updated(version)
-    message = OutboxMessage(
-        event_id=uuid.UUID(event.event_id),
-        tenant_id=version.tenant_id,
-        topic=PROFILE_UPDATED.name,
-        key=version.student_id,
-        payload=event.SerializeToString(),
-        headers=kafka.cloudevent_headers(
-            event_id=event.event_id,
-            event_type=PROFILE_UPDATED_TYPE,
-            source=EVENT_SOURCE,
-            time=event.occur_time.ToDatetime(),
-            trace_id=current_trace_id(),
-        ),
-    )
     accepted = schemas.ProfileAccepted(
-        student_id=version.student_id, version=version.version, created=reply.created, event_id=event.event_id
+        student_id=version.student_id, version=version.version, created=reply.created, event_id=reply.event_id
     )
-    return await idempotency.answer(202, accepted, [message])
+    return await idempotency.answer(202, accepted)
 
 
 @router.get("/{student_id}/profile", response_model=schemas.ProfileOut, tags=["profiles"])

@@ -1,0 +1,45 @@
+"""One unit of work for every use case that changes data: it opens the tenant transaction, collects the
+events the use case raises, and writes them to the outbox in that same transaction. The data and its event
+commit together or not at all, so no event is ever a second write somewhere else.
+
+Use cases depend on the `UnitOfWork` protocol; `PostgresUnitOfWork` is the real one, and a test hands in a
+fake that keeps what was committed in memory."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import asyncpg
+
+from smartpick_platform.db import tenant_transaction
+from smartpick_platform.outbox import OutboxMessage, write_outbox
+
+
+class Work:
+    """What a use case holds while its transaction is open: the connection its adapters run SQL on, and
+    the events raised so far."""
+
+    def __init__(self, conn: Any):
+        self.conn = conn
+        self.events: list[OutboxMessage] = []
+
+    def raise_event(self, message: OutboxMessage) -> None:
+        self.events.append(message)
+
+
+class UnitOfWork(Protocol):
+    def tenant(self, tenant_id: str) -> contextlib.AbstractAsyncContextManager[Work]: ...
+
+
+class PostgresUnitOfWork:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    @contextlib.asynccontextmanager
+    async def tenant(self, tenant_id: str) -> AsyncIterator[Work]:
+        """A tenant-scoped transaction; on a clean exit its events are written in it, then it commits. An
+        exception rolls back the change and its events alike."""
+        async with tenant_transaction(self.pool, tenant_id) as conn:
+            work = Work(conn)
+            yield work
+            await write_outbox(conn, work.events)
