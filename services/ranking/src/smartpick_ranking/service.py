@@ -75,8 +75,10 @@ class RankingService:
         log.info("catalog loaded", programs=len(programs), specialties=len(stats), model=model.version)
         return cls(repo, model, programs, stats)
 
-    async def view_for(self, tenant_id: uuid.UUID) -> Mapping[str, list[Program]]:
-        """The catalog as this school sees it: its own facts over the public catalog."""
+    async def view_for(self, tenant_id: uuid.UUID | None) -> Mapping[str, list[Program]]:
+        """The catalog as this school sees it: its own facts over the public catalog (None: the public one)."""
+        if tenant_id is None:
+            return self.by_specialty
         cached = self._views.get(tenant_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
@@ -90,11 +92,13 @@ class RankingService:
     def forget_view(self, tenant_id: uuid.UUID) -> None:
         self._views.pop(tenant_id, None)
 
-    async def what_if(self, tenant_id: uuid.UUID, profile: profile_pb2.ApplicantProfile) -> ranking_pb2.Recommendations:
+    async def what_if(
+        self, tenant_id: uuid.UUID | None, profile: profile_pb2.ApplicantProfile
+    ) -> ranking_pb2.Recommendations:
         applicant = Applicant.from_proto(profile)
         (result,) = await asyncio.to_thread(self.score_many, [(applicant, await self.view_for(tenant_id))])
         SCORED.labels("what_if").inc()
-        return recommendations_message(str(tenant_id), "", 0, self.model.version, result)
+        return recommendations_message(str(tenant_id or ""), "", 0, self.model.version, result)
 
     def score_many(self, requests: Sequence[tuple[Applicant, Mapping[str, list[Program]]]]) -> list[Recommendation]:
         with SCORE_SECONDS.time():

@@ -29,7 +29,8 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
         return ranking_pb2.GetRecommendationsResponse(recommendations=found)
 
     async def ScoreWhatIf(self, request, context):
-        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)
+        # An empty tenant scores against the public catalog alone (the gateway's public try-it page).
+        tenant_id = await require_uuid(context, "tenant_id", request.tenant_id) if request.tenant_id else None
         if not request.profile.preferences.specialties:
             await abort_invalid(context, {"profile.preferences.specialties": "name at least one specialty"})
         if request.profile.preferences.application_budget <= 0:
