@@ -1,5 +1,7 @@
 """Gateway settings, from SMARTPICK_GATEWAY_* (and the shared SMARTPICK_* ones)."""
 
+from pathlib import Path
+
 from pydantic_settings import SettingsConfigDict
 
 from smartpick_platform.settings import PlatformSettings
@@ -18,3 +20,10 @@ class GatewaySettings(PlatformSettings):
     mentorship_grpc_target: str = "127.0.0.1:50053"
     grpc_timeout_seconds: float = 5.0
     relay_enabled: bool = True
+    # The web app's built files (web/dist); the repository's own when unset.
+    web_dir: Path = Path(__file__).resolve().parents[4] / "web" / "dist"
+    # Public try-it scoring, per client address (the `limits` library's notation).
+    try_it_rate_limit: str = "20/minute"
+    sign_in_code_hours: float = 72.0
+    session_hours: float = 12.0
+    default_risk_threshold: float = 0.6

@@ -135,3 +135,17 @@ class StudentOut(BaseModel):
 class StudentPage(BaseModel):
     students: list[StudentOut]
     next_page_token: str | None
+
+
+class ApiKeyRecordOut(BaseModel):
+    key_id: str
+    role: Role
+    label: str
+    student_id: str | None
+    mentor_id: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+class ApiKeyList(BaseModel):
+    keys: list[ApiKeyRecordOut]
