@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/platform services/profile services/gateway services/ranking services/mentorship
 PROTOS := $(shell find proto/smartpick -name '*.proto')
 
-.PHONY: help install run stop test lint unit integration bench clean images
+.PHONY: help install run stop test lint unit integration bench clean images web browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,7 +33,29 @@ proto/node_modules/.installed: proto/package.json proto/package-lock.json
 	cd proto && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.protos proto/node_modules/.installed ## install everything the project needs (venv, buf)
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The web app: its typed client is generated from the gateway's OpenAPI, then Vite builds web/dist (which the
+# gateway serves) and checks the JavaScript budget.
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f -not -path 'web/src/api/*') \
+	$(wildcard web/*.html web/*.json web/*.ts) $(shell find services/gateway/src -name '*.py')
+web/dist/.built: web/node_modules/.installed $(VENV)/.protos $(WEB_SOURCES)
+	$(BIN)/smartpick-gateway openapi > web/src/api/openapi.json
+	cd web && npm run --silent build
+	touch $@
+
+web: web/dist/.built ## build the web app (web/dist) from its lockfile
+
+# Debian's Chromium for the browser tests (Playwright drives it by its path; no browser is downloaded).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation
+
+browser: $(CHROMIUM) ## install Debian's Chromium for the browser tests
+
+install: $(VENV)/.protos proto/node_modules/.installed web ## install everything the project needs (venv, buf, the web app)
 
 run: install ## start Kafka, PostgreSQL and every service with demo data; Ctrl-C stops it all
 	$(BIN)/python deploy/local/devstack.py run
@@ -46,10 +68,11 @@ lint: install ## ruff and buf lint
 	$(BIN)/ruff format --check .
 	cd proto && npx --no-install buf lint
 
-unit: install ## unit tests (no I/O)
+unit: install ## unit tests (no I/O), the web app's included
 	$(BIN)/pytest -q libs/platform/tests services/*/tests
+	cd web && npm test --silent
 
-integration: install ## integration tests on the real stack (started and stopped by the tests)
+integration: install browser ## integration and browser tests on the real stack (started and stopped by the tests)
 	status=0; $(BIN)/pytest -q -p no:cacheprovider tests/integration || status=$$?; \
 	SMARTPICK_STATE_DIR=$${SMARTPICK_TEST_STATE_DIR:-.state/test} deploy/local/stack.sh stop >/dev/null 2>&1 || true; \
 	exit $$status
@@ -65,4 +88,4 @@ bench: install ## benchmarks that print figures (see docs/benchmarks.md)
 	$(BIN)/python bench/mentorship_matching.py
 
 clean: stop ## remove the venv, node_modules and all local state
-	rm -rf $(VENV) proto/node_modules .state
+	rm -rf $(VENV) proto/node_modules web/node_modules web/dist .state
