@@ -54,7 +54,7 @@ export function CurveChart({ curve, diminishingAt, compare }: Props) {
         height: 240,
         series,
         scales: { x: { time: false }, y: { range: [0, 100] } },
-        axes: [{ label: "Applications" }, { label: "Chance (%)", values: (_u, ticks) => ticks.map((t) => `${t}%`) }],
+        axes: [{ label: "Applications", incrs: [1, 2, 5, 10, 20, 25, 50, 100] }, { label: "Chance (%)", values: (_u, ticks) => ticks.map((t) => `${t}%`) }],
         plugins: [marker(diminishingAt)],
       },
       data,

@@ -40,7 +40,9 @@ export function Page(props: { session?: Session; title: string; children: Compon
 }
 
 export function mount(node: ComponentChildren): void {
-  render(node, document.getElementById("app")!);
+  const root = document.getElementById("app")!;
+  root.textContent = ""; // the static "Loading…" goes; Preact would keep it beside the page
+  render(node, root);
 }
 
 /** Marks the moment the page shows what it is for (read by the browser tests' paint measurement). */
