@@ -21,7 +21,7 @@ async def test_try_it_shows_a_list_with_tiers_chart_and_reasons_and_says_nothing
     await page.get_by_label("USMLE Step 2 CK").fill("262")
     await page.get_by_label("Research items").fill("20")
     await page.get_by_label("AOA member").check()
-    await page.get_by_label("Specialties").fill("Internal Medicine")
+    await page.get_by_label("Specialties", exact=True).fill("Internal Medicine")
     await page.get_by_label("Preferred states").fill("CA, NY")
     await page.get_by_role("button", name="Show my list").click()
     rows = page.get_by_test_id("program-list").locator("tbody tr")

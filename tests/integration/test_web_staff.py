@@ -126,7 +126,7 @@ async def test_an_admin_uploads_facts_with_one_bad_row_and_sees_it(browser_page,
     assert (await errors.first.inner_text()).split("\t")[:2] == ["2", "sponsors_visa"]
     assert "nothing was applied" in await page.get_by_test_id("facts-message").inner_text()
 
-    await page.get_by_role("button", name="Issue a sign-in link for Frankie Admitted").click()
+    await page.get_by_role("button", name="Issue link for Frankie Admitted").click()
     link = await page.get_by_test_id("issued-link").locator("code").inner_text()
     assert "/signin#code=" in link
     await page.get_by_label("Label").fill("crm export")

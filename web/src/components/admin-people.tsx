@@ -78,7 +78,7 @@ export function People({ schoolId }: { schoolId: string }) {
             {students.map((s) => (
               <tr key={s.student_id}>
                 <td>{s.display_name}</td><td>{s.external_ref}</td>
-                <td><button type="button" class="secondary" aria-label={`Issue a sign-in link for ${s.display_name}`} onClick={() => void issue("student", s.display_name, { student_id: s.student_id })}>Issue link</button></td>
+                <td><button type="button" class="secondary" aria-label={`Issue link for ${s.display_name}`} onClick={() => void issue("student", s.display_name, { student_id: s.student_id })}>Issue link</button></td>
               </tr>
             ))}
           </tbody>
@@ -89,7 +89,7 @@ export function People({ schoolId }: { schoolId: string }) {
         {mentors.map((m) => (
           <li key={m.mentor_id}>
             {m.display_name} ({m.specialty}, {m.held_slots}/{m.capacity}){" "}
-            <button type="button" class="secondary" aria-label={`Issue a sign-in link for ${m.display_name}`} onClick={() => void issue("mentor", m.display_name, { mentor_id: m.mentor_id })}>Issue link</button>
+            <button type="button" class="secondary" aria-label={`Issue link for ${m.display_name}`} onClick={() => void issue("mentor", m.display_name, { mentor_id: m.mentor_id })}>Issue link</button>
           </li>
         ))}
       </ul>
