@@ -59,10 +59,10 @@ class BrowserPage:
     async def goto(self, path: str) -> None:
         await self.page.goto(self.base_url + path)
 
-    async def screenshot(self, name: str) -> Path:
+    async def screenshot(self, name: str, full_page: bool = True) -> Path:
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTEFACTS / f"{self.test_name}-{name}.png"
-        await self.page.screenshot(path=str(path), full_page=True)
+        await self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
     async def assert_accessible(self, what: str) -> None:

@@ -73,8 +73,9 @@ async def test_an_advisor_sees_only_their_school_flags_the_student_at_risk_and_e
     await page.get_by_role("heading", name="Their list").wait_for()
     assert await page.get_by_test_id("program-list").locator("tbody tr").count() > 0
     await browser_page.assert_accessible("the advisor page")
-    await page.get_by_role("button", name="Avery Strong").scroll_into_view_if_needed()
     await browser_page.screenshot("advisor")
+    await page.evaluate("window.scrollTo(0, 0)")
+    await browser_page.screenshot("advisor-screen", full_page=False)  # the README's picture
     await browser_page.assert_fits_phone_width("the advisor page")
     browser_page.assert_clean()
 
@@ -109,7 +110,10 @@ async def test_a_mentor_accepts_a_proposal_from_the_inbox(browser_page, http, ne
 
 async def test_an_admin_uploads_facts_with_one_bad_row_and_sees_it(browser_page, http, new_school):
     school = await new_school()
-    await named_student(http, school, "Frankie Admitted")
+    mentee = await named_student(http, school, "Frankie Admitted")
+    await register_mentor(http, school, name="Dr Round", capacity=1)
+    await http.put(f"/v1/students/{mentee}/profile", json=profile(), headers=school.admin)
+    await ask_for_mentor(http, school, mentee)
     found = await http.get("/v1/programs", params={"specialty": "Dermatology", "state": "CA"}, headers=school.admin)
     good, other = (p["program_id"] for p in found.json()["programs"][:2])
 
@@ -135,6 +139,23 @@ async def test_an_admin_uploads_facts_with_one_bad_row_and_sees_it(browser_page,
     keys = page.get_by_test_id("keys").locator("tbody tr")
     await keys.filter(has_text="crm export").get_by_role("button").click()
     await keys.filter(has_text="crm export").get_by_text("revoked").wait_for()
+
+    message = page.get_by_test_id("matching-message")
+    await page.get_by_role("button", name="Run a round").click()
+    await message.get_by_text("Draft round: 1 proposals for 1 students").wait_for()
+    assert "Dr Round" in await page.get_by_test_id("round").inner_text()
+    await page.get_by_role("button", name="Publish round").click()
+    await message.get_by_text("Published").wait_for()
+    await page.get_by_label("geography").fill("2.5")
+    await page.get_by_role("button", name="Save weights").click()
+    await message.get_by_text("Weights saved.").wait_for()
+    policy = (await http.get("/v1/mentorship/policy", headers=school.admin)).json()
+    assert policy["weights"]["geography"] == 2.5
+    await page.get_by_label("Flag students whose chance of a match is below (%)").fill("45")
+    await page.get_by_role("button", name="Save threshold").click()
+    await message.get_by_text("Students below 45% are flagged at risk.").wait_for()
+    assert (await http.get("/v1/cohort/settings", headers=school.admin)).json() == {"risk_threshold": 0.45}
+
     await browser_page.assert_accessible("the admin page")
     await browser_page.screenshot("admin")
     browser_page.assert_clean()

@@ -59,7 +59,7 @@ export function WhatIf({ studentId, saved, onResult }: Props) {
       </div>
       <p aria-live="polite" data-testid="what-if-result">
         {problem && <span class="error">{problem}</span>}
-        {result && <>With these: <strong>{percent(result.list_match_probability)}</strong> chance of at least one match over {result.application_list?.length ?? 0} programs (green dashes on the chart).</>}
+        {result && <>With these: <strong>{percent(result.list_match_probability)}</strong> chance of at least one match over {result.application_list?.length ?? 0} programs (green dashes on the chart below).</>}
       </p>
     </section>
   );

@@ -87,8 +87,8 @@ function Student({ session }: { session: Session }) {
           <p class="status" role="status" data-testid="pending">Scoring version {pendingVersion} of your profile… this page updates by itself.</p>
         )}
       </div>
-      {recs && <RecommendationsView recs={recs} compare={whatIf?.curve} />}
       {saved && recs && <WhatIf studentId={studentId} saved={saved} onResult={setWhatIf} />}
+      {recs && <RecommendationsView recs={recs} compare={whatIf?.curve} />}
       {!saved && <p class="muted">Save your profile to get your list.</p>}
       <Mentors studentId={studentId} />
     </Page>
