@@ -26,7 +26,11 @@ export default defineConfig({
   build: {
     manifest: true,
     target: "es2022",
-    rollupOptions: { input: Object.fromEntries(PAGES.map((p) => [p, resolve(root, `${p}.html`)])) },
+    rollupOptions: {
+      input: Object.fromEntries(PAGES.map((p) => [p, resolve(root, `${p}.html`)])),
+      // Libraries every page needs in one chunk of their own, named for what it holds.
+      output: { manualChunks: (id) => (/node_modules\/(preact|openapi-fetch)\//.test(id) ? "vendor" : undefined) },
+    },
   },
   plugins: [swaggerAssets()],
 });

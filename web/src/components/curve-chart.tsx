@@ -1,10 +1,12 @@
 // The chance of at least one match against the number of applications (uPlot, drawn on a canvas), with
 // the point where more applications stop helping; a text summary and the points' table for screen readers.
+// uPlot is loaded when a chart is first drawn, so a page shows its content before the chart code arrives.
 import { useEffect, useRef } from "preact/hooks";
-import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
+import type uPlot from "uplot";
 import { chanceAt, type CurvePoint } from "../lib/curve";
 import { percent } from "../lib/format";
+
+const loadUPlot = () => Promise.all([import("uplot"), import("uplot/dist/uPlot.min.css")]).then(([m]) => m.default);
 
 interface Props {
   curve: CurvePoint[];
@@ -33,40 +35,51 @@ function marker(at: number | null): uPlot.Plugin {
   };
 }
 
+function drawCurve(UPlot: typeof uPlot, el: HTMLDivElement, { curve, diminishingAt, compare }: Props): uPlot {
+  const xs = curve.map((p) => p.applications);
+  const data: uPlot.AlignedData = [xs, curve.map((p) => p.match_probability * 100)];
+  const series: uPlot.Series[] = [
+    { label: "Applications" },
+    { label: "Chance of a match", stroke: "#0b5fa5", width: 2, value: (_u, v) => (v === null ? "–" : `${Math.round(v)}%`) },
+  ];
+  if (compare?.length) {
+    data.push(xs.map((x) => (chanceAt(compare, x) ?? 0) * 100));
+    series.push({ label: "What-if", stroke: "#1e6b34", width: 2, dash: [4, 3], value: (_u, v) => (v === null ? "–" : `${Math.round(v)}%`) });
+  }
+  return new UPlot(
+    {
+      width: Math.max(280, el.clientWidth),
+      height: 240,
+      series,
+      scales: { x: { time: false }, y: { range: [0, 100] } },
+      axes: [{ label: "Applications", incrs: [1, 2, 5, 10, 20, 25, 50, 100] }, { label: "Chance (%)", values: (_u, ticks) => ticks.map((t) => `${t}%`) }],
+      plugins: [marker(diminishingAt)],
+    },
+    data,
+    el,
+  );
+}
+
 export function CurveChart({ curve, diminishingAt, compare }: Props) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
     if (!el || curve.length === 0) return;
-    const xs = curve.map((p) => p.applications);
-    const data: uPlot.AlignedData = [xs, curve.map((p) => p.match_probability * 100)];
-    const series: uPlot.Series[] = [
-      { label: "Applications" },
-      { label: "Chance of a match", stroke: "#0b5fa5", width: 2, value: (_u, v) => (v === null ? "–" : `${Math.round(v)}%`) },
-    ];
-    if (compare?.length) {
-      data.push(xs.map((x) => (chanceAt(compare, x) ?? 0) * 100));
-      series.push({ label: "What-if", stroke: "#1e6b34", width: 2, dash: [4, 3], value: (_u, v) => (v === null ? "–" : `${Math.round(v)}%`) });
-    }
-    const plot = new uPlot(
-      {
-        width: Math.max(280, el.clientWidth),
-        height: 240,
-        series,
-        scales: { x: { time: false }, y: { range: [0, 100] } },
-        axes: [{ label: "Applications", incrs: [1, 2, 5, 10, 20, 25, 50, 100] }, { label: "Chance (%)", values: (_u, ticks) => ticks.map((t) => `${t}%`) }],
-        plugins: [marker(diminishingAt)],
-      },
-      data,
-      el,
-    );
-    const resize = () => plot.setSize({ width: Math.max(280, el.clientWidth), height: 240 });
-    window.addEventListener("resize", resize);
+    let plot: uPlot | null = null;
+    let gone = false;
+    const resize = () => plot?.setSize({ width: Math.max(280, el.clientWidth), height: 240 });
+    void loadUPlot().then((UPlot) => {
+      if (gone) return;
+      plot = drawCurve(UPlot, el, { curve, diminishingAt, compare });
+      window.addEventListener("resize", resize);
+    });
     return () => {
+      gone = true;
       window.removeEventListener("resize", resize);
-      plot.destroy();
+      plot?.destroy();
     };
   }, [curve, diminishingAt, compare]);
+
 
   const last = curve[curve.length - 1];
   return (
