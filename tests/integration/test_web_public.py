@@ -95,3 +95,10 @@ async def test_the_api_docs_load_offline(browser_page):
     assert "Smart Pick API" in await page.locator(".swagger-ui .info .title").inner_text()
     await page.get_by_text("/v1/try-it").first.wait_for()
     browser_page.assert_clean()
+
+
+async def test_sign_in_attempts_are_limited_per_client(stack):
+    async with client_from(stack, "127.0.0.5") as guesser:
+        answers = [await guesser.post("/v1/sessions", json={"code": f"WRONG-CODE-{i:04d}"}) for i in range(31)]
+    assert [a.status_code for a in answers[:30]] == [401] * 30
+    assert answers[30].status_code == 429 and int(answers[30].headers["Retry-After"]) >= 1

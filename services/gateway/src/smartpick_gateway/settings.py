@@ -24,6 +24,8 @@ class GatewaySettings(PlatformSettings):
     web_dir: Path = Path(__file__).resolve().parents[4] / "web" / "dist"
     # Public try-it scoring, per client address (the `limits` library's notation).
     try_it_rate_limit: str = "20/minute"
+    # Sign-in attempts per client address (a code has 120 random bits; this keeps guessing pointless and cheap).
+    sign_in_rate_limit: str = "30/minute"
     sign_in_code_hours: float = 72.0
     session_hours: float = 12.0
     default_risk_threshold: float = 0.6

@@ -44,6 +44,7 @@ class Components:
         self.mentorship: ServiceClient
         self.relay: OutboxRelay | None = None
         self.try_it_limit = RateLimit(settings.try_it_rate_limit, "try-it")
+        self.sign_in_limit = RateLimit(settings.sign_in_rate_limit, "sign-in")
 
     async def start(self) -> list[asyncio.Task]:
         await db.migrate(self.settings.database_url, MIGRATIONS)
@@ -90,6 +91,17 @@ async def components(request: Request) -> Components:
 
 
 Deps = Annotated[Components, Depends(components)]
+
+
+async def within_rate(limit: RateLimit, request: Request, what: str) -> None:
+    """429 with Retry-After once this client address is over the limit."""
+    wait = await limit.retry_after(request.client.host if request.client else "unknown")
+    if wait is not None:
+        raise HTTPException(
+            429,
+            f"too many {what} requests from your address; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 SessionCookie = Annotated[str | None, Cookie(alias=sessions.SESSION_COOKIE, include_in_schema=False)]

@@ -1,13 +1,13 @@
 """What anyone may use without an account: scoring a profile against the public catalog, stored nowhere."""
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from smartpick.profile.v1 import profile_pb2
 from smartpick.ranking.v1 import ranking_pb2
 
 from smartpick_gateway.entrypoints import schemas
-from smartpick_gateway.entrypoints.dependencies import Deps
+from smartpick_gateway.entrypoints.dependencies import Deps, within_rate
 from smartpick_gateway.entrypoints.routes.ranking import RecommendationsOut, recommendations_out
 
 router = APIRouter(tags=["try it"])
@@ -28,14 +28,7 @@ class TryItOut(RecommendationsOut):
 async def try_it(body: schemas.ProfileIn, request: Request, deps: Deps):
     """Scores a profile against the public program catalog, without an account; nothing is stored or
     published. Rate-limited per client address (429 with Retry-After)."""
-    client = request.client.host if request.client else "unknown"
-    wait = await deps.try_it_limit.retry_after(client)
-    if wait is not None:
-        raise HTTPException(
-            429,
-            f"too many try-it requests from your address; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+    await within_rate(deps.try_it_limit, request, "try-it")
     profile = body.to_proto()
     await deps.profiles.call(
         "ValidateProfile", profile_pb2.ValidateProfileRequest(profile=profile), body_field="profile"

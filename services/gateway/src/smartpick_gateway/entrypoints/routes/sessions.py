@@ -13,7 +13,7 @@ from smartpick.profile.v1 import profile_pb2
 from smartpick_gateway.adapters.sessions_repository import Session, SignInCode
 from smartpick_gateway.domain import auth, sessions
 from smartpick_gateway.entrypoints import schemas
-from smartpick_gateway.entrypoints.dependencies import Caller, Deps, SessionCookie, signed_in_session
+from smartpick_gateway.entrypoints.dependencies import Caller, Deps, SessionCookie, signed_in_session, within_rate
 
 router = APIRouter(tags=["sign-in"])
 
@@ -136,9 +136,14 @@ async def list_sign_in_codes(
     return SignInCodeList(codes=[SignInCodeOut.of(c) for c in await deps.sessions.list_codes(school_id, limit)])
 
 
-@router.post("/v1/sessions", response_model=SessionOut)
+@router.post(
+    "/v1/sessions",
+    response_model=SessionOut,
+    responses={429: {"description": "Too many sign-in attempts from this client; wait Retry-After seconds"}},
+)
 async def sign_in(body: SessionIn, request: Request, response: Response, deps: Deps):
-    """Exchanges a one-time sign-in code for a session, kept in an HttpOnly cookie."""
+    """Exchanges a one-time sign-in code for a session, kept in an HttpOnly cookie. Rate-limited per client."""
+    await within_rate(deps.sign_in_limit, request, "sign-in")
     token = sessions.new_session()
     found = await deps.sessions.open_session(body.code, token, timedelta(hours=deps.settings.session_hours))
     if found is None:
