@@ -39,10 +39,11 @@ describe("the list", () => {
     curve: [{ applications: 1, match_probability: 0.3 }, { applications: 2, match_probability: 0.72 }],
     excluded: {},
     application_list: [
-      { program_id: "p1", name: "North Program", specialty: "Dermatology", city: "A", state: "CA", interview_probability: 0.5, match_probability: 0.3, tier: "target", reasons: [{ feature: "step2_ck_score", text: "Step 2 CK 260", effect: 0.05 }], match_probability_low: 0.2, match_probability_high: 0.4 },
-      { program_id: "p2", name: "South Program", specialty: "Dermatology", city: "B", state: "NY", interview_probability: 0.7, match_probability: 0.6, tier: "likely", reasons: [] },
+      { program_id: "p1", name: "North Program", specialty: "Dermatology", city: "A", state: "CA", interview_probability: 0.5, match_probability: 0.3, tier: "target", reasons: [{ feature: "step2_ck_score", text: "Step 2 CK 260", effect: 0.05 }], match_probability_interval: { low: 0.2, high: 0.4 }, signal: "second" },
+      { program_id: "p2", name: "South Program", specialty: "Dermatology", city: "B", state: "NY", interview_probability: 0.7, match_probability: 0.6, tier: "likely", reasons: [], signal: "top" },
     ],
-    signal_plan: { gold_program_ids: ["p2"], silver_program_ids: ["p1"] },
+    signal_plan: { top_used: 1, top_available: 2, second_used: 1, second_available: 5, planned: true },
+    list_cost_usd: 1234,
     data_vintage: "NRMP 2025",
   };
   it("shows each program's tier, estimate and interval when the server gives one, the signal plan and the vintage", () => {
@@ -57,6 +58,8 @@ describe("the list", () => {
     expect(root.textContent).toContain("Gold signal: South Program");
     expect(root.textContent).toContain("Silver signal: North Program");
     expect(root.textContent).toContain("data as of NRMP 2025");
+    expect(root.textContent).toContain("Suggested signals: 1 of 2 gold, 1 of 5 silver.");
+    expect(root.textContent).toContain("$1,234");
     expect(root.textContent).toContain("Estimate.");
   });
 });

@@ -29,6 +29,8 @@ describe("server errors", () => {
     expect(fieldErrors(detail)).toEqual({ step2_ck_score: "must be between 1 and 300, got 400", "preferences.application_budget": "must be at least 1" });
     expect(formErrors(detail)).toEqual({ step2_ck_score: "must be between 1 and 300, got 400", application_budget: "must be at least 1" });
     expect(formErrors([{ loc: ["body", "mystery"], msg: "no" }])).toEqual({ form: "no" });
+    expect(formErrors([{ loc: ["body", "preferences", "specialties[0]"], msg: "unknown specialty" }])).toEqual({ specialties: "unknown specialty" });
+    expect(formErrors([{ loc: ["body", "preferences", "specialties", 1], msg: "too long" }])).toEqual({ specialties: "too long" });
     expect(errorMessage({ detail: "not found" })).toBe("not found");
     expect(errorMessage(undefined)).toMatch(/try again/);
   });
@@ -58,7 +60,7 @@ describe("the curve", () => {
     expect(chanceAt(curve, 0)).toBeNull();
   });
   it("prefers the server's own point when it names one", () => {
-    const figures = listFigures({ status: "ready", profile_version: 1, curve, diminishing_returns_applications: 7 } as never);
+    const figures = listFigures({ status: "ready", profile_version: 1, curve, diminishing_returns_at: 7 } as never);
     expect(figures.diminishingAt).toBe(7);
     expect(figures.diminishingFromServer).toBe(true);
     expect(listFigures({ status: "ready", profile_version: 1, curve } as never).diminishingAt).toBe(5);

@@ -1,7 +1,7 @@
 // An optimized list as a student reads it: the chance of a match, the curve, the signal plan, and each
 // program with its tier, probabilities and the reasons that moved them. Always labelled an estimate.
 import { dollars, interval, percent, tierLabel } from "../lib/format";
-import { listFigures, matchInterval, type Recommendations } from "../lib/recs";
+import { factSources, listFigures, matchInterval, programSignal, type ProgramRec, type Recommendations } from "../lib/recs";
 import type { CurvePoint } from "../lib/curve";
 import { CurveChart } from "./curve-chart";
 
@@ -14,8 +14,10 @@ interface Props {
 
 export function RecommendationsView({ recs, compare, maxRows, heading = "Your list" }: Props) {
   const figures = listFigures(recs);
-  const programs = recs.application_list ?? [];
-  const names = new Map(programs.map((p) => [p.program_id, p.name]));
+  const programs = (recs.application_list ?? []) as ProgramRec[];
+  const gold = programs.filter((p) => programSignal(p) === "top");
+  const silver = programs.filter((p) => programSignal(p) === "second");
+  const plan = figures.signalPlan;
   const shown = maxRows ? programs.slice(0, maxRows) : programs;
   return (
     <section aria-labelledby="list-heading">
@@ -26,13 +28,17 @@ export function RecommendationsView({ recs, compare, maxRows, heading = "Your li
       <div class="summary">
         <div>
           <div class="figure" data-testid="list-chance">{percent(recs.list_match_probability)}</div>
-          <div>chance of at least one match, applying to all {programs.length}</div>
+          <div>chance of at least one match, applying to all {recs.total_programs ?? programs.length}</div>
+          {figures.listInterval && <div class="muted">likely range {interval(...figures.listInterval)}</div>}
         </div>
         {figures.expectedInterviews !== null && (
           <div><div class="figure">{figures.expectedInterviews.toFixed(1)}</div><div>expected interview offers</div></div>
         )}
         {figures.costUsd !== null && (
-          <div><div class="figure">{dollars(figures.costUsd)}</div><div>application fees for the list</div></div>
+          <div>
+            <div class="figure">{dollars(figures.costUsd)}</div>
+            <div>application fees for the list{figures.feeSchedule && <span class="muted"> ({figures.feeSchedule})</span>}</div>
+          </div>
         )}
       </div>
       <p class="muted">
@@ -51,14 +57,20 @@ export function RecommendationsView({ recs, compare, maxRows, heading = "Your li
       {!figures.diminishingFromServer && figures.diminishingAt !== null && (
         <p class="muted">The dashed line marks where each further application adds under half a percentage point.</p>
       )}
-      {(figures.gold.length > 0 || figures.silver.length > 0) && (
-        <>
-          <h3>Signal plan</h3>
-          <ul>
-            {figures.gold.map((id) => <li key={id}>Gold signal: {names.get(id) ?? id}</li>)}
-            {figures.silver.map((id) => <li key={id}>Silver signal: {names.get(id) ?? id}</li>)}
+      {(plan || gold.length > 0 || silver.length > 0) && (
+        <section aria-labelledby="signal-heading">
+          <h3 id="signal-heading">Signal plan</h3>
+          {plan && (
+            <p>
+              {plan.planned ? "Suggested signals" : "Your signals, as you sent them"}: {plan.top_used} of {plan.top_available} gold
+              {plan.second_available > 0 && <>, {plan.second_used} of {plan.second_available} silver</>}.
+            </p>
+          )}
+          <ul data-testid="signal-plan">
+            {gold.map((p) => <li key={p.program_id}>Gold signal: {p.name}</li>)}
+            {silver.map((p) => <li key={p.program_id}>Silver signal: {p.name}</li>)}
           </ul>
-        </>
+        </section>
       )}
       <h3>Programs, in the order to apply</h3>
       <div class="table-wrap">
@@ -84,10 +96,12 @@ export function RecommendationsView({ recs, compare, maxRows, heading = "Your li
                   <td class="num">{percent(p.match_probability)}{band && <div class="muted">{interval(...band)}</div>}</td>
                   <td class="num hide-narrow">{percent(p.interview_probability)}</td>
                   <td>
+                    {programSignal(p) && <div><strong>{programSignal(p) === "top" ? "Gold" : "Silver"} signal</strong></div>}
                     {p.reasons.length > 0 && (
                       <details>
                         <summary>{p.reasons[0].text}</summary>
                         <ul>{p.reasons.map((r) => <li key={r.feature}>{r.text} ({r.effect >= 0 ? "+" : "−"}{percent(Math.abs(r.effect))})</li>)}</ul>
+                        {factSources(p).length > 0 && <p class="muted">Facts: {factSources(p).join("; ")}</p>}
                       </details>
                     )}
                   </td>

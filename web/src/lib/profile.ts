@@ -116,7 +116,7 @@ export function draftFromBody(p: ProfileBody): Draft {
 
 /** Where a server message about a body field shows in the form. */
 export function draftField(apiField: string): keyof Draft | "form" {
-  const field = apiField.replace(/^preferences\./, "");
+  const field = apiField.replace(/^preferences\./, "").replace(/(\[\d+\]|\.\d+)$/, ""); // a list item: its list
   return field in EMPTY_DRAFT ? (field as keyof Draft) : "form";
 }
 

@@ -1,11 +1,12 @@
-// Specialty names for the forms' suggestions, from the API when it lists them (GET /v1/specialties).
+// Specialty names for the forms' suggestions, from GET /v1/specialties where the API has it and the
+// person may read it (signed in); none otherwise, and the server's message names an unknown specialty.
 
 export async function specialtyNames(): Promise<string[]> {
   try {
     const reply = await fetch("/v1/specialties", { credentials: "same-origin" });
     if (!reply.ok) return [];
-    const body = (await reply.json()) as { specialties?: ({ name?: string } | string)[] };
-    return (body.specialties ?? []).map((s) => (typeof s === "string" ? s : s.name ?? "")).filter(Boolean);
+    const body = (await reply.json()) as { name?: string }[];
+    return Array.isArray(body) ? body.map((s) => s.name ?? "").filter(Boolean) : [];
   } catch {
     return [];
   }
