@@ -27,6 +27,15 @@ PAGE_HEADERS = {
 SWAGGER_DIR = "docs-assets"  # where the build copies swagger-ui-dist's files
 
 
+class HashedAssets(StaticFiles):
+    """Vite names every asset by its content's hash, so a browser may keep it for good."""
+
+    def file_response(self, *args, **kwargs):
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 def _not_built(web_dir: Path) -> PlainTextResponse:
     return PlainTextResponse(f"The web app is not built ({web_dir} is missing): run `make web`.", status_code=503)
 
@@ -62,5 +71,5 @@ def mount_web(app: FastAPI, web_dir: Path) -> None:
         )
 
     app.include_router(router)
-    app.mount("/assets", StaticFiles(directory=web_dir / "assets", check_dir=False), name="assets")
+    app.mount("/assets", HashedAssets(directory=web_dir / "assets", check_dir=False), name="assets")
     app.mount(f"/{SWAGGER_DIR}", StaticFiles(directory=web_dir / SWAGGER_DIR, check_dir=False), name=SWAGGER_DIR)
