@@ -105,6 +105,7 @@ async def test_a_mentor_accepts_a_proposal_from_the_inbox(browser_page, http, ne
     await page.get_by_test_id("mentor-message").get_by_text("Saved.").wait_for()
     assert "of 3 places in use" in await page.locator("#capacity-heading + p").inner_text()
     await browser_page.screenshot("mentor")
+    await browser_page.assert_fits_phone_width("the mentor inbox")
     browser_page.assert_clean()
 
 
@@ -158,4 +159,6 @@ async def test_an_admin_uploads_facts_with_one_bad_row_and_sees_it(browser_page,
 
     await browser_page.assert_accessible("the admin page")
     await browser_page.screenshot("admin")
+    await browser_page.assert_fits_phone_width("the admin page")
+    await browser_page.screenshot("admin-phone")
     browser_page.assert_clean()

@@ -22,7 +22,8 @@ export function ProgramFacts() {
     });
     if (data) {
       setRowErrors([]);
-      setMessage(`Applied: ${data.updated_programs} programs updated.`);
+      const rescoring = (data as { rescoring_students?: number }).rescoring_students;
+      setMessage(`Applied: ${data.updated_programs} programs updated.${rescoring ? ` ${rescoring} students' lists are being re-scored.` : ""}`);
       return;
     }
     const body = (error ?? {}) as { detail?: unknown; errors?: RowError[] };
