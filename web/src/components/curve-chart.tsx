@@ -88,7 +88,10 @@ export function CurveChart({ curve, diminishingAt, compare }: Props) {
       <figcaption>
         {last && <>Applying to all {last.applications} programs: {percent(last.match_probability)} chance of at least one match. </>}
         {diminishingAt !== null && (
-          <>Past about {diminishingAt} applications ({percent(chanceAt(curve, diminishingAt))}) each further one adds little (dashed line).</>
+          <>
+            Past about {diminishingAt} application{diminishingAt === 1 ? "" : "s"} ({percent(chanceAt(curve, diminishingAt))}) each further one adds
+            little (dashed line).
+          </>
         )}
       </figcaption>
       <details>
