@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, requireSession, type Schemas, type Session } from "../api/client";
 import { markContent, mount, Page } from "../components/page";
 import { errorMessage } from "../lib/errors";
-import { percent } from "../lib/format";
+import { percent, splitList } from "../lib/format";
 
 type Match = Schemas["MatchOut"];
 
@@ -15,6 +15,7 @@ function MentorInbox({ session }: { session: Session }) {
   const [mentor, setMentor] = useState<Schemas["MentorOut"] | null>(null);
   const [capacity, setCapacity] = useState("");
   const [accepting, setAccepting] = useState(true);
+  const [about, setAbout] = useState({ institution: "", state: "", research: "", languages: "", hours: "" });
   const [message, setMessage] = useState("");
   const [notes, setNotes] = useState<Record<string, string>>({});
 
@@ -26,6 +27,13 @@ function MentorInbox({ session }: { session: Session }) {
       setMentor(me.data);
       setCapacity(String(me.data.capacity));
       setAccepting(me.data.accepting_new_mentees ?? true);
+      setAbout({
+        institution: me.data.institution ?? "",
+        state: me.data.state ?? "",
+        research: (me.data.research_interests ?? []).join(", "),
+        languages: (me.data.languages ?? []).join(", "),
+        hours: String(me.data.availability_hours_per_month ?? ""),
+      });
     }
   };
   useEffect(() => void refresh().then(markContent), []);
@@ -44,13 +52,13 @@ function MentorInbox({ session }: { session: Session }) {
       display_name: mentor.display_name,
       specialty: mentor.specialty,
       subspecialties: mentor.subspecialties,
-      institution: mentor.institution,
-      state: mentor.state,
-      research_interests: mentor.research_interests,
-      languages: mentor.languages,
+      institution: about.institution,
+      state: about.state.trim().toUpperCase(),
+      research_interests: splitList(about.research),
+      languages: splitList(about.languages),
       goals: mentor.goals,
       capacity: Number(capacity),
-      availability_hours_per_month: mentor.availability_hours_per_month,
+      availability_hours_per_month: Number(about.hours),
       accepting_new_mentees: accepting,
       accepts_other_schools: mentor.accepts_other_schools,
     };
@@ -82,7 +90,7 @@ function MentorInbox({ session }: { session: Session }) {
       {current.length === 0 ? <p class="muted">None yet.</p> : <ul data-testid="current">{current.map((m) => <li key={m.match_id}>Mentee since {m.updated_at.slice(0, 10)} (fit {percent(m.score)})</li>)}</ul>}
       {mentor && (
         <section class="card" aria-labelledby="capacity-heading">
-          <h2 id="capacity-heading">Capacity</h2>
+          <h2 id="capacity-heading">Capacity and profile</h2>
           <p>{mentor.display_name}, {mentor.specialty}: {mentor.held_slots} of {mentor.capacity} places in use.</p>
           <div class="grid">
             <div class="field">
@@ -93,6 +101,20 @@ function MentorInbox({ session }: { session: Session }) {
               <input id="accepting" type="checkbox" checked={accepting} onChange={(e) => setAccepting((e.target as HTMLInputElement).checked)} />
               <label for="accepting">Accepting new mentees</label>
             </div>
+            {(
+              [
+                ["institution", "Institution"],
+                ["state", "State (two letters)"],
+                ["research", "Research interests (comma-separated)"],
+                ["languages", "Languages (comma-separated)"],
+                ["hours", "Hours a month for each mentee"],
+              ] as const
+            ).map(([key, label]) => (
+              <div class="field" key={key}>
+                <label for={`about-${key}`}>{label}</label>
+                <input id={`about-${key}`} type="text" value={about[key]} onInput={(e) => setAbout({ ...about, [key]: (e.target as HTMLInputElement).value })} />
+              </div>
+            ))}
           </div>
           <div class="actions"><button type="button" onClick={() => void saveCapacity()}>Save</button></div>
         </section>

@@ -1,6 +1,6 @@
 // Sign in with the one-time code (or link) a school issued; then on to the page that sent you here.
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../api/client";
+import { api, type Session } from "../api/client";
 import { Field } from "../components/field";
 import { markContent, mount, Page } from "../components/page";
 import { errorMessage } from "../lib/errors";
@@ -23,15 +23,22 @@ function SignIn() {
     } else setError(errorMessage(failure));
   };
 
+  const [current, setCurrent] = useState<Session | null>(null);
   useEffect(() => {
     markContent();
     if (code) void submit(code); // a sign-in link: sign in at once
+    else void api.GET("/v1/session").then(({ data }) => setCurrent(data ?? null));
   }, []);
 
   return (
     <Page title="Sign in">
       <p class="lede">Use the sign-in link or code your school gave you. Each works once.</p>
       {next && <p class="note">Your session ended; sign in again to go back where you were.</p>}
+      {current && !next && (
+        <p class="note">
+          You are signed in{current.label ? ` as ${current.label}` : ""}. <a href={current.home}>Go to your page</a>.
+        </p>
+      )}
       <form
         onSubmit={(e) => {
           e.preventDefault();
