@@ -101,9 +101,14 @@ async def test_a_mentor_accepts_a_proposal_from_the_inbox(browser_page, http, ne
     await page.get_by_test_id("current").locator("li").first.wait_for()
     assert await page.get_by_test_id("proposal").count() == 0
     await page.get_by_label("Most mentees at once").fill("3")
+    await page.get_by_label("Institution").fill("Mercy Hospital")
+    await page.get_by_label("Research interests (comma-separated)").fill("psoriasis, dermatopathology")
     await page.get_by_role("button", name="Save", exact=True).click()
     await page.get_by_test_id("mentor-message").get_by_text("Saved.").wait_for()
     assert "of 3 places in use" in await page.locator("#capacity-heading + p").inner_text()
+    stored = (await http.get(f"/v1/mentorship/mentors/{mentor}", headers=school.admin)).json()
+    assert (stored["capacity"], stored["institution"]) == (3, "Mercy Hospital")
+    assert stored["research_interests"] == ["psoriasis", "dermatopathology"]
     await browser_page.screenshot("mentor")
     await browser_page.assert_fits_phone_width("the mentor inbox")
     browser_page.assert_clean()
