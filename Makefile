@@ -22,7 +22,7 @@ CRDS := \
 	github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml \
 	github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml
 
-.PHONY: help install run stop test lint unit manifests integration chaos chaos-short bench clean images
+.PHONY: help install run stop test lint unit manifests integration chaos chaos-short bench clean images web browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,7 +58,30 @@ $(VENV)/share/crds/.installed: Makefile | $(BIN)/python
 	done
 	touch $@
 
-install: $(VENV)/.protos proto/node_modules/.installed $(BIN)/kustomize $(VENV)/share/crds/.installed ## install everything the project needs (venv, buf, kustomize)
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The web app: its typed client is generated from the gateway's OpenAPI, then Vite builds web/dist (which the
+# gateway serves) and checks the JavaScript budget.
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f -not -path 'web/src/api/*') \
+	$(wildcard web/*.html web/*.json web/*.ts) $(shell find services/gateway/src -name '*.py')
+web/dist/.built: web/node_modules/.installed $(VENV)/.protos $(WEB_SOURCES)
+	$(BIN)/smartpick-gateway openapi > web/src/api/openapi.json
+	cd web && npm run --silent build
+	touch $@
+
+web: web/dist/.built ## build the web app (web/dist) from its lockfile
+
+# Debian's Chromium for the browser tests (Playwright drives it by its path; no browser is downloaded).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation
+
+browser: $(CHROMIUM) ## install Debian's Chromium for the browser tests
+
+install: $(VENV)/.protos proto/node_modules/.installed $(BIN)/kustomize $(VENV)/share/crds/.installed web ## install everything the project needs (venv, buf, kustomize, the web app)
 
 run: install ## start Kafka, PostgreSQL and every service with demo data; Ctrl-C stops it all
 	$(BIN)/python deploy/local/devstack.py run
@@ -71,13 +94,14 @@ lint: install ## ruff and buf lint
 	$(BIN)/ruff format --check .
 	cd proto && npx --no-install buf lint
 
-unit: install ## unit tests (no I/O)
+unit: install ## unit tests (no I/O), the web app's included
 	$(BIN)/pytest -q libs/platform/tests services/*/tests
+	cd web && npm test --silent
 
 manifests: install ## render every Kubernetes overlay, validate it offline, check it against the services manifest
 	$(BIN)/pytest -q -p no:cacheprovider tests/deploy
 
-integration: install ## integration tests on the real stack (started and stopped by the tests)
+integration: install browser ## integration and browser tests on the real stack (started and stopped by the tests)
 	status=0; $(BIN)/pytest -q -p no:cacheprovider tests/integration || status=$$?; \
 	SMARTPICK_STATE_DIR=$${SMARTPICK_TEST_STATE_DIR:-.state/test} deploy/local/stack.sh stop >/dev/null 2>&1 || true; \
 	exit $$status
@@ -101,4 +125,4 @@ chaos: install ## the chaos run: 10,000 updates per fault on the real stack, fig
 	$(BIN)/python bench/chaos.py
 
 clean: stop ## remove the venv, node_modules and all local state
-	rm -rf $(VENV) proto/node_modules .state
+	rm -rf $(VENV) proto/node_modules web/node_modules web/dist .state

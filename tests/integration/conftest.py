@@ -13,6 +13,7 @@ from infra import TEST_STATE_DIR, InfraBackend, selected_backend
 from support import School, bearer
 
 LOG_DIR = TEST_STATE_DIR / "logs"
+pytest_plugins = ["browser"]  # the browser tests' fixtures
 
 
 @dataclass

@@ -3,6 +3,7 @@
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 from cachetools import TTLCache
@@ -10,6 +11,17 @@ from cachetools import TTLCache
 from smartpick_gateway.domain.auth import NewKey, Principal, Role, secret_matches
 
 KEY_CACHE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    key_id: str
+    role: Role
+    student_id: uuid.UUID | None
+    mentor_id: uuid.UUID | None
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,33 @@ class GatewayRepository:
             cached = self._keys[key_id] = (row["secret_sha256"], principal)
         secret_sha256, principal = cached
         return principal if secret_matches(secret, secret_sha256) else None
+
+    async def list_keys(self, tenant_id: uuid.UUID) -> list[KeyRecord]:
+        rows = await self.pool.fetch("SELECT * FROM api_keys WHERE tenant_id = $1 ORDER BY create_time DESC", tenant_id)
+        return [
+            KeyRecord(
+                r["key_id"],
+                Role(r["role"]),
+                r["student_id"],
+                r["mentor_id"],
+                r["label"],
+                r["create_time"],
+                r["revoke_time"],
+            )
+            for r in rows
+        ]
+
+    async def revoke_key(self, tenant_id: uuid.UUID, key_id: str) -> bool:
+        """Revokes a key of the school; False if it has no such key. This process forgets it at once; other
+        worker processes within KEY_CACHE_SECONDS."""
+        revoked = await self.pool.fetchval(
+            """UPDATE api_keys SET revoke_time = coalesce(revoke_time, now())
+               WHERE tenant_id = $1 AND key_id = $2 RETURNING key_id""",
+            tenant_id,
+            key_id,
+        )
+        self._keys.pop(key_id, None)
+        return revoked is not None
 
     async def find_response(self, key_id: str, idempotency_key: str) -> StoredResponse | None:
         row = await self.pool.fetchrow(

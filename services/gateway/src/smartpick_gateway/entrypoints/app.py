@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints.body_limit import BodyLimitMiddleware
 from smartpick_gateway.entrypoints.dependencies import Components
-from smartpick_gateway.entrypoints.routes import mentorship, ranking, schools, students
+from smartpick_gateway.entrypoints.routes import cohort, mentorship, public, ranking, schools, sessions, students
+from smartpick_gateway.entrypoints.routes.web import mount_web
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_platform.ops_http import ops_routes
 from smartpick_platform.telemetry import TRACE_HEADER, configure_logging, instrument_fastapi, set_trace_id
@@ -70,13 +71,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Smart Pick API",
         version="1.0.0",
-        description="Residency selection and mentorship. Authenticate with `Authorization: Bearer <api key>`.",
+        description="Residency selection and mentorship. Machines authenticate with `Authorization: Bearer <api key>`; "
+        "people sign in with a one-time code their school issues (a session cookie, with X-CSRF-Token on changes).",
         lifespan=lifespan,
+        docs_url=None,  # served by mount_web from local files, not a CDN
+        redoc_url=None,
     )
     app.state.components = components
     app.router.routes.extend(ops_routes(components.readiness))
-    for module in (schools, students, ranking, mentorship):
+    for module in (schools, students, ranking, mentorship, sessions, cohort, public):
         app.include_router(module.router)
+    mount_web(app, settings.web_dir)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TelemetryMiddleware)

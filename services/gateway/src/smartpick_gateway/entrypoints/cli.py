@@ -1,7 +1,8 @@
-"""`smartpick-gateway`: serve the API, or issue an operator key."""
+"""`smartpick-gateway`: serve the API, issue an operator key, or print the OpenAPI."""
 
 import argparse
 import asyncio
+import json
 
 import uvicorn
 
@@ -41,7 +42,13 @@ def main() -> None:
     commands.add_parser("serve", help="serve the HTTP API")
     issue = commands.add_parser("issue-operator-key", help="print a new platform operator API key")
     issue.add_argument("--label", default="operator")
+    commands.add_parser("openapi", help="print the OpenAPI document (the web app's typed client is built from it)")
     args = parser.parse_args()
+    if args.command == "openapi":
+        # Building the app connects to nothing; the database URL is only read at start-up.
+        app = create_app(GatewaySettings(database_url="postgresql://unused", log_level="WARNING"))
+        print(json.dumps(app.openapi(), indent=1))
+        return
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level, settings.log_format)
     if args.command == "serve":

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import structlog
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Cookie, Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from smartpick.mentorship.v1 import mentorship_pb2_grpc
@@ -14,9 +14,11 @@ from smartpick.profile.v1 import profile_pb2_grpc
 from smartpick.ranking.v1 import ranking_pb2_grpc
 
 from smartpick_gateway.adapters.grpc_client import ServiceClient
+from smartpick_gateway.adapters.rate_limit import RateLimit
 from smartpick_gateway.adapters.repository import GatewayRepository, StoredResponse
+from smartpick_gateway.adapters.sessions_repository import Session, SessionsRepository
 from smartpick_gateway.adapters.specialties import SpecialtyNames
-from smartpick_gateway.domain import auth
+from smartpick_gateway.domain import auth, sessions
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_platform import db
 
@@ -37,14 +39,18 @@ class Components:
     def __init__(self, settings: GatewaySettings):
         self.settings = settings
         self.repo: GatewayRepository
+        self.sessions: SessionsRepository
         self.profiles: ServiceClient
         self.ranking: ServiceClient
         self.mentorship: ServiceClient
         self.specialties: SpecialtyNames
+        self.try_it_limit = RateLimit(settings.try_it_rate_limit, "try-it")
+        self.sign_in_limit = RateLimit(settings.sign_in_rate_limit, "sign-in")
 
     async def start(self) -> None:
         await db.migrate(self.settings.database_url, MIGRATIONS)
         self.repo = GatewayRepository(await db.create_pool(self.settings.database_url, max_size=20))
+        self.sessions = SessionsRepository(self.repo.pool)
         timeout = self.settings.grpc_timeout_seconds
         self.profiles = ServiceClient(
             "profile", self.settings.profile_grpc_target, profile_pb2_grpc.ProfileServiceStub, timeout
@@ -75,15 +81,50 @@ async def components(request: Request) -> Components:
 Deps = Annotated[Components, Depends(components)]
 
 
-async def principal(deps: Deps, authorization: Annotated[str | None, Header()] = None) -> auth.Principal:
-    scheme, _, token = (authorization or "").partition(" ")
-    parsed = auth.parse_token(token.strip()) if scheme.lower() == "bearer" else None
-    found = await deps.repo.authenticate(*parsed) if parsed else None
-    if found is None:
+async def within_rate(limit: RateLimit, request: Request, what: str) -> None:
+    """429 with Retry-After once this client address is over the limit."""
+    wait = await limit.retry_after(request.client.host if request.client else "unknown")
+    if wait is not None:
         raise HTTPException(
-            401, "send a valid API key as 'Authorization: Bearer spk_...'", headers={"WWW-Authenticate": "Bearer"}
+            429,
+            f"too many {what} requests from your address; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
         )
+
+
+SessionCookie = Annotated[str | None, Cookie(alias=sessions.SESSION_COOKIE, include_in_schema=False)]
+CsrfHeader = Annotated[str | None, Header(alias=sessions.CSRF_HEADER, include_in_schema=False)]
+
+
+async def principal(
+    deps: Deps,
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    session_token: SessionCookie = None,
+    csrf: CsrfHeader = None,
+) -> auth.Principal:
+    """A machine's bearer API key, or a person's session cookie (with its CSRF token on state changes)."""
+    if authorization is None and session_token is not None:
+        found = (await signed_in_session(deps, session_token)).principal
+        if not sessions.csrf_ok(request.method, session_token, csrf):
+            raise HTTPException(403, f"send the session's CSRF token as {sessions.CSRF_HEADER} (GET /v1/session)")
+    else:
+        scheme, _, token = (authorization or "").partition(" ")
+        parsed = auth.parse_token(token.strip()) if scheme.lower() == "bearer" else None
+        found = await deps.repo.authenticate(*parsed) if parsed else None
+        if found is None:
+            raise HTTPException(
+                401, "send a valid API key as 'Authorization: Bearer spk_...'", headers={"WWW-Authenticate": "Bearer"}
+            )
     structlog.contextvars.bind_contextvars(key_id=found.key_id)
+    return found
+
+
+async def signed_in_session(deps: Components, session_token: str | None) -> Session:
+    parsed = sessions.parse_session_token(session_token or "")
+    found = await deps.sessions.find_session(*parsed) if parsed else None
+    if found is None:
+        raise HTTPException(401, "your session has ended or expired; sign in again with a new sign-in link")
     return found
 
 

@@ -160,3 +160,17 @@ async def require_known_specialties(names, body: ProfileIn) -> None:
                 for field, message in unknown.items()
             ],
         )
+
+
+class ApiKeyRecordOut(BaseModel):
+    key_id: str
+    role: Role
+    label: str
+    student_id: str | None
+    mentor_id: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+class ApiKeyList(BaseModel):
+    keys: list[ApiKeyRecordOut]

@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import JSONResponse
 from smartpick.profile.v1 import profile_pb2
 
@@ -85,3 +85,32 @@ async def create_api_key(school_id: uuid.UUID, body: schemas.ApiKeyIn, deps: Dep
             "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(school_id), student_id=str(body.student_id))
         )
     return await issue_key(deps, auth.Role(body.role), school_id, body.student_id, body.label)
+
+
+@router.get("/{school_id}/api-keys", response_model=schemas.ApiKeyList)
+async def list_api_keys(school_id: uuid.UUID, deps: Deps, caller: Caller):
+    """The school's keys, newest first (never their secrets), revoked ones included."""
+    auth.require_school_admin(caller, school_id)
+    return schemas.ApiKeyList(
+        keys=[
+            schemas.ApiKeyRecordOut(
+                key_id=k.key_id,
+                role=k.role,
+                label=k.label,
+                student_id=str(k.student_id) if k.student_id else None,
+                mentor_id=str(k.mentor_id) if k.mentor_id else None,
+                created_at=k.created_at.isoformat(),
+                revoked_at=k.revoked_at.isoformat() if k.revoked_at else None,
+            )
+            for k in await deps.repo.list_keys(school_id)
+        ]
+    )
+
+
+@router.delete("/{school_id}/api-keys/{key_id}", status_code=204)
+async def revoke_api_key(school_id: uuid.UUID, key_id: str, deps: Deps, caller: Caller):
+    """Revokes a key of the school; it stops working within 30 seconds on every gateway process."""
+    auth.require_school_admin(caller, school_id)
+    if not await deps.repo.revoke_key(school_id, key_id):
+        raise HTTPException(404, f"the school has no API key {key_id!r}")
+    return Response(status_code=204)

@@ -1,0 +1,87 @@
+// The applicant's profile form, shared by the try-it page and the student's page. It keeps what was typed
+// and shows each server message beside its field.
+import type { JSX } from "preact";
+import type { Draft } from "../lib/profile";
+import { Field } from "./field";
+
+interface Props {
+  draft: Draft;
+  onChange: (draft: Draft) => void;
+  errors: Record<string, string>;
+  onSubmit: () => void;
+  submitLabel: string;
+  busy: boolean;
+  specialties?: string[];
+}
+
+type TextKey = { [K in keyof Draft]: Draft[K] extends string ? K : never }[keyof Draft];
+
+export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, busy, specialties = [] }: Props) {
+  const set = (key: keyof Draft, value: string | boolean) => onChange({ ...draft, [key]: value });
+  const text = (key: TextKey, label: string, hint?: string, inputMode: "numeric" | "text" = "numeric") => (
+    <Field id={`f-${key}`} label={label} hint={hint} error={errors[key]}>
+      {(aria) => (
+        <input
+          {...aria}
+          type="text"
+          inputMode={inputMode}
+          name={key}
+          value={draft[key]}
+          list={key === "specialties" ? "specialty-names" : undefined}
+          onInput={(e) => set(key, (e.target as HTMLInputElement).value)}
+        />
+      )}
+    </Field>
+  );
+  const check = (key: "aoa_member" | "has_home_program", label: string) => (
+    <Field id={`f-${key}`} label={label} error={errors[key]} check>
+      {(aria) => (
+        <input {...aria} type="checkbox" name={key} checked={draft[key]} onChange={(e) => set(key, (e.target as HTMLInputElement).checked)} />
+      )}
+    </Field>
+  );
+  const select = (key: "degree_type" | "step1_result" | "visa_need", label: string, options: [string, string][]) => (
+    <Field id={`f-${key}`} label={label} error={errors[key]}>
+      {(aria) => (
+        <select {...aria} name={key} value={draft[key]} onChange={(e) => set(key, (e.target as HTMLSelectElement).value)}>
+          {options.map(([value, name]) => <option value={value} key={value}>{name}</option>)}
+        </select>
+      )}
+    </Field>
+  );
+  const submit = (e: JSX.TargetedEvent<HTMLFormElement, Event>) => {
+    e.preventDefault();
+    onSubmit();
+  };
+  return (
+    <form onSubmit={submit} noValidate aria-label="Applicant profile">
+      <datalist id="specialty-names">
+        {specialties.map((s) => <option value={s} key={s} />)}
+      </datalist>
+      <div class="grid">
+        {select("degree_type", "Degree", [["MD", "MD"], ["DO", "DO"], ["IMG", "International graduate"]])}
+        {text("step2_ck_score", "USMLE Step 2 CK", "Leave empty if not taken")}
+        {select("step1_result", "Step 1", [["pass", "Pass"], ["fail", "Fail"], ["", "Not taken"]])}
+        {draft.degree_type === "DO" && text("comlex_level2_score", "COMLEX Level 2-CE")}
+        {text("research_items", "Research items", "Abstracts, presentations, publications")}
+        {text("clerkship_honors", "Clerkship honors")}
+        {text("signals_sent", "Signals sent")}
+        {text("away_rotations", "Away rotations")}
+        {text("years_since_graduation", "Years since graduation")}
+        {select("visa_need", "Visa needed", [["none", "None"], ["j1", "J-1"], ["h1b", "H-1B"]])}
+        {check("aoa_member", "AOA member")}
+        {check("has_home_program", "Home program in the specialty")}
+      </div>
+      <h3>What you are applying for</h3>
+      <div class="grid">
+        {text("specialties", "Specialties", 'Comma-separated, e.g. "Dermatology"', "text")}
+        {text("preferred_states", "Preferred states", "Two-letter codes, comma-separated", "text")}
+        {text("application_budget", "Application budget", "Most programs you will apply to")}
+      </div>
+      {errors.form && <p class="error" role="alert">{errors.form}</p>}
+      <div class="actions">
+        <button type="submit" disabled={busy}>{busy ? "Working…" : submitLabel}</button>
+      </div>
+    </form>
+  );
+}

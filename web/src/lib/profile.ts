@@ -1,0 +1,128 @@
+// The profile form's draft (what the person typed, as typed) and the API body made from it.
+import { fieldErrors } from "./errors";
+import { splitList } from "./format";
+
+export interface ProfileBody {
+  degree_type: "MD" | "DO" | "IMG";
+  step2_ck_score?: number | null;
+  step1_result?: "pass" | "fail" | null;
+  comlex_level2_score?: number | null;
+  research_items?: number;
+  aoa_member?: boolean;
+  clerkship_honors?: number;
+  visa_need?: "none" | "j1" | "h1b";
+  years_since_graduation?: number;
+  signals_sent?: number;
+  has_home_program?: boolean;
+  away_rotations?: number;
+  preferences: {
+    specialties: string[];
+    preferred_states?: string[];
+    application_budget: number;
+    signaled_program_ids?: string[];
+  };
+}
+
+export interface Draft {
+  degree_type: "MD" | "DO" | "IMG";
+  step2_ck_score: string;
+  step1_result: "" | "pass" | "fail";
+  comlex_level2_score: string;
+  research_items: string;
+  aoa_member: boolean;
+  clerkship_honors: string;
+  visa_need: "none" | "j1" | "h1b";
+  years_since_graduation: string;
+  signals_sent: string;
+  has_home_program: boolean;
+  away_rotations: string;
+  specialties: string;
+  preferred_states: string;
+  application_budget: string;
+}
+
+export const EMPTY_DRAFT: Draft = {
+  degree_type: "MD",
+  step2_ck_score: "",
+  step1_result: "pass",
+  comlex_level2_score: "",
+  research_items: "0",
+  aoa_member: false,
+  clerkship_honors: "0",
+  visa_need: "none",
+  years_since_graduation: "0",
+  signals_sent: "0",
+  has_home_program: false,
+  away_rotations: "0",
+  specialties: "",
+  preferred_states: "",
+  application_budget: "30",
+};
+
+/** A number field: empty is null; anything else goes as typed, so the server's message names it. */
+function numberOrNull(text: string): number | null {
+  const trimmed = text.trim();
+  if (trimmed === "") return null;
+  const n = Number(trimmed);
+  return Number.isFinite(n) ? n : (trimmed as unknown as number);
+}
+
+function count(text: string): number {
+  return numberOrNull(text) ?? 0;
+}
+
+export function bodyFromDraft(d: Draft): ProfileBody {
+  return {
+    degree_type: d.degree_type,
+    step2_ck_score: numberOrNull(d.step2_ck_score),
+    step1_result: d.step1_result || null,
+    comlex_level2_score: numberOrNull(d.comlex_level2_score),
+    research_items: count(d.research_items),
+    aoa_member: d.aoa_member,
+    clerkship_honors: count(d.clerkship_honors),
+    visa_need: d.visa_need,
+    years_since_graduation: count(d.years_since_graduation),
+    signals_sent: count(d.signals_sent),
+    has_home_program: d.has_home_program,
+    away_rotations: count(d.away_rotations),
+    preferences: {
+      specialties: splitList(d.specialties),
+      preferred_states: splitList(d.preferred_states).map((s) => s.toUpperCase()),
+      application_budget: count(d.application_budget),
+    },
+  };
+}
+
+export function draftFromBody(p: ProfileBody): Draft {
+  const text = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
+  return {
+    degree_type: p.degree_type,
+    step2_ck_score: text(p.step2_ck_score),
+    step1_result: p.step1_result ?? "",
+    comlex_level2_score: text(p.comlex_level2_score),
+    research_items: text(p.research_items ?? 0),
+    aoa_member: p.aoa_member ?? false,
+    clerkship_honors: text(p.clerkship_honors ?? 0),
+    visa_need: p.visa_need ?? "none",
+    years_since_graduation: text(p.years_since_graduation ?? 0),
+    signals_sent: text(p.signals_sent ?? 0),
+    has_home_program: p.has_home_program ?? false,
+    away_rotations: text(p.away_rotations ?? 0),
+    specialties: p.preferences.specialties.join(", "),
+    preferred_states: (p.preferences.preferred_states ?? []).join(", "),
+    application_budget: text(p.preferences.application_budget),
+  };
+}
+
+/** Where a server message about a body field shows in the form. */
+export function draftField(apiField: string): keyof Draft | "form" {
+  const field = apiField.replace(/^preferences\./, "").replace(/(\[\d+\]|\.\d+)$/, ""); // a list item: its list
+  return field in EMPTY_DRAFT ? (field as keyof Draft) : "form";
+}
+
+/** A 422's field messages, placed on the form's fields (the rest on the form as a whole). */
+export function formErrors(detail: unknown): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const [field, message] of Object.entries(fieldErrors(detail))) errors[draftField(field)] ??= message;
+  return errors;
+}

@@ -1,0 +1,36 @@
+// One Vite build of every page (a multi-page app: each page loads only its own code) into dist/, which the
+// gateway serves. Swagger UI's files are copied beside them so /docs needs no CDN.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineConfig, type Plugin } from "vite";
+
+const root = dirname(fileURLToPath(import.meta.url));
+export const PAGES = ["index", "signin", "student", "advisor", "mentor", "admin"];
+
+function swaggerAssets(): Plugin {
+  return {
+    name: "swagger-ui-assets",
+    apply: "build",
+    closeBundle() {
+      const from = resolve(root, "node_modules/swagger-ui-dist");
+      const to = resolve(root, "dist/docs-assets");
+      mkdirSync(to, { recursive: true });
+      for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) copyFileSync(resolve(from, file), resolve(to, file));
+    },
+  };
+}
+
+export default defineConfig({
+  oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
+  build: {
+    manifest: true,
+    target: "es2022",
+    rollupOptions: {
+      input: Object.fromEntries(PAGES.map((p) => [p, resolve(root, `${p}.html`)])),
+      // Libraries every page needs in one chunk of their own, named for what it holds.
+      output: { manualChunks: (id) => (/node_modules\/(preact|openapi-fetch)\//.test(id) ? "vendor" : undefined) },
+    },
+  },
+  plugins: [swaggerAssets()],
+});
