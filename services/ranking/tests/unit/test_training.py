@@ -3,11 +3,14 @@ outcomes CSV is checked row by row before anything is trained."""
 
 import numpy as np
 import pytest
+from scipy.special import ndtr, ndtri
 
 from smartpick_ranking.adapters.onnx_model import OnnxModel
 from smartpick_ranking.data import BAND_RATES_FILE, load_programs, load_specialty_stats, read_rows
-from smartpick_ranking.training.dataset import from_simulation, split_by_group
-from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
+from smartpick_ranking.domain.chances import LatentFactor
+from smartpick_ranking.domain.features import FEATURE_NAMES
+from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group
+from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, fit_latent_loading, to_onnx, train
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, RowError, parse_outcomes
 from smartpick_ranking.training.simulation import simulate_specialty
 from smartpick_ranking.training.targets import parse_band_rates, resolve_targets
@@ -90,8 +93,25 @@ def test_the_same_seed_gives_the_same_model(small_dataset):
 
 def test_the_latent_loading_is_fitted_and_shipped(small_dataset):
     model, onnx_bytes, _ = fit_and_export(small_dataset, seed=4)
-    assert 0 < model.latent_loading <= 3
+    assert 0 <= model.latent_loading <= 3
     assert OnnxModel(onnx_bytes).factor.loading == model.latent_loading
+
+
+@pytest.mark.parametrize("loading", [0.0, 0.8, 1.5])
+def test_the_latent_loading_fit_recovers_the_correlation_that_made_the_outcomes(loading):
+    """Applicants whose programs decide through a shared factor of known loading: the fit finds it back."""
+    rng = np.random.default_rng(7)
+    applicants, per_applicant = 4000, 12
+    p = rng.uniform(0.02, 0.3, applicants * per_applicant)
+    factor = LatentFactor.of(loading)
+    z = np.repeat(rng.normal(size=applicants), per_applicant)
+    a = ndtri(p) * np.sqrt(1 + loading**2)
+    admitted = rng.random(len(p)) < ndtr(a + loading * z)
+    group = np.repeat(np.arange(applicants), per_applicant)
+    dataset = Dataset(
+        np.zeros((len(p), len(FEATURE_NAMES)), dtype=np.float32), admitted, admitted, np.full(len(p), "X"), group
+    )
+    assert fit_latent_loading(p, dataset) == pytest.approx(factor.loading, abs=0.3)
 
 
 def test_training_refuses_data_with_one_outcome_only(small_dataset):
