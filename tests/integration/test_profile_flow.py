@@ -147,8 +147,11 @@ async def test_killing_the_profile_service_after_an_answer_loses_nothing(stack, 
     stack.processes["profile"].kill()
     stack.processes["profile"].start().wait_ready()
     records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=3)
-    assert [decode(r).profile_version for r in records] == [1, 2, 3]
-    assert [decode(r).event_id for r in records] == [r.json()["event_id"] for r in replies]
+    # At least once: a row sent just before the kill and not yet marked is sent again, with the same event
+    # id, which readers are idempotent on. What a reader keeps is each version once, in order.
+    distinct = list({decode(r).event_id: decode(r) for r in records}.values())
+    assert [e.profile_version for e in distinct] == [1, 2, 3]
+    assert [e.event_id for e in distinct] == [r.json()["event_id"] for r in replies]
 
 
 async def test_creating_a_school_twice_with_one_key_makes_one_school_and_replaces_its_admin_key(http, operator_key):

@@ -100,3 +100,24 @@ def test_the_view_follows_the_facts_revision_not_a_clock():
     repo.school_facts = {PROGRAMS[3].program_id: ProgramFacts(PROGRAMS[3].program_id, sponsors_h1b=False)}
     second = asyncio.run(ranking.views_for([TENANT]))[TENANT]
     assert second[0] == 1 and second[1]["Dermatology"][3].sponsors_h1b is False
+
+
+def test_the_rescoring_loop_waits_out_a_database_outage():
+    """A PostgreSQL restart must not end the loop (it is a watched task: ending would stop the worker)."""
+    from smartpick_ranking.entrypoints import rescore
+
+    class Flaky:
+        calls = 0
+
+        async def rescore_pending(self, limit):
+            Flaky.calls += 1
+            if Flaky.calls < 3:
+                raise ConnectionRefusedError(111, "Connect call failed")
+            raise asyncio.CancelledError
+
+    loop = rescore.Rescorer(Flaky(), producer=None, idle_seconds=0)
+    try:
+        asyncio.run(loop.run())
+    except asyncio.CancelledError:
+        pass
+    assert Flaky.calls == 3

@@ -11,6 +11,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from smartpick_platform import kafka
+from smartpick_platform.consumer import OUTAGE, backoff_seconds
 from smartpick_platform.topics import RECOMMENDATIONS_GENERATED
 from smartpick_ranking.adapters.messages import EVENT_SOURCE, RECOMMENDATIONS_GENERATED_TYPE
 from smartpick_ranking.service import RankingService
@@ -28,9 +29,19 @@ class Rescorer:
         self.idle_seconds = idle_seconds
 
     async def run(self) -> None:
-        """Re-scores until cancelled, waiting `idle_seconds` whenever nothing is queued."""
+        """Re-scores until cancelled, waiting `idle_seconds` whenever nothing is queued; an outage of the
+        database or the broker is waited out as the consumer beside it waits it out."""
+        outages = 0
         while True:
-            if not await self.once():
+            try:
+                done = await self.once()
+                outages = 0
+            except OUTAGE as error:
+                outages += 1
+                log.warning("re-scoring waiting out an outage", error=repr(error), attempt=outages)
+                await asyncio.sleep(backoff_seconds(outages))
+                continue
+            if not done:
                 await asyncio.sleep(self.idle_seconds)
 
     async def once(self) -> int:
