@@ -61,7 +61,10 @@ async def _cohort_row(
         _not_found_is_none(
             deps.ranking.call(
                 "GetRecommendations",
-                ranking_pb2.GetRecommendationsRequest(tenant_id=str(tenant), student_id=student.student_id),
+                # One program of the list is enough: the row needs the list's figures only.
+                ranking_pb2.GetRecommendationsRequest(
+                    tenant_id=str(tenant), student_id=student.student_id, page_size=1
+                ),
             )
         ),
     )

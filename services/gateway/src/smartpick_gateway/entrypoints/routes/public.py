@@ -8,7 +8,7 @@ from smartpick.ranking.v1 import ranking_pb2
 
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Deps, within_rate
-from smartpick_gateway.entrypoints.routes.ranking import RecommendationsOut, recommendations_out
+from smartpick_gateway.entrypoints.ranking_out import RecommendationsOut, recommendations_out
 
 router = APIRouter(tags=["try it"])
 
@@ -29,12 +29,14 @@ async def try_it(body: schemas.ProfileIn, request: Request, deps: Deps):
     """Scores a profile against the public program catalog, without an account; nothing is stored or
     published. Rate-limited per client address (429 with Retry-After)."""
     await within_rate(deps.try_it_limit, request, "try-it")
+    await schemas.require_known_specialties(deps.specialties, body)
     profile = body.to_proto()
     await deps.profiles.call(
         "ValidateProfile", profile_pb2.ValidateProfileRequest(profile=profile), body_field="profile"
     )
+    # page_size 0: the whole list, as long as the application budget the profile names.
     reply = await deps.ranking.call(
         "ScoreWhatIf", ranking_pb2.ScoreWhatIfRequest(tenant_id="", profile=profile), body_field="profile"
     )
-    scored = recommendations_out(reply.recommendations).model_dump() | {"status": "try-it"}
+    scored = recommendations_out(reply, status="try-it").model_dump()
     return JSONResponse(TryItOut(**scored).model_dump(mode="json"), headers={"Cache-Control": "no-store"})
