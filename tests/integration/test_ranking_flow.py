@@ -180,6 +180,8 @@ async def test_program_search_and_a_schools_own_facts(stack, http, new_school):
     assert found.status_code == 200
     programs = found.json()["programs"]
     assert programs and {p["state"] for p in programs} == {"CA"} and found.json()["total"] == len(programs)
+    negative = await http.get("/v1/programs", params={"page_token": "-1"}, headers=school.admin)
+    assert negative.status_code == 422 and "page_token" in negative.text
     near = await http.get(
         "/v1/programs",
         params={"specialty": "Dermatology", "near_lat": 34.05, "near_lon": -118.24, "within_miles": 30},

@@ -1,10 +1,14 @@
 """Client of one backend gRPC service: deadlines, trace propagation, and gRPC errors as HTTP errors."""
 
 import grpc
+import structlog
 from fastapi import HTTPException
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from smartpick_platform.grpc_errors import field_violations
+from smartpick_platform.telemetry import current_trace_id
+
+log = structlog.get_logger(__name__)
 
 HTTP_STATUS = {
     grpc.StatusCode.NOT_FOUND: 404,
@@ -59,5 +63,11 @@ def _http_error(service: str, error: grpc.aio.AioRpcError, body_field: str) -> H
             return HTTPException(422, detail=detail)
         return HTTPException(422, detail=error.details())
     status = HTTP_STATUS.get(error.code(), 502)
-    message = error.details() if status < 500 else f"{service} service: {error.code().name}: {error.details()}"
-    return HTTPException(status, detail=message)
+    if status < 500:
+        return HTTPException(status, detail=error.details())
+    # What went wrong inside stays in the logs; the caller gets the trace id to quote.
+    trace = current_trace_id()
+    log.error("service call failed", service=service, code=error.code().name, details=error.details())
+    return HTTPException(
+        status, detail=f"the {service} service could not answer ({error.code().name}); trace id {trace}"
+    )

@@ -5,7 +5,7 @@ Range, length and list-size rules live once, in the profile service's domain; th
 violations. What bounds a body as a whole is the gateway's limit on its size (413 beyond it)."""
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import HTTPException
 from google.protobuf.json_format import MessageToDict
@@ -27,10 +27,15 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The contracts' whole numbers are 32-bit: a larger one is refused here, naming its field, rather than
+# failing in the protobuf encoding (the domain's own ranges are checked by the profile service).
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
 class PreferencesIn(Body):
     specialties: list[str] = Field(min_length=1, description='NRMP specialty names, e.g. "Dermatology"')
     preferred_states: list[str] = Field(default_factory=list, description="Two-letter US state codes")
-    application_budget: int = Field(description="Most programs the student will apply to")
+    application_budget: Int32 = Field(description="Most programs the student will apply to")
     signaled_program_ids: list[str] = Field(
         default_factory=list,
         description="10-digit ACGME program numbers sent a signal: silver where the specialty has gold and silver, "
@@ -43,17 +48,17 @@ class PreferencesIn(Body):
 
 class ProfileIn(Body):
     degree_type: Literal["MD", "DO", "IMG"]
-    step2_ck_score: int | None = Field(None, description="USMLE Step 2 CK score; null if not taken")
+    step2_ck_score: Int32 | None = Field(None, description="USMLE Step 2 CK score; null if not taken")
     step1_result: Literal["pass", "fail"] | None = None
-    comlex_level2_score: int | None = Field(None, description="COMLEX Level 2-CE, DO applicants only")
-    research_items: int = Field(0, description="Abstracts, presentations and publications")
+    comlex_level2_score: Int32 | None = Field(None, description="COMLEX Level 2-CE, DO applicants only")
+    research_items: Int32 = Field(0, description="Abstracts, presentations and publications")
     aoa_member: bool = False
-    clerkship_honors: int = 0
+    clerkship_honors: Int32 = 0
     visa_need: Literal["none", "j1", "h1b"] = "none"
-    years_since_graduation: int = 0
-    signals_sent: int = 0
+    years_since_graduation: Int32 = 0
+    signals_sent: Int32 = 0
     has_home_program: bool = False
-    away_rotations: int = 0
+    away_rotations: Int32 = 0
     medical_school_state: str = Field(
         "", description="Two-letter code of the medical school's state; empty for a school outside the US"
     )

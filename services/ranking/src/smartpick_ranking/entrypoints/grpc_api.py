@@ -72,10 +72,9 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
             if request.within_miles <= 0:
                 await abort_invalid(context, {"within_miles": "must be positive"})
             near = (request.near_latitude, request.near_longitude, request.within_miles)
-        try:
-            offset = int(request.page_token or 0)
-        except ValueError:
+        if request.page_token and not request.page_token.isdigit():
             await abort_invalid(context, {"page_token": "use the next_page_token of the previous page"})
+        offset = int(request.page_token or 0)
         size = request.page_size or DEFAULT_PAGE_SIZE
         programs, total = await self._service.repo.search_programs(
             tenant_id, request.specialty, request.state.upper(), request.name_query, near, offset, size

@@ -1,0 +1,37 @@
+"""Bad input is a 4xx that names its field; a failure behind the gateway is a generic 5xx with the trace id."""
+
+import grpc
+import pytest
+from pydantic import ValidationError
+
+from smartpick_gateway.adapters.grpc_client import _http_error
+from smartpick_gateway.entrypoints.schemas import ProfileIn
+
+
+class FailedCall(grpc.aio.AioRpcError):
+    def __init__(self, code: grpc.StatusCode, details: str):
+        super().__init__(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+
+
+def profile(**overrides) -> dict:
+    return {"degree_type": "MD", "preferences": {"specialties": ["Dermatology"], "application_budget": 30}} | overrides
+
+
+def test_a_number_beyond_32_bits_is_refused_naming_its_field():
+    with pytest.raises(ValidationError) as raised:
+        ProfileIn.model_validate(profile(research_items=2**40))
+    assert [e["loc"] for e in raised.value.errors()] == [("research_items",)]
+    assert ProfileIn.model_validate(profile(research_items=12)).to_proto().research_items == 12
+
+
+def test_a_5xx_keeps_the_internals_in_the_logs():
+    leak = 'relation "programs" does not exist: asyncpg.exceptions.UndefinedTableError'
+    error = _http_error("ranking", FailedCall(grpc.StatusCode.INTERNAL, leak), "")
+    assert error.status_code == 502
+    assert "asyncpg" not in error.detail and "programs" not in error.detail
+    assert error.detail.startswith("the ranking service could not answer (INTERNAL); trace id")
+
+
+def test_a_client_error_keeps_its_message():
+    error = _http_error("profile", FailedCall(grpc.StatusCode.NOT_FOUND, "no such student"), "")
+    assert (error.status_code, error.detail) == (404, "no such student")
