@@ -38,7 +38,8 @@ from smartpick_ranking.data import load_fee_schedule, load_programs, load_specia
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.features import build_features
 from smartpick_ranking.domain.optimize import optimal_portfolio, plan
-from smartpick_ranking.domain.recommend import candidates, preference_values, recommend
+from smartpick_ranking.domain.preferences import preference_values
+from smartpick_ranking.domain.recommend import candidates, recommend
 
 SPECIALTIES = ["Dermatology", "Orthopaedic Surgery", "Internal Medicine", "Emergency Medicine", "Psychiatry"]
 

@@ -27,6 +27,24 @@ describe("the profile form", () => {
     expect(error.textContent).toBe("must be between 1 and 300, got 400");
     expect(root.querySelector(`label[for="f-step2_ck_score"]`)!.textContent).toBe("USMLE Step 2 CK");
   });
+  it("offers the catalog's cities and takes settings and sizes as choices, with their server message", () => {
+    const changes: unknown[] = [];
+    const draft = { ...EMPTY_DRAFT, preferred_settings: ["academic" as const] };
+    const root = mountIn(<ProfileForm draft={draft} onChange={(d) => changes.push(d)} errors={{ home_city: "unknown city 'Bostn, MA'", preferred_sizes: "name each one once" }} onSubmit={() => {}} submitLabel="Save" busy={false} cities={["Boston, MA"]} />);
+    const city = root.querySelector<HTMLInputElement>("input[name=home_city]")!; // ids repeat across the mounted forms
+    expect(city.getAttribute("list")).toBe("city-names");
+    expect([...root.querySelector("datalist[id=city-names]")!.children].map((o) => o.getAttribute("value"))).toEqual(["Boston, MA"]);
+    expect(city.getAttribute("aria-invalid")).toBe("true");
+    const settings = [...root.querySelectorAll<HTMLInputElement>("input[name=preferred_settings]")];
+    expect(settings.map((s) => [s.value, s.checked])).toEqual([["academic", true], ["community_affiliated", false], ["community", false]]);
+    act(() => settings[2].click());
+    expect(changes.pop()).toMatchObject({ preferred_settings: ["academic", "community"] });
+    act(() => settings[0].click());
+    expect(changes.pop()).toMatchObject({ preferred_settings: [] });
+    const sizes = [...root.querySelectorAll("fieldset")].find((f) => f.querySelector("input[name=preferred_sizes]"))!;
+    expect(sizes.querySelector("legend")!.textContent).toContain("sizes");
+    expect(sizes.querySelector("[role=alert]")!.textContent).toBe("name each one once");
+  });
 });
 
 describe("the list", () => {

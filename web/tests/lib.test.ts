@@ -46,6 +46,15 @@ describe("the profile draft", () => {
     expect(bodyFromDraft({ ...draft, step2_ck_score: "25x" }).step2_ck_score).toBe("25x"); // the server names it
     expect(bodyFromDraft(draftFromBody(body))).toEqual(body);
   });
+  it("sends a home city, settings and sizes only when given, and round-trips them", () => {
+    const draft = { ...EMPTY_DRAFT, specialties: "Internal Medicine", home_city: " Boston, MA ", preferred_settings: ["academic" as const], preferred_sizes: ["small" as const, "large" as const] };
+    const body = bodyFromDraft(draft);
+    expect(body.preferences).toMatchObject({ home_city: "Boston, MA", preferred_settings: ["academic"], preferred_sizes: ["small", "large"] });
+    expect(bodyFromDraft(draftFromBody(body))).toEqual(body);
+    expect(Object.keys(bodyFromDraft({ ...EMPTY_DRAFT, specialties: "Internal Medicine" }).preferences)).toEqual(["specialties", "preferred_states", "application_budget"]);
+    expect(formErrors([{ loc: ["body", "preferences", "home_city"], msg: "unknown city" }])).toEqual({ home_city: "unknown city" });
+    expect(formErrors([{ loc: ["body", "preferences", "preferred_sizes", 0], msg: "bad size" }])).toEqual({ preferred_sizes: "bad size" });
+  });
 });
 
 describe("the curve", () => {

@@ -1,7 +1,7 @@
 // The applicant's profile form, shared by the try-it page and the student's page. It keeps what was typed
 // and shows each server message beside its field.
 import type { JSX } from "preact";
-import type { Draft } from "../lib/profile";
+import { SETTINGS, SIZES, type Draft } from "../lib/profile";
 import { Field } from "./field";
 
 interface Props {
@@ -12,12 +12,15 @@ interface Props {
   submitLabel: string;
   busy: boolean;
   specialties?: string[];
+  cities?: string[];
 }
 
 type TextKey = { [K in keyof Draft]: Draft[K] extends string ? K : never }[keyof Draft];
 
-export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, busy, specialties = [] }: Props) {
-  const set = (key: keyof Draft, value: string | boolean) => onChange({ ...draft, [key]: value });
+const LISTS: Partial<Record<keyof Draft, string>> = { specialties: "specialty-names", home_city: "city-names" };
+
+export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, busy, specialties = [], cities = [] }: Props) {
+  const set = (key: keyof Draft, value: string | boolean | string[]) => onChange({ ...draft, [key]: value });
   const text = (key: TextKey, label: string, hint?: string, inputMode: "numeric" | "text" = "numeric") => (
     <Field id={`f-${key}`} label={label} hint={hint} error={errors[key]}>
       {(aria) => (
@@ -27,7 +30,7 @@ export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, bu
           inputMode={inputMode}
           name={key}
           value={draft[key]}
-          list={key === "specialties" ? "specialty-names" : undefined}
+          list={LISTS[key]}
           onInput={(e) => set(key, (e.target as HTMLInputElement).value)}
         />
       )}
@@ -49,6 +52,29 @@ export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, bu
       )}
     </Field>
   );
+  // A group of checkboxes for a list preference; its server message shows under the group.
+  const choices = <K extends "preferred_settings" | "preferred_sizes">(key: K, label: string, options: readonly (readonly [Draft[K][number], string])[]) => (
+    <fieldset class="field choices" aria-describedby={errors[key] ? `f-${key}-error` : undefined}>
+      <legend>{label}</legend>
+      {options.map(([value, name]) => (
+        <label key={value}>
+          <input
+            type="checkbox"
+            name={key}
+            value={value}
+            checked={(draft[key] as string[]).includes(value)}
+            onChange={(e) => {
+              const on = (e.target as HTMLInputElement).checked;
+              const kept = (draft[key] as string[]).filter((v) => v !== value);
+              set(key, on ? [...kept, value] : kept);
+            }}
+          />
+          {name}
+        </label>
+      ))}
+      {errors[key] && <span class="error" id={`f-${key}-error`} role="alert">{errors[key]}</span>}
+    </fieldset>
+  );
   const submit = (e: JSX.TargetedEvent<HTMLFormElement, Event>) => {
     e.preventDefault();
     onSubmit();
@@ -57,6 +83,9 @@ export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, bu
     <form onSubmit={submit} noValidate aria-label="Applicant profile">
       <datalist id="specialty-names">
         {specialties.map((s) => <option value={s} key={s} />)}
+      </datalist>
+      <datalist id="city-names">
+        {cities.map((c) => <option value={c} key={c} />)}
       </datalist>
       <div class="grid">
         {select("degree_type", "Degree", [["MD", "MD"], ["DO", "DO"], ["IMG", "International graduate"]])}
@@ -77,6 +106,11 @@ export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, bu
         {text("specialties", "Specialties", 'Comma-separated, e.g. "Dermatology"', "text")}
         {text("preferred_states", "Preferred states", "Two-letter codes, comma-separated", "text")}
         {text("application_budget", "Application budget", "Most programs you will apply to")}
+        {text("home_city", "Home city", 'A city with programs, e.g. "Boston, MA": nearer programs come first', "text")}
+      </div>
+      <div class="grid">
+        {choices("preferred_settings", "Preferred settings", SETTINGS)}
+        {choices("preferred_sizes", "Preferred program sizes (for the specialty)", SIZES)}
       </div>
       {errors.form && <p class="error" role="alert">{errors.form}</p>}
       <div class="actions">

@@ -2,6 +2,11 @@
 import { fieldErrors } from "./errors";
 import { splitList } from "./format";
 
+export const SETTINGS = [["academic", "Academic"], ["community_affiliated", "Community-affiliated"], ["community", "Community"]] as const;
+export const SIZES = [["small", "Small"], ["medium", "Medium"], ["large", "Large"]] as const;
+export type Setting = (typeof SETTINGS)[number][0];
+export type Size = (typeof SIZES)[number][0];
+
 export interface ProfileBody {
   degree_type: "MD" | "DO" | "IMG";
   step2_ck_score?: number | null;
@@ -20,6 +25,9 @@ export interface ProfileBody {
     preferred_states?: string[];
     application_budget: number;
     signaled_program_ids?: string[];
+    home_city?: string;
+    preferred_settings?: Setting[];
+    preferred_sizes?: Size[];
   };
 }
 
@@ -38,6 +46,9 @@ export interface Draft {
   away_rotations: string;
   specialties: string;
   preferred_states: string;
+  home_city: string;
+  preferred_settings: Setting[];
+  preferred_sizes: Size[];
   application_budget: string;
 }
 
@@ -56,6 +67,9 @@ export const EMPTY_DRAFT: Draft = {
   away_rotations: "0",
   specialties: "",
   preferred_states: "",
+  home_city: "",
+  preferred_settings: [],
+  preferred_sizes: [],
   application_budget: "30",
 };
 
@@ -89,6 +103,10 @@ export function bodyFromDraft(d: Draft): ProfileBody {
       specialties: splitList(d.specialties),
       preferred_states: splitList(d.preferred_states).map((s) => s.toUpperCase()),
       application_budget: count(d.application_budget),
+      // Left out when not given, so a body without them means what it always meant.
+      ...(d.home_city.trim() ? { home_city: d.home_city.trim() } : {}),
+      ...(d.preferred_settings.length ? { preferred_settings: d.preferred_settings } : {}),
+      ...(d.preferred_sizes.length ? { preferred_sizes: d.preferred_sizes } : {}),
     },
   };
 }
@@ -110,6 +128,9 @@ export function draftFromBody(p: ProfileBody): Draft {
     away_rotations: text(p.away_rotations ?? 0),
     specialties: p.preferences.specialties.join(", "),
     preferred_states: (p.preferences.preferred_states ?? []).join(", "),
+    home_city: p.preferences.home_city ?? "",
+    preferred_settings: p.preferences.preferred_settings ?? [],
+    preferred_sizes: p.preferences.preferred_sizes ?? [],
     application_budget: text(p.preferences.application_budget),
   };
 }

@@ -1,9 +1,10 @@
-// Specialty names for the forms' suggestions, from GET /v1/specialties where the API has it and the
-// person may read it (signed in); none otherwise, and the server's message names an unknown specialty.
+// Specialty and city names for the forms' suggestions, from GET /v1/specialties and GET /v1/cities where the
+// API has them and the person may read them (signed in); none otherwise, and the server's message names an
+// unknown specialty or city and the closest known ones.
 
-export async function specialtyNames(): Promise<string[]> {
+async function names(path: "/v1/specialties" | "/v1/cities"): Promise<string[]> {
   try {
-    const reply = await fetch("/v1/specialties", { credentials: "same-origin" });
+    const reply = await fetch(path, { credentials: "same-origin" });
     if (!reply.ok) return [];
     const body = (await reply.json()) as { name?: string }[];
     return Array.isArray(body) ? body.map((s) => s.name ?? "").filter(Boolean) : [];
@@ -11,3 +12,6 @@ export async function specialtyNames(): Promise<string[]> {
     return [];
   }
 }
+
+export const specialtyNames = () => names("/v1/specialties");
+export const cityNames = () => names("/v1/cities");

@@ -11,7 +11,7 @@ import { errorMessage } from "../lib/errors";
 import { pollUntilReady } from "../lib/poll";
 import { bodyFromDraft, draftFromBody, EMPTY_DRAFT, formErrors, type Draft, type ProfileBody } from "../lib/profile";
 import type { Recommendations } from "../lib/recs";
-import { specialtyNames } from "../lib/specialties";
+import { cityNames, specialtyNames } from "../lib/specialties";
 
 function Student({ session }: { session: Session }) {
   const studentId = session.student_id!;
@@ -25,6 +25,7 @@ function Student({ session }: { session: Session }) {
   const [pendingVersion, setPendingVersion] = useState<number | null>(null);
   const [whatIf, setWhatIf] = useState<Recommendations | null>(null);
   const [specialties, setSpecialties] = useState<string[]>([]);
+  const [cities, setCities] = useState<string[]>([]);
   const polling = useRef<AbortController | null>(null);
 
   const follow = (version: number) => {
@@ -44,6 +45,7 @@ function Student({ session }: { session: Session }) {
 
   useEffect(() => {
     void specialtyNames().then(setSpecialties);
+    void cityNames().then(setCities);
     void api.GET("/v1/students/{student_id}/profile", path).then(({ data }) => {
       markContent();
       if (!data) return; // no profile yet: the empty form
@@ -79,7 +81,7 @@ function Student({ session }: { session: Session }) {
     <Page title="Your residency list" session={session}>
       <section aria-labelledby="profile-heading">
         <h2 id="profile-heading">Your profile</h2>
-        <ProfileForm draft={draft} onChange={setDraft} errors={errors} onSubmit={() => void save()} submitLabel="Save profile" busy={busy} specialties={specialties} />
+        <ProfileForm draft={draft} onChange={setDraft} errors={errors} onSubmit={() => void save()} submitLabel="Save profile" busy={busy} specialties={specialties} cities={cities} />
         <p aria-live="polite" data-testid="save-note">{saveNote}</p>
       </section>
       <div aria-live="polite">

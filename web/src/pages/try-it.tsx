@@ -7,7 +7,7 @@ import { RecommendationsView } from "../components/recommendations";
 import { errorMessage } from "../lib/errors";
 import { bodyFromDraft, EMPTY_DRAFT, formErrors, type Draft } from "../lib/profile";
 import type { Recommendations } from "../lib/recs";
-import { specialtyNames } from "../lib/specialties";
+import { cityNames, specialtyNames } from "../lib/specialties";
 
 const START: Draft = { ...EMPTY_DRAFT, step2_ck_score: "250", research_items: "8", specialties: "Dermatology", application_budget: "40" };
 
@@ -18,9 +18,11 @@ function TryIt() {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState("");
   const [specialties, setSpecialties] = useState<string[]>([]);
+  const [cities, setCities] = useState<string[]>([]);
   useEffect(() => {
     markContent();
     void specialtyNames().then(setSpecialties);
+    void cityNames().then(setCities);
   }, []);
 
   const score = async () => {
@@ -46,7 +48,7 @@ function TryIt() {
         <strong>Nothing is kept.</strong> What you enter here is scored and forgotten: it is not stored, logged or
         shared. Sign in through your school to save a profile.
       </p>
-      <ProfileForm draft={draft} onChange={setDraft} errors={errors} onSubmit={() => void score()} submitLabel="Show my list" busy={busy} specialties={specialties} />
+      <ProfileForm draft={draft} onChange={setDraft} errors={errors} onSubmit={() => void score()} submitLabel="Show my list" busy={busy} specialties={specialties} cities={cities} />
       <div aria-live="polite">
         {problem && <p class="error" role="alert">{problem}</p>}
         {recs && <RecommendationsView recs={recs} />}

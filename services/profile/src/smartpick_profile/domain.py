@@ -15,6 +15,13 @@ MAX_SPECIALTIES = 10
 MAX_SPECIALTY_NAME_LENGTH = 100  # the longest NRMP specialty name has 59 characters
 MAX_PREFERRED_STATES = 60  # the 50 states, DC and the territories
 MAX_SIGNALED_PROGRAMS = 100  # no specialty grants more than 30 signals; the limit leaves room for change
+MAX_HOME_CITY_LENGTH = 100  # "City, ST"; the catalog's longest has 24 characters
+SETTINGS = {
+    profile_pb2.PROGRAM_SETTING_ACADEMIC,
+    profile_pb2.PROGRAM_SETTING_COMMUNITY_AFFILIATED,
+    profile_pb2.PROGRAM_SETTING_COMMUNITY,
+}
+SIZES = {profile_pb2.PROGRAM_SIZE_SMALL, profile_pb2.PROGRAM_SIZE_MEDIUM, profile_pb2.PROGRAM_SIZE_LARGE}
 # Free-text fields of schools and students, and the idempotency key a caller sends with a change.
 MAX_NAME_LENGTH = 200
 MAX_EMAIL_LENGTH = 320  # RFC 3696's longest address
@@ -83,6 +90,16 @@ def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
             f"not {_sample([profile.medical_school_state])}"
         )
     _check_range(errors, "preferences.application_budget", prefs.application_budget, 1, MAX_APPLICATION_BUDGET)
+    _check_home_city(errors, prefs.home_city)
+    for field, known, names in (
+        ("preferred_settings", SETTINGS, "academic, community_affiliated or community"),
+        ("preferred_sizes", SIZES, "small, medium or large"),
+    ):
+        chosen = list(getattr(prefs, field))
+        if any(c not in known for c in chosen):
+            errors[f"preferences.{field}"] = f"each must be {names}"
+        elif len(chosen) != len(set(chosen)):
+            errors[f"preferences.{field}"] = "name each one once"
     for field in ("signaled_program_ids", "gold_signal_program_ids"):
         ids = getattr(prefs, field)
         if len(ids) > MAX_SIGNALED_PROGRAMS:
@@ -96,6 +113,20 @@ def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
         )
     if errors:
         raise ProfileInvalid(errors)
+
+
+def _check_home_city(errors: dict[str, str], home_city: str) -> None:
+    """The form of a home city; whether the catalog has it is the gateway's check (it knows the catalog)."""
+    if not home_city:
+        return
+    city, comma, state = home_city.rpartition(",")
+    if len(home_city) > MAX_HOME_CITY_LENGTH:
+        errors["preferences.home_city"] = f"has at most {MAX_HOME_CITY_LENGTH} characters"
+    elif not comma or not city.strip() or state.strip() not in US_STATE_CODES or state != " " + state.strip():
+        errors["preferences.home_city"] = (
+            f'write it as "City, ST" with a two-letter upper-case state code (e.g. "Boston, MA"), not '
+            f"{_sample([home_city])}"
+        )
 
 
 def needs_new_version(latest: profile_pb2.ApplicantProfile | None, incoming: profile_pb2.ApplicantProfile) -> bool:

@@ -89,3 +89,22 @@ def test_a_long_list_of_bad_ids_is_named_briefly():
     profile.preferences.signaled_program_ids.extend([f"x{i}" * 50 for i in range(50)])
     message = errors_of(profile)["preferences.signaled_program_ids"]
     assert "and 45 more" in message and len(message) < 300
+
+
+def test_home_city_settings_and_sizes_are_checked_by_field():
+    good = valid_profile()
+    good.preferences.home_city = "Winston-Salem, NC"
+    good.preferences.preferred_settings.extend([profile_pb2.PROGRAM_SETTING_ACADEMIC])
+    good.preferences.preferred_sizes.extend([profile_pb2.PROGRAM_SIZE_SMALL, profile_pb2.PROGRAM_SIZE_LARGE])
+    validate_profile(good)
+    for city in ("Boston", "Boston, Massachusetts", "Boston, ma", ", MA", "Boston,MA", "B" * 101 + ", MA"):
+        bad = valid_profile()
+        bad.preferences.home_city = city
+        assert set(errors_of(bad)) == {"preferences.home_city"}, city
+    bad = valid_profile()
+    bad.preferences.preferred_settings.extend([profile_pb2.PROGRAM_SETTING_UNSPECIFIED])
+    bad.preferences.preferred_sizes.extend([profile_pb2.PROGRAM_SIZE_SMALL, profile_pb2.PROGRAM_SIZE_SMALL])
+    assert errors_of(bad) == {
+        "preferences.preferred_settings": "each must be academic, community_affiliated or community",
+        "preferences.preferred_sizes": "name each one once",
+    }

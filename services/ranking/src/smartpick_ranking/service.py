@@ -6,6 +6,7 @@ result computed after new facts are stored always uses them), and the model. Sco
 onnxruntime and numpy release the GIL, so the event loop keeps Kafka heartbeats and gRPC calls flowing."""
 
 import asyncio
+import dataclasses
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.cost import FeeSchedule
 from smartpick_ranking.domain.enrichment import with_facts
+from smartpick_ranking.domain.preferences import City, catalog_cities, size_bands
 from smartpick_ranking.domain.recommend import Recommendation, recommend_many
 
 log = structlog.get_logger(__name__)
@@ -75,6 +77,9 @@ class RankingService:
         self.by_specialty: dict[str, list[Program]] = defaultdict(list)
         for program in programs:
             self.by_specialty[program.specialty].append(program)
+        # Home cities and program sizes are read against the public catalog, whatever a school's facts say.
+        self.cities: dict[str, City] = catalog_cities(programs)
+        self.sizes = size_bands(programs)
         self._views: dict[uuid.UUID, tuple[int, Mapping[str, list[Program]]]] = {}
 
     @classmethod
@@ -115,7 +120,7 @@ class RankingService:
         self, tenant_id: uuid.UUID | None, profile: profile_pb2.ApplicantProfile
     ) -> ranking_pb2.Recommendations:
         """Scores a hypothetical profile now; no tenant scores against the public catalog alone."""
-        applicant = Applicant.from_proto(profile)
+        applicant = self.applicant_of(profile)
         view = self.by_specialty if tenant_id is None else (await self.views_for([tenant_id]))[tenant_id][1]
         (result,) = await asyncio.to_thread(self.score_many, [(applicant, view)])
         SCORED.labels("what_if").inc()
@@ -123,7 +128,14 @@ class RankingService:
 
     def score_many(self, requests: Sequence[tuple[Applicant, Mapping[str, list[Program]]]]) -> list[Recommendation]:
         with SCORE_SECONDS.time():
-            return recommend_many(requests, self.stats, self.model.predict, self.model.factor, self.fees)
+            return recommend_many(requests, self.stats, self.model.predict, self.model.factor, self.fees, self.sizes)
+
+    def applicant_of(self, profile: profile_pb2.ApplicantProfile) -> Applicant:
+        """The profile's applicant with its home city placed on the catalog's map (left unplaced, and said
+        so in the list's notes, when the catalog does not know the city)."""
+        applicant = Applicant.from_proto(profile)
+        city = self.cities.get(applicant.home_city or "")
+        return applicant if city is None else dataclasses.replace(applicant, home=(city.latitude, city.longitude))
 
     async def handle_profile_updates(self, events: Sequence[profile_events_pb2.ProfileUpdated]) -> list[Outcome]:
         """Recommendations for each event's profile version, stored once per (student, version).
@@ -177,14 +189,13 @@ class RankingService:
                 )
         return outcomes
 
-    @staticmethod
-    def _parse(event: profile_events_pb2.ProfileUpdated) -> tuple[uuid.UUID, uuid.UUID, Applicant]:
+    def _parse(self, event: profile_events_pb2.ProfileUpdated) -> tuple[uuid.UUID, uuid.UUID, Applicant]:
         tenant_id = _uuid("tenant_id", event.tenant_id)
         student_id = _uuid("student_id", event.student_id)
         if event.profile_version <= 0:
             raise UnusableEvent(f"profile_version must be positive, got {event.profile_version}")
         try:
-            return tenant_id, student_id, Applicant.from_proto(event.profile)
+            return tenant_id, student_id, self.applicant_of(event.profile)
         except ValueError as invalid:
             raise UnusableEvent(f"profile: {invalid}") from None
 
@@ -210,7 +221,7 @@ class RankingService:
                 found.append((job, None, None))
                 continue
             profile = profile_pb2.ApplicantProfile.FromString(stored.profile)
-            found.append((job, stored, Applicant.from_proto(profile)))
+            found.append((job, stored, self.applicant_of(profile)))
         scorable = [(job, applicant) for job, _, applicant in found if applicant is not None]
         results = await asyncio.to_thread(
             self.score_many, [(applicant, views[job.tenant_id][1]) for job, applicant in scorable]

@@ -9,14 +9,8 @@ from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import NO_VISA_SPONSORSHIP, feature_column
 from smartpick_ranking.domain.optimize import NONE, SECOND, TOP
-from smartpick_ranking.domain.recommend import (
-    OUT_OF_STATE_VALUE,
-    SAME_REGION_VALUE,
-    candidates,
-    preference_values,
-    recommend,
-    recommend_many,
-)
+from smartpick_ranking.domain.preferences import OTHER_REGION_VALUE, SAME_REGION_VALUE, preference_values
+from smartpick_ranking.domain.recommend import candidates, recommend, recommend_many
 from smartpick_ranking.domain.tiers import Tier, tier
 
 STATS = {
@@ -74,7 +68,7 @@ def test_preferences_weight_specialty_order_and_states():
     a = applicant(specialties=("Dermatology", "Internal Medicine"), preferred_states=frozenset({"CA"}))
     oregon = Program("0800000077", "Derm OR", "Dermatology", state="OR")
     values = preference_values(a, [DERM[0], DERM[1], IM[0], oregon])
-    assert values.tolist() == pytest.approx([1.0, OUT_OF_STATE_VALUE, 0.85, SAME_REGION_VALUE])
+    assert values.tolist() == pytest.approx([1.0, OTHER_REGION_VALUE, 0.85, SAME_REGION_VALUE])
 
 
 def test_the_list_chance_is_one_minus_the_product_when_programs_decide_independently():

@@ -13,11 +13,11 @@ from smartpick.mentorship.v1 import mentorship_pb2_grpc
 from smartpick.profile.v1 import profile_pb2_grpc
 from smartpick.ranking.v1 import ranking_pb2_grpc
 
+from smartpick_gateway.adapters.catalog_names import CityNames, SpecialtyNames
 from smartpick_gateway.adapters.grpc_client import ServiceClient
 from smartpick_gateway.adapters.rate_limit import RateLimit
 from smartpick_gateway.adapters.repository import GatewayRepository, StoredResponse
 from smartpick_gateway.adapters.sessions_repository import Session, SessionsRepository
-from smartpick_gateway.adapters.specialties import SpecialtyNames
 from smartpick_gateway.domain import auth, sessions
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_platform import db
@@ -44,6 +44,7 @@ class Components:
         self.ranking: ServiceClient
         self.mentorship: ServiceClient
         self.specialties: SpecialtyNames
+        self.cities: CityNames
         self.try_it_limit = RateLimit(settings.try_it_rate_limit, "try-it")
         self.sign_in_limit = RateLimit(settings.sign_in_rate_limit, "sign-in")
 
@@ -62,6 +63,7 @@ class Components:
             "mentorship", self.settings.mentorship_grpc_target, mentorship_pb2_grpc.MentorshipServiceStub, timeout
         )
         self.specialties = SpecialtyNames(self.ranking)
+        self.cities = CityNames(self.ranking)
 
     async def stop(self) -> None:
         await self.profiles.close()

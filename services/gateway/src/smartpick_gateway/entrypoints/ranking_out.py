@@ -129,6 +129,14 @@ class SpecialtyOut(BaseModel):
     sources: str = Field(description="Source tags of the figures, with vintage (docs/model.md)")
 
 
+class CityOut(BaseModel):
+    name: str = Field(description='"City, ST": what a profile\'s preferences.home_city takes')
+    state: str
+    latitude: float
+    longitude: float
+    programs: int = Field(description="Programs of the catalog in the city (its point is their mean)")
+
+
 def _reasons(reasons) -> list[ReasonOut]:
     return [ReasonOut(feature=r.feature, text=r.text, effect=r.effect) for r in reasons]
 

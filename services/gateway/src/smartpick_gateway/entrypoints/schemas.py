@@ -17,6 +17,16 @@ from smartpick_gateway.domain.auth import Role
 DEGREES = {"MD": profile_pb2.DEGREE_TYPE_MD, "DO": profile_pb2.DEGREE_TYPE_DO, "IMG": profile_pb2.DEGREE_TYPE_IMG}
 STEP1 = {"pass": profile_pb2.STEP1_RESULT_PASS, "fail": profile_pb2.STEP1_RESULT_FAIL}
 VISAS = {"none": profile_pb2.VISA_NEED_NONE, "j1": profile_pb2.VISA_NEED_J1, "h1b": profile_pb2.VISA_NEED_H1B}
+SETTINGS = {
+    "academic": profile_pb2.PROGRAM_SETTING_ACADEMIC,
+    "community_affiliated": profile_pb2.PROGRAM_SETTING_COMMUNITY_AFFILIATED,
+    "community": profile_pb2.PROGRAM_SETTING_COMMUNITY,
+}
+SIZES = {
+    "small": profile_pb2.PROGRAM_SIZE_SMALL,
+    "medium": profile_pb2.PROGRAM_SIZE_MEDIUM,
+    "large": profile_pb2.PROGRAM_SIZE_LARGE,
+}
 
 
 def _reverse(mapping: dict) -> dict:
@@ -44,6 +54,29 @@ class PreferencesIn(Body):
     gold_signal_program_ids: list[str] = Field(
         default_factory=list, description="10-digit ACGME program numbers sent a gold signal"
     )
+    home_city: str = Field(
+        "",
+        max_length=100,
+        description='A city of the program catalog, "City, ST" (GET /v1/cities lists them): programs farther from it '
+        "are valued less (full value within 100 miles, down to the other-region value from 1,000 miles). Empty: none",
+    )
+    preferred_settings: list[Literal["academic", "community_affiliated", "community"]] = Field(
+        default_factory=list, max_length=3, description="Program settings preferred; empty: no preference"
+    )
+    preferred_sizes: list[Literal["small", "medium", "large"]] = Field(
+        default_factory=list,
+        max_length=3,
+        description="Program sizes preferred, by first-year positions against the program's own specialty "
+        "(tertiles; docs/model.md); empty: no preference",
+    )
+
+    def to_proto(self) -> profile_pb2.Preferences:
+        fields = self.model_dump(exclude={"preferred_settings", "preferred_sizes"})
+        return profile_pb2.Preferences(
+            **fields,
+            preferred_settings=[SETTINGS[s] for s in self.preferred_settings],
+            preferred_sizes=[SIZES[s] for s in self.preferred_sizes],
+        )
 
 
 class ProfileIn(Body):
@@ -70,9 +103,7 @@ class ProfileIn(Body):
         fields["visa_need"] = VISAS[self.visa_need]
         if self.step1_result is not None:
             fields["step1_result"] = STEP1[self.step1_result]
-        return profile_pb2.ApplicantProfile(
-            **fields, preferences=profile_pb2.Preferences(**self.preferences.model_dump())
-        )
+        return profile_pb2.ApplicantProfile(**fields, preferences=self.preferences.to_proto())
 
     @classmethod
     def from_proto(cls, profile: profile_pb2.ApplicantProfile) -> "ProfileIn":
@@ -80,6 +111,9 @@ class ProfileIn(Body):
         fields["degree_type"] = _reverse(DEGREES)[profile.degree_type]
         fields["visa_need"] = _reverse(VISAS).get(profile.visa_need, "none")
         fields["step1_result"] = _reverse(STEP1).get(profile.step1_result)
+        prefs = fields["preferences"]
+        prefs["preferred_settings"] = [_reverse(SETTINGS)[s] for s in profile.preferences.preferred_settings]
+        prefs["preferred_sizes"] = [_reverse(SIZES)[s] for s in profile.preferences.preferred_sizes]
         return cls.model_validate(fields)
 
 
@@ -154,9 +188,17 @@ class StudentPage(BaseModel):
     next_page_token: str | None
 
 
-async def require_known_specialties(names, body: ProfileIn) -> None:
-    """422 naming each unknown specialty and the closest known ones (`names`: adapters.SpecialtyNames)."""
-    unknown = await names.unknown(body.preferences.specialties, "preferences.specialties")
+async def require_known_catalog_names(specialties, cities, body: ProfileIn) -> None:
+    """422 naming each unknown specialty and an unknown home city, with the closest known names
+    (`specialties`, `cities`: adapters.CatalogNames). A home city in other case or spacing is written the
+    catalog's way."""
+    unknown = await specialties.unknown(body.preferences.specialties, "preferences.specialties")
+    if body.preferences.home_city:
+        known = await cities.known(body.preferences.home_city)
+        if known is None:
+            unknown["preferences.home_city"] = await cities.unknown_message(body.preferences.home_city)
+        else:
+            body.preferences.home_city = known
     if unknown:
         raise HTTPException(
             422,

@@ -9,6 +9,7 @@ from smartpick.ranking.v1 import ranking_pb2
 
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.optimize import NONE, SECOND, TOP
+from smartpick_ranking.domain.preferences import City
 from smartpick_ranking.domain.recommend import DISCLAIMER, Recommendation
 from smartpick_ranking.domain.tiers import Tier
 
@@ -154,4 +155,10 @@ def specialty_message(name: str, catalog_programs: int, stats: SpecialtyStats | 
         catalog_programs=catalog_programs,
         sources=stats.sources or "",
         **{k: v for k, v in figures.items() if v is not None},
+    )
+
+
+def city_message(city: City) -> ranking_pb2.City:
+    return ranking_pb2.City(
+        name=city.name, state=city.state, latitude=city.latitude, longitude=city.longitude, programs=city.programs
     )

@@ -18,6 +18,16 @@ _VISA_FROM_PROTO = {
     profile_pb2.VISA_NEED_J1: "J1",
     profile_pb2.VISA_NEED_H1B: "H1B",
 }
+SETTING_FROM_PROTO = {
+    profile_pb2.PROGRAM_SETTING_ACADEMIC: "academic",
+    profile_pb2.PROGRAM_SETTING_COMMUNITY_AFFILIATED: "community_affiliated",
+    profile_pb2.PROGRAM_SETTING_COMMUNITY: "community",
+}
+SIZE_FROM_PROTO = {
+    profile_pb2.PROGRAM_SIZE_SMALL: "small",
+    profile_pb2.PROGRAM_SIZE_MEDIUM: "medium",
+    profile_pb2.PROGRAM_SIZE_LARGE: "large",
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,12 @@ class Applicant:
     # Programs sent the specialty's gold signal; signaled_program_ids: its silver signal, or the only tier's.
     gold_signal_program_ids: frozenset[str] = frozenset()
     signaled_program_ids: frozenset[str] = frozenset()
+    # "City, ST" of the catalog the student measures distance from, and its point once the catalog has
+    # resolved it (None: no home city, or one the catalog does not know).
+    home_city: str | None = None
+    home: tuple[float, float] | None = None
+    preferred_settings: frozenset[str] = frozenset()  # of catalog.PROGRAM_TYPES
+    preferred_sizes: frozenset[str] = frozenset()  # small, medium, large
 
     def __post_init__(self):
         if self.degree not in DEGREES:
@@ -59,7 +75,8 @@ class Applicant:
 
     @classmethod
     def from_proto(cls, profile: profile_pb2.ApplicantProfile) -> "Applicant":
-        """The applicant of a validated profile (degree_type must be set)."""
+        """The applicant of a validated profile (degree_type must be set); the home city is not resolved
+        here (the catalog does that: `home`)."""
         if profile.degree_type not in _DEGREE_FROM_PROTO:
             raise ValueError("degree_type is required (MD, DO or IMG)")
         prefs = profile.preferences
@@ -82,4 +99,9 @@ class Applicant:
             application_budget=prefs.application_budget,
             gold_signal_program_ids=frozenset(prefs.gold_signal_program_ids),
             signaled_program_ids=frozenset(prefs.signaled_program_ids),
+            home_city=prefs.home_city or None,
+            preferred_settings=frozenset(
+                SETTING_FROM_PROTO[s] for s in prefs.preferred_settings if s in SETTING_FROM_PROTO
+            ),
+            preferred_sizes=frozenset(SIZE_FROM_PROTO[s] for s in prefs.preferred_sizes if s in SIZE_FROM_PROTO),
         )

@@ -20,6 +20,7 @@ from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import OTHER_SERVICES, FeeSchedule
 from smartpick_ranking.domain.features import build_features, hard_exclusion, signal_levels, tiered_specialties
 from smartpick_ranking.domain.optimize import NONE, SECOND, TOP, Portfolio, plan
+from smartpick_ranking.domain.preferences import SizeBands, preference_values, preferences_named
 from smartpick_ranking.domain.reasons import Reason, counterfactual_rows, list_reasons, program_reasons
 from smartpick_ranking.domain.tiers import Tier, tier
 
@@ -29,20 +30,6 @@ DISCLAIMER = (
     "2020-2026). They are not predictions of your individual outcome: NRMP states that Charting Outcomes is "
     "not designed to predict success or failure in the Match."
 )
-# Portfolio values that encode preferences: the first listed specialty is worth 1, each later one
-# SPECIALTY_DECAY less; when preferred states are given, a program in one is worth 1, one elsewhere in the
-# same census region SAME_REGION_VALUE, any other OUT_OF_STATE_VALUE.
-SPECIALTY_DECAY = 0.85
-SAME_REGION_VALUE = 0.8
-OUT_OF_STATE_VALUE = 0.6
-# US Census Bureau regions (Puerto Rico with the South, as the Census groups its territories nowhere).
-CENSUS_REGIONS = {
-    "Northeast": "CT ME MA NH RI VT NJ NY PA",
-    "Midwest": "IL IN MI OH WI IA KS MN MO NE ND SD",
-    "South": "DE DC FL GA MD NC SC VA WV AL KY MS TN AR LA OK TX PR",
-    "West": "AZ CO ID MT NV NM UT WY AK CA HI OR WA",
-}
-REGION_OF = {state: region for region, states in CENSUS_REGIONS.items() for state in states.split()}
 SAME_ESTIMATE_DIGITS = 4
 
 Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -93,21 +80,6 @@ def candidates(
     return kept, dict(excluded)
 
 
-def preference_values(applicant: Applicant, programs: Sequence[Program]) -> np.ndarray:
-    rank = {s: i for i, s in enumerate(dict.fromkeys(applicant.specialties))}
-    values = np.array([SPECIALTY_DECAY ** rank[p.specialty] for p in programs])
-    if applicant.preferred_states:
-        regions = {REGION_OF.get(state) for state in applicant.preferred_states} - {None}
-
-        def place(program: Program) -> float:
-            if program.state in applicant.preferred_states:
-                return 1.0
-            return SAME_REGION_VALUE if REGION_OF.get(program.state or "") in regions else OUT_OF_STATE_VALUE
-
-        values *= np.array([place(p) for p in programs])
-    return values
-
-
 def _signal_budget(applicant: Applicant, stats: Mapping[str, SpecialtyStats]) -> tuple[int, int]:
     """Top and second signals of the applicant's first specialty (ERAS allows signals in one or more
     specialties; the plan spends those of the specialty the list is led by)."""
@@ -124,15 +96,26 @@ def _levels_to_score(programs: Sequence[Program], stats: Mapping[str, SpecialtyS
     return [NONE] + ([TOP] if signaling else []) + ([SECOND] if tiered else [])
 
 
-def _same_estimate_note(application_list: list[ScoredProgram], admission: np.ndarray) -> tuple[str, ...]:
-    counts = Counter(np.round(admission, SAME_ESTIMATE_DIGITS).tolist())
-    tied = [s for s in application_list if counts[round(s.admission_probability, SAME_ESTIMATE_DIGITS)] > 1]
+def _same_estimate_note(
+    applicant: Applicant, order: list[int], admission: np.ndarray, values: np.ndarray
+) -> tuple[str, ...]:
+    """Whether listed programs share an estimate with another candidate, and whether the student's
+    preferences (their values) or only the catalog order put them where they are."""
+    estimates = np.round(admission, SAME_ESTIMATE_DIGITS)
+    counts = Counter(estimates.tolist())
+    tied = [i for i in order if counts[estimates[i]] > 1]
     if not tied:
         return ()
+    lowest = {}
+    for estimate, value in zip(estimates.tolist(), values.tolist(), strict=True):
+        lowest[estimate] = min(value, lowest.get(estimate, value))
+    ordered = sum(1 for i in tied if values[i] > lowest[estimates[i]] + 1e-12)
+    said = f"{len(tied)} listed programs share an estimate with another program: no public fact distinguishes them"
+    if not ordered:
+        return (f"{said}, and neither do your preferences, so among them the list follows the catalog order.",)
     return (
-        f"{len(tied)} listed programs share an estimate with another program: no public fact distinguishes "
-        "them, so among them the list follows your preferences (specialty order, preferred states), then the "
-        "catalog order.",
+        f"{said}. Your preferences ({'; '.join(preferences_named(applicant))}) put {ordered} of them ahead of "
+        "programs with the same estimate; the catalog order decides the rest.",
     )
 
 
@@ -142,8 +125,10 @@ def recommend_many(
     predict: Predict,
     factor: LatentFactor,
     fees: FeeSchedule,
+    sizes: Mapping[str, SizeBands] | None = None,
 ) -> list[Recommendation]:
     """The optimized, explained list and signal plan for each (applicant, the catalog as their school sees it).
+    `sizes`: the public catalog's size bands (`preferences.size_bands`), which preferred sizes are read by.
 
     Two model calls whatever the number of applicants: one over every candidate of every applicant at each
     signal level, one over the counterfactuals of every listed program."""
@@ -170,7 +155,7 @@ def recommend_many(
             source = per_level[levels.index(k)] if k in levels else per_level[0]
             interview[:, k], admission[:, k] = source
         budget = _signal_budget(applicant, stats)
-        values = preference_values(applicant, programs)
+        values = preference_values(applicant, programs, sizes)
         if planned:
             portfolio = plan(admission, values, applicant.application_budget, factor, *budget)
             signals = np.array(portfolio.signals, dtype=int)
@@ -183,7 +168,21 @@ def recommend_many(
         feature_signals = np.array([{NONE: 0.0, TOP: 2.0, SECOND: 1.0}[int(s)] for s in signals])
         rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats)
         explain_blocks.append(rows)
-        stage.append(_Planned(programs, excluded, planned, portfolio, signals, interview, admission, explained, budget))
+        stage.append(
+            _Planned(
+                applicant,
+                programs,
+                excluded,
+                planned,
+                portfolio,
+                signals,
+                interview,
+                admission,
+                values,
+                explained,
+                budget,
+            )
+        )
     typicals = _predict_blocks(predict, explain_blocks)
     return [_result(planned, typical[1], factor, fees) for planned, typical in zip(stage, typicals, strict=True)]
 
@@ -192,6 +191,7 @@ def recommend_many(
 class _Planned:
     """One applicant between the two model calls: candidates, their chances, the plan, what to explain."""
 
+    applicant: Applicant
     programs: list[Program]
     excluded: dict[str, int]
     planned: bool
@@ -199,6 +199,7 @@ class _Planned:
     signals: np.ndarray  # per listed program
     interview: np.ndarray  # [candidate, level]
     admission: np.ndarray
+    values: np.ndarray  # the applicant's preference value of each candidate
     explained: list
     signal_budget: tuple[int, int]  # top, second
 
@@ -231,7 +232,12 @@ def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: F
     ]
     chance = factor.at_least_one(chances)
     specialties = [programs[i].specialty for i in order]
-    notes = _same_estimate_note(application_list, admission[:, 0])
+    notes = _same_estimate_note(staged.applicant, order, admission[:, 0], staged.values)
+    if staged.applicant.home_city and staged.applicant.home is None:
+        notes += (
+            f"Your home city {staged.applicant.home_city} is not in the program catalog, so distance from it did "
+            "not order the list; choose a city the catalog names (GET /v1/cities).",
+        )
     others = sorted({s for s in specialties if s in OTHER_SERVICES})
     if others:
         notes += (
@@ -274,6 +280,7 @@ def recommend(
     predict: Predict,
     factor: LatentFactor,
     fees: FeeSchedule,
+    sizes: Mapping[str, SizeBands] | None = None,
 ) -> Recommendation:
     """The optimized, explained list for one applicant."""
-    return recommend_many([(applicant, programs_by_specialty)], stats, predict, factor, fees)[0]
+    return recommend_many([(applicant, programs_by_specialty)], stats, predict, factor, fees, sizes)[0]

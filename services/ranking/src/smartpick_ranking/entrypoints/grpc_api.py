@@ -4,8 +4,8 @@ import grpc
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 
 from smartpick_platform.grpc_errors import abort_invalid, require_uuid
-from smartpick_platform.names import unknown_name_message
-from smartpick_ranking.adapters.messages import program_message
+from smartpick_platform.names import unknown_city_message, unknown_name_message
+from smartpick_ranking.adapters.messages import city_message, program_message
 from smartpick_ranking.domain.enrichment import parse_enrichment_csv
 from smartpick_ranking.service import RankingService
 
@@ -46,6 +46,9 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
             for i, name in enumerate(request.profile.preferences.specialties)
             if name not in self._service.by_specialty
         }
+        home_city = request.profile.preferences.home_city
+        if home_city and home_city not in self._service.cities:
+            unknown["profile.preferences.home_city"] = unknown_city_message(home_city, self._service.cities)
         if unknown:
             await abort_invalid(context, unknown)
         offset = await _list_page(context, request)
@@ -86,6 +89,9 @@ class RankingServicer(ranking_pb2_grpc.RankingServiceServicer):
 
     async def ListSpecialties(self, request, context):
         return ranking_pb2.ListSpecialtiesResponse(specialties=self._service.specialties())
+
+    async def ListCities(self, request, context):
+        return ranking_pb2.ListCitiesResponse(cities=[city_message(c) for c in self._service.cities.values()])
 
     async def EnrichPrograms(self, request, context):
         tenant_id = await require_uuid(context, "tenant_id", request.tenant_id)

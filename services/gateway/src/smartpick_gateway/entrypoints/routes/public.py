@@ -29,7 +29,7 @@ async def try_it(body: schemas.ProfileIn, request: Request, deps: Deps):
     """Scores a profile against the public program catalog, without an account; nothing is stored or
     published. Rate-limited per client address (429 with Retry-After)."""
     await within_rate(deps.try_it_limit, request, "try-it")
-    await schemas.require_known_specialties(deps.specialties, body)
+    await schemas.require_known_catalog_names(deps.specialties, deps.cities, body)
     profile = body.to_proto()
     await deps.profiles.call(
         "ValidateProfile", profile_pb2.ValidateProfileRequest(profile=profile), body_field="profile"

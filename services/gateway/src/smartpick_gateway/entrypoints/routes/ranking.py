@@ -13,6 +13,7 @@ from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Deps
 from smartpick_gateway.entrypoints.ranking_out import (
+    CityOut,
     ProgramOut,
     RecommendationsOut,
     SpecialtyOut,
@@ -97,7 +98,7 @@ async def what_if(
 ):
     """Scores a hypothetical profile for this student now; nothing is stored or published."""
     tenant = auth.require_can_read_student(caller, student_id)
-    await schemas.require_known_specialties(deps.specialties, body)
+    await schemas.require_known_catalog_names(deps.specialties, deps.cities, body)
     profile = body.to_proto()
     await deps.profiles.call(
         "ValidateProfile", profile_pb2.ValidateProfileRequest(profile=profile), body_field="profile"
@@ -158,6 +159,16 @@ async def list_specialties(deps: Deps, caller: Caller):
     """Every specialty of the catalog with its public figures and their sources (the names profiles accept)."""
     reply = await deps.ranking.call("ListSpecialties", ranking_pb2.ListSpecialtiesRequest())
     return [specialty_out(s) for s in reply.specialties]
+
+
+@router.get("/v1/cities", response_model=list[CityOut], tags=["programs"])
+async def list_cities(deps: Deps, caller: Caller):
+    """Every city of the program catalog (the names a profile's home_city accepts), by name."""
+    reply = await deps.ranking.call("ListCities", ranking_pb2.ListCitiesRequest())
+    return [
+        CityOut(name=c.name, state=c.state, latitude=c.latitude, longitude=c.longitude, programs=c.programs)
+        for c in reply.cities
+    ]
 
 
 @router.put(

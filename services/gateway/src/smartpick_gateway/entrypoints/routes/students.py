@@ -61,7 +61,7 @@ async def put_profile(
     tenant = auth.require_can_write_student(caller, student_id)
     if stored := await idempotency.stored_answer():
         return stored
-    await schemas.require_known_specialties(deps.specialties, body)
+    await schemas.require_known_catalog_names(deps.specialties, deps.cities, body)
     reply = await deps.profiles.call(
         "UpsertProfile",
         profile_pb2.UpsertProfileRequest(
