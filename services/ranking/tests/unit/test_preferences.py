@@ -3,6 +3,7 @@ and the list the optimizer makes of them when chances tie."""
 
 import numpy as np
 import pytest
+from smartpick.profile.v1 import profile_pb2
 
 from smartpick_ranking.data import load_fee_schedule, load_programs
 from smartpick_ranking.domain.applicant import Applicant
@@ -22,6 +23,7 @@ from smartpick_ranking.domain.preferences import (
     size_bands,
 )
 from smartpick_ranking.domain.recommend import recommend
+from smartpick_ranking.service import RankingService
 
 BOSTON = (42.3601, -71.0589)
 
@@ -156,3 +158,17 @@ def test_a_home_city_the_catalog_does_not_know_is_said_in_the_notes():
         load_fee_schedule(),
     )
     assert any("Atlantis, MA is not in the program catalog" in n for n in result.notes)
+
+
+def test_the_service_places_a_profiles_home_city_on_the_catalog_and_reads_its_settings_and_sizes():
+    service = RankingService(None, None, load_programs(), {}, load_fee_schedule())
+    profile = profile_pb2.ApplicantProfile(degree_type=profile_pb2.DEGREE_TYPE_MD)
+    profile.preferences.home_city = "Boston, MA"
+    profile.preferences.preferred_settings.append(profile_pb2.PROGRAM_SETTING_COMMUNITY_AFFILIATED)
+    profile.preferences.preferred_sizes.extend([profile_pb2.PROGRAM_SIZE_SMALL, profile_pb2.PROGRAM_SIZE_MEDIUM])
+    placed = service.applicant_of(profile)
+    assert miles_between(placed.home, BOSTON) < 5
+    assert placed.preferred_settings == {"community_affiliated"} and placed.preferred_sizes == {"small", "medium"}
+    profile.preferences.home_city = "Atlantis, MA"
+    assert service.applicant_of(profile).home is None
+    assert service.applicant_of(profile_pb2.ApplicantProfile(degree_type=profile_pb2.DEGREE_TYPE_MD)).home_city is None
