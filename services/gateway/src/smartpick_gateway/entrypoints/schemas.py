@@ -112,8 +112,10 @@ class ProfileIn(Body):
         fields["visa_need"] = _reverse(VISAS).get(profile.visa_need, "none")
         fields["step1_result"] = _reverse(STEP1).get(profile.step1_result)
         prefs = fields["preferences"]
-        prefs["preferred_settings"] = [_reverse(SETTINGS)[s] for s in profile.preferences.preferred_settings]
-        prefs["preferred_sizes"] = [_reverse(SIZES)[s] for s in profile.preferences.preferred_sizes]
+        # A value this gateway does not know yet (a newer writer's) is left out rather than failing the read.
+        settings, sizes = _reverse(SETTINGS), _reverse(SIZES)
+        prefs["preferred_settings"] = [settings[s] for s in profile.preferences.preferred_settings if s in settings]
+        prefs["preferred_sizes"] = [sizes[s] for s in profile.preferences.preferred_sizes if s in sizes]
         return cls.model_validate(fields)
 
 
