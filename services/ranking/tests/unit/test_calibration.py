@@ -33,16 +33,19 @@ def test_the_card_shows_what_the_shipped_model_computes(checks):
         assert shown[check.specialty, check.band] == pytest.approx(check.shown, abs=1e-4), check
 
 
-def test_held_out_simulated_applicants_are_calibrated():
-    internal = CARD["calibration_internal"]
-    assert internal["applicants"] > 1000
-    assert internal["expected_calibration_error"] <= 0.03
-    assert len(internal["deciles"]) == calibration.DECILES
+def test_simulated_applicants_training_never_saw_are_calibrated():
+    """Measured on many applicants: on the test split alone (about 1,500) a perfectly calibrated model would
+    already show an error near 0.02 from sampling alone (the card's noise floor), so the bar is read there."""
+    unseen, split = CARD["calibration_unseen"], CARD["calibration_internal"]
+    assert unseen["applicants"] > 10 * split["applicants"] > 10_000
+    assert unseen["noise_floor"] < 0.01
+    assert unseen["expected_calibration_error"] <= 0.03
+    assert len(unseen["deciles"]) == len(split["deciles"]) == calibration.DECILES
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not met yet: 45 of 96 bands lie within 10 points; the product overstates the chance of an optimized, "
+    reason="not met yet: 57 of 96 bands lie within 10 points; the product overstates the chance of an optimized, "
     "fully signaled list in the competitive specialties and at low Step 2 CK bands (docs/model.md)",
 )
 def test_every_band_with_30_applicants_is_within_10_points_of_the_published_rate(checks):

@@ -186,3 +186,20 @@ def test_an_unknown_or_missing_column_is_refused(catalog):
         parse_outcomes("applicant_ref,program_id,degree,interviewed,matched\n", {}, stats)
     assert RowError(0, "degree_type", "is a required column") in raised.value.errors
     assert any(e.row == 0 and e.column == "degree" for e in raised.value.errors)
+
+
+def test_the_noise_floor_is_what_a_calibrated_model_shows_and_a_miscalibrated_one_rises_above_it():
+    from smartpick_ranking.training.calibration import reliability
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    chance = rng.uniform(0.02, 0.98, n)
+
+    def one_row_per_applicant(admitted):
+        features = np.zeros((n, len(FEATURE_NAMES)), dtype=np.float32)
+        return Dataset(features, admitted.copy(), admitted, np.full(n, "X", dtype=object), np.arange(n))
+
+    calibrated = reliability(one_row_per_applicant(rng.random(n) < chance), chance, LatentFactor.of(0.0))
+    assert abs(calibrated["expected_calibration_error"] - calibrated["noise_floor"]) < 0.015
+    overconfident = reliability(one_row_per_applicant(rng.random(n) < chance * 0.7), chance, LatentFactor.of(0.0))
+    assert overconfident["expected_calibration_error"] > overconfident["noise_floor"] + 0.1

@@ -34,6 +34,7 @@ MIN_BAND_APPLICANTS = 30
 EXTERNAL_TOLERANCE = 0.10  # the issue's bar: within 10 points of the published rate
 TYPICAL_SCHOOL_STATES = ("CA", "NY", "TX", "PA", "IL", "OH", "MI", "FL")
 DECILES = 10
+NOISE_DRAWS = 200
 
 
 @dataclass(frozen=True)
@@ -51,26 +52,41 @@ class BandCheck:
         return self.shown - self.published
 
 
+def _expected_calibration_error(predicted: np.ndarray, matched: np.ndarray, order: np.ndarray) -> float:
+    chunks = np.array_split(order, DECILES)
+    return float(sum(len(c) / len(order) * abs(predicted[c].mean() - matched[c].mean()) for c in chunks))
+
+
 def reliability(dataset: Dataset, admission: np.ndarray, factor: LatentFactor) -> dict:
-    """Deciles of predicted P(at least one match) per held-out applicant against the observed rate."""
+    """Deciles of predicted P(at least one match) per held-out applicant against the observed rate.
+
+    `noise_floor`: the error a perfectly calibrated model would show on as many applicants (outcomes drawn
+    from its own predictions, mean of NOISE_DRAWS draws): below it, a figure says nothing about the model."""
     starts, matched = dataset.applicants()
     log_none = np.log1p(-np.clip(factor.conditional(admission), 0, 1 - 1e-12))
     predicted = 1 - np.exp(np.add.reduceat(log_none, starts, axis=0)) @ factor.weights
     order = np.argsort(predicted, kind="stable")
-    rows, ece = [], 0.0
-    for chunk in np.array_split(order, DECILES):
-        mean_predicted, observed = float(predicted[chunk].mean()), float(matched[chunk].mean())
-        ece += len(chunk) / len(order) * abs(mean_predicted - observed)
-        rows.append(
-            {
-                "applicants": len(chunk),
-                "predicted": mean_predicted,
-                "observed": observed,
-                "low": float(predicted[chunk].min()),
-                "high": float(predicted[chunk].max()),
-            }
-        )
-    return {"applicants": len(order), "deciles": rows, "expected_calibration_error": ece}
+    rows = [
+        {
+            "applicants": len(chunk),
+            "predicted": float(predicted[chunk].mean()),
+            "observed": float(matched[chunk].mean()),
+            "low": float(predicted[chunk].min()),
+            "high": float(predicted[chunk].max()),
+        }
+        for chunk in np.array_split(order, DECILES)
+    ]
+    rng = np.random.default_rng(0)
+    noise = [
+        _expected_calibration_error(predicted, rng.random(len(predicted)) < predicted, order)
+        for _ in range(NOISE_DRAWS)
+    ]
+    return {
+        "applicants": len(order),
+        "deciles": rows,
+        "expected_calibration_error": _expected_calibration_error(predicted, matched, order),
+        "noise_floor": float(np.mean(noise)),
+    }
 
 
 def typical_step2(band: BandRate) -> int:
@@ -174,7 +190,8 @@ def draw(internal: dict, checks: Sequence[BandCheck], path) -> None:
         axis.grid(alpha=0.3)
     left.plot(predicted, observed, marker="o", color="#1f5fa8")
     left.set_title(
-        f"Held-out simulated applicants\n(expected calibration error {internal['expected_calibration_error']:.3f})"
+        f"Simulated applicants training never saw ({internal['applicants']})\n"
+        f"expected calibration error {internal['expected_calibration_error']:.3f}"
     )
     left.set_xlabel("predicted P(at least one match), decile mean")
     left.set_ylabel("observed share matched")

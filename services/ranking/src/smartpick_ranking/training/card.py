@@ -142,27 +142,42 @@ def render_markdown(card: Mapping) -> str:
     return "\n".join(lines)
 
 
+def _reliability_markdown(table: Mapping, who: str) -> list[str]:
+    floor = (
+        f" (a perfectly calibrated model would show {table['noise_floor']:.3f} on as many)"
+        if "noise_floor" in table
+        else ""
+    )
+    lines = [
+        "",
+        f"{who}: the predicted chance of at least one match of the list each applied to, by decile, against the "
+        f"share who matched. Expected calibration error **{table['expected_calibration_error']:.3f}**{floor}.",
+        "",
+        "| decile | applicants | predicted (range) | predicted mean | observed |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for number, row in enumerate(table["deciles"], start=1):
+        lines.append(
+            f"| {number} | {row['applicants']} | {row['low']:.3f}-{row['high']:.3f} | {row['predicted']:.3f} "
+            f"| {row['observed']:.3f} |"
+        )
+    return lines
+
+
 def calibration_markdown(card: Mapping) -> list[str]:
     """The internal reliability table and the external table against NRMP's band rates, as Markdown."""
     internal, external = card.get("calibration_internal"), card.get("calibration_external")
     if not internal or not external:
         return []
-    lines = [
-        "",
-        "## Calibration of P(at least one match)",
-        "",
-        f"Held-out simulated applicants ({internal['applicants']}): the predicted chance of at least one match of "
-        "the list each applied to, by decile, against the share who matched. Expected calibration error "
-        f"**{internal['expected_calibration_error']:.3f}**.",
-        "",
-        "| decile | applicants | predicted (range) | predicted mean | observed |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for number, row in enumerate(internal["deciles"], start=1):
-        lines.append(
-            f"| {number} | {row['applicants']} | {row['low']:.3f}-{row['high']:.3f} | {row['predicted']:.3f} "
-            f"| {row['observed']:.3f} |"
+    lines = ["", "## Calibration of P(at least one match)"]
+    unseen = card.get("calibration_unseen")
+    if unseen:
+        lines += _reliability_markdown(
+            unseen,
+            f"Simulated applicants training never saw ({unseen['applicants']}, up to 700 per specialty, from the "
+            "same simulated cohorts)",
         )
+    lines += _reliability_markdown(internal, f"The held-out test split ({internal['applicants']} applicants)")
     lines += [
         "",
         "Against NRMP Charting Outcomes (US MD seniors who preferred the specialty, P(match) by Step 2 CK band, "

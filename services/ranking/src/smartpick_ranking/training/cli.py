@@ -29,7 +29,7 @@ from smartpick_ranking.data import (
 from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
 from smartpick_ranking.training import calibration
 from smartpick_ranking.training import card as model_card
-from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group
+from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group, unseen_by_training
 from smartpick_ranking.training.market import ASSUMPTIONS
 from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, parse_outcomes
@@ -44,6 +44,7 @@ SOURCES = (
     "ACS24, QP, ORTHO, SOS22, HCN24, RAD25 and AAMC ERAS25 (see SPECIALTY_SOURCES.md)",
 )
 MIN_APPLICANTS = 20
+UNSEEN_PER_SPECIALTY = 700  # simulated applicants training never saw, for the calibration table
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tuple[Dataset, dict]:
+def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tuple[Dataset, Dataset, dict]:
     targets = resolve_targets(programs, stats, parse_band_rates(read_rows(BAND_RATES_FILE)))
     by_specialty: dict[str, list] = {}
     for program in programs:
@@ -91,8 +92,9 @@ def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tupl
             "fallbacks": list(target.fallbacks),
         }
     dataset = from_simulation(outcomes, stats, applicants_per_specialty, seed)
+    unseen = unseen_by_training(outcomes, stats, applicants_per_specialty, seed, UNSEEN_PER_SPECIALTY)
     simulation = {"specialties": report, "fallback_rules": FALLBACKS, "assumptions": ASSUMPTIONS}
-    return dataset, simulation
+    return dataset, unseen, simulation
 
 
 def by_specialty(programs) -> dict[str, list]:
@@ -138,9 +140,9 @@ def run(args: argparse.Namespace, command: str) -> dict:
             f"of {applicants} past applicants",
             "outcomes_sha256": outcomes_sha,
         }
-        simulation = None
+        simulation = unseen = None
     else:
-        dataset, simulation = _simulate(programs, stats, args.seed, args.applicants_per_specialty)
+        dataset, unseen, simulation = _simulate(programs, stats, args.seed, args.applicants_per_specialty)
         data = {
             "kind": "simulated cohort",
             "description": f"{len(simulation['specialties'])} specialties, {args.applicants_per_specialty} simulated "
@@ -171,6 +173,8 @@ def run(args: argparse.Namespace, command: str) -> dict:
     scorer = OnnxModel(onnx_bytes)
     onnx_interview, onnx_match = scorer.predict(test_set.features)
     internal = calibration.reliability(test_set, onnx_match.astype(np.float64), scorer.factor)
+    if unseen is not None:
+        unseen_reliability = calibration.reliability(unseen, scorer.predict(unseen.features)[1], scorer.factor)
     checks = calibration.external_checks(
         parse_band_rates(read_rows(BAND_RATES_FILE)),
         by_specialty(programs),
@@ -180,7 +184,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
         load_fee_schedule(),
     )
     picture = io.BytesIO()
-    calibration.draw(internal, checks, picture)
+    calibration.draw(unseen_reliability if unseen is not None else internal, checks, picture)
     difference = float(max(np.abs(onnx_interview - native_interview).max(), np.abs(onnx_match - native_match).max()))
     card = {
         "model_version": version,
@@ -205,6 +209,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
         "metrics": model_card.metrics(test_set, onnx_interview, onnx_match),
         "onnx": {"bytes": len(onnx_bytes), "max_abs_difference_vs_native": difference},
         "calibration_internal": internal,
+        **({"calibration_unseen": unseen_reliability} if unseen is not None else {}),
         "calibration_external": calibration.external_summary(checks),
         "disclaimer": model_card.SCHOOL_DISCLAIMER if args.outcomes else model_card.DISCLAIMER,
     }

@@ -44,22 +44,22 @@ class Dataset:
         return starts, np.logical_or.reduceat(self.admitted, starts)
 
 
-def from_simulation(
-    outcomes: Sequence[SpecialtyOutcome],
-    stats: Mapping[str, SpecialtyStats],
-    applicants_per_specialty: int,
-    seed: int,
-) -> Dataset:
-    """A sample of each specialty's simulated applicants, with all of their applications."""
+def _sampled(outcomes: Sequence[SpecialtyOutcome], applicants_per_specialty: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
+    return [
+        np.sort(rng.choice(len(o.applicants), min(len(o.applicants), applicants_per_specialty), replace=False))
+        for o in outcomes
+    ]
+
+
+def _rows(outcomes: Sequence[SpecialtyOutcome], stats: Mapping[str, SpecialtyStats], chosen: Sequence[np.ndarray]):
     blocks, interviewed, admitted, specialty, group = [], [], [], [], []
     next_group = 0
-    for outcome in tqdm(outcomes, desc="features", unit="specialty"):
+    for outcome, applicants in tqdm(list(zip(outcomes, chosen, strict=True)), desc="features", unit="specialty"):
         count = len(outcome.applicants)
-        chosen = np.sort(rng.choice(count, min(count, applicants_per_specialty), replace=False))
         order = np.argsort(outcome.pair_applicant, kind="stable")
         starts = np.searchsorted(outcome.pair_applicant[order], np.arange(count + 1))
-        for applicant_index in chosen:
+        for applicant_index in applicants:
             pairs = order[starts[applicant_index] : starts[applicant_index + 1]]
             if not len(pairs):
                 continue
@@ -77,6 +77,33 @@ def from_simulation(
         np.concatenate(specialty),
         np.concatenate(group),
     )
+
+
+def from_simulation(
+    outcomes: Sequence[SpecialtyOutcome],
+    stats: Mapping[str, SpecialtyStats],
+    applicants_per_specialty: int,
+    seed: int,
+) -> Dataset:
+    """A sample of each specialty's simulated applicants, with all of their applications."""
+    return _rows(outcomes, stats, _sampled(outcomes, applicants_per_specialty, seed))
+
+
+def unseen_by_training(
+    outcomes: Sequence[SpecialtyOutcome],
+    stats: Mapping[str, SpecialtyStats],
+    applicants_per_specialty: int,
+    seed: int,
+    count: int,
+) -> Dataset:
+    """Up to `count` applicants per specialty that `from_simulation` with the same arguments did not sample:
+    a held-out set many times the test split, so that its calibration error is measured, not sampling noise."""
+    rng = np.random.default_rng([seed, 1])
+    chosen = []
+    for outcome, taken in zip(outcomes, _sampled(outcomes, applicants_per_specialty, seed), strict=True):
+        rest = np.setdiff1d(np.arange(len(outcome.applicants)), taken)
+        chosen.append(np.sort(rng.choice(rest, min(len(rest), count), replace=False)))
+    return _rows(outcomes, stats, chosen)
 
 
 def split_by_group(dataset: Dataset, seed: int, shares: tuple[float, float] = (0.7, 0.15)) -> tuple[Dataset, ...]:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.special import ndtr as _normal_cdf
 
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program
@@ -26,6 +27,10 @@ ASSUMPTIONS = {
     "program count; programs chosen in proportion to the applications they received per position (drawn "
     "from the specialty's where unknown) times the share of residents of the applicant's own degree (+0.05), "
     "three times as likely in a preferred state",
+    "strategy": "from the second calibration pass on, applicants plan like the product's users: each estimates "
+    "their chance at every program from their visible strengths against where the program drew its interview "
+    "and ranking lines in the previous pass, and weighs log(chance) as much as a program's draw when choosing "
+    "where to apply, and the chance a signal adds when choosing where to signal",
     "interviews": "each program gives as many interviews as its share interviewed times the applications it "
     "received (AAMC 2020-2021) where both are known, else 12 per position",
     "program_facts": "unknown facts drawn from the specialty's programs that state them",
@@ -46,6 +51,8 @@ IMG_VISA_NEED, UNSAID_VISA = 0.55, 0.05
 HOME_PROGRAM_SHARE = 0.5  # US graduates whose own school has a program in the specialty
 INTERVIEWS_PER_POSITION = 12.0
 LATENT_WEIGHT = 0.7
+OPEN_LINE = -10.0  # a program that interviewed everyone / did not fill, as a line no applicant is below
+STRATEGY_WEIGHT = 1.0  # log(estimated chance) against log(a program's draw) when applicants plan
 PRE_INTERVIEW_NOISE, POST_INTERVIEW_NOISE = 1.0, 0.7
 DEGREES = np.array(["MD", "DO", "IMG"])
 
@@ -62,7 +69,26 @@ class SpecialtyOutcome:
     interviewed: np.ndarray
     admitted: np.ndarray
     matched: np.ndarray  # the applicant matched at this program
+    bars: "ProgramBars | None" = None
     achieved: dict[str, float] = field(default_factory=dict)  # simulated figures beside the targets
+
+
+@dataclass(frozen=True)
+class ProgramBars:
+    """Where each program drew its lines, in score units: the lowest pre-interview score it interviewed and
+    the lowest final score it matched (-inf: it interviewed everyone who applied / did not fill)."""
+
+    interview: np.ndarray
+    admission: np.ndarray
+
+    def blended(self, latest: "ProgramBars", weight: float) -> "ProgramBars":
+        """What applicants believe after `latest`: a damped mix, so that a crowd does not chase last season's
+        easy programs round after round (-inf counts as a line far below every score)."""
+
+        def mix(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+            return (1 - weight) * np.maximum(old, OPEN_LINE) + weight * np.maximum(new, OPEN_LINE)
+
+        return ProgramBars(mix(self.interview, latest.interview), mix(self.admission, latest.admission))
 
 
 def typical_away_rotations(signals: int) -> float:
@@ -129,9 +155,26 @@ def _md_step2(rng, targets: SpecialtyTargets, knobs: Knobs, n: int) -> np.ndarra
     return np.where(highs < 0, lows + tail, lows + uniform).astype(float)
 
 
+def _planned_chances(visible: np.ndarray, knobs: Knobs, bars: ProgramBars) -> tuple[np.ndarray, ...]:
+    """An applicant's own estimate of P(admitted) at every program with no signal, a top and a second
+    signal: their visible strengths against the program's previous lines, the latent and the noise unknown."""
+    pre_sd = math.hypot(LATENT_WEIGHT, PRE_INTERVIEW_NOISE)
+    post_sd = math.hypot(LATENT_WEIGHT, POST_INTERVIEW_NOISE)
+    ranked = _normal_cdf((visible - np.maximum(bars.admission, OPEN_LINE)[None, :]) / post_sd)
+    return tuple(
+        _normal_cdf((visible + weight - np.maximum(bars.interview, OPEN_LINE)[None, :]) / pre_sd) * ranked
+        for weight in (0.0, knobs.top_signal_weight, knobs.second_signal_weight)
+    )
+
+
 def simulate_market(
-    programs: Sequence[Program], targets: SpecialtyTargets, knobs: Knobs, seed: Sequence[int]
+    programs: Sequence[Program],
+    targets: SpecialtyTargets,
+    knobs: Knobs,
+    seed: Sequence[int],
+    bars: ProgramBars | None = None,
 ) -> SpecialtyOutcome:
+    """`bars`: the programs' lines from a previous pass; with them applicants plan (ASSUMPTIONS["strategy"])."""
     rng = np.random.default_rng(list(seed))
     n_programs = len(programs)
     states = np.array([p.state or "" for p in programs])
@@ -211,51 +254,62 @@ def simulate_market(
     # Applicants favour programs whose residents share their degree (the shares are the programs' own).
     md_share = np.clip(1 - img_share - do_share, 0.0, 1.0)
     degree_fit = np.log(0.05 + np.stack((md_share, do_share, img_share)))[degree_index]
+    # What programs see before any signal, home program, away rotation or the latent strength.
+    academic_strength = np.where(
+        has_step2, (step2 - targets.mean_step2ck_matched_usmd) / STEP2_SD, (comlex - 580) / 75 - 0.3
+    )
+    academic = kind == "academic"
+    degree_term = np.select(
+        [degree_index[:, None] == 1, degree_index[:, None] == 2],
+        [-0.5 + 3.0 * (do_share[None, :] - 0.1), -1.2 + 4.0 * (img_share[None, :] - 0.15) - 0.3 * academic[None, :]],
+        0.0,
+    )
+    takes_visa = np.where((visa == "J1")[:, None], j1[None, :], np.where((visa == "H1B")[:, None], h1b[None, :], True))
+    visible = (
+        (
+            knobs.step2_weight * academic_strength
+            + 0.45 * (np.log1p(research) - np.log1p(targets.mean_research_items_matched))
+            + 0.5 * aoa
+            + 0.12 * (honors - 3)
+            - 2.5 * (step1 == "fail")
+            - 0.12 * np.maximum(0, years - 1)
+        )[:, None]
+        + 0.6 * home_match
+        + knobs.non_md_weight * degree_term
+    )
+    visible = np.where(takes_visa, visible, -np.inf)
     keys = np.log(popularity)[None, :] + degree_fit + np.log1p(2.0 * in_pref)
     keys += rng.gumbel(size=(n_applicants, n_programs))
+    top_count = np.minimum(targets.top_signals, n_apps)
+    second_count = np.minimum(targets.second_signals, n_apps - top_count)
+    if bars is not None:
+        chance_none, chance_top, chance_second = _planned_chances(visible, knobs, bars)
+        usual = np.where((second_count > top_count)[:, None], chance_second, chance_top)
+        keys += STRATEGY_WEIGHT * np.log(np.maximum(chance_none, usual) + 1e-4)
     pair_a, pair_p = _top_k_per_row(keys, n_apps)
     n_pairs = len(pair_a)
 
-    # Signals: the top ones to the most wanted programs applied to, then the second tier (pair by pair).
+    # Signals: the top ones to the most wanted programs applied to (where they add the most, when planned),
+    # then the second tier among the others (pair by pair).
     a, p = pair_a, pair_p
     in_pref_pair, home_pair = in_pref[a, p], home_match[a, p]
-    want = 0.5 * np.log(popularity)[p] + 0.8 * in_pref_pair + rng.gumbel(size=n_pairs)
-    top_count = np.minimum(targets.top_signals, n_apps)
-    second_count = np.minimum(targets.second_signals, n_apps - top_count)
-    top_signal = _top_k_pairs(a, want, top_count)
-    second_signal = _top_k_pairs(a, want, top_count + second_count) & ~top_signal
+    want_top = 0.5 * np.log(popularity)[p] + 0.8 * in_pref_pair + rng.gumbel(size=n_pairs)
+    want_second = want_top.copy()
+    if bars is not None:
+        none_pair = chance_none[a, p]
+        want_top += STRATEGY_WEIGHT * np.log(np.maximum(chance_top[a, p] - none_pair, 0) + 1e-4)
+        want_second += STRATEGY_WEIGHT * np.log(np.maximum(chance_second[a, p] - none_pair, 0) + 1e-4)
+    top_signal = _top_k_pairs(a, want_top, top_count)
+    second_signal = _top_k_pairs(a, np.where(top_signal, -np.inf, want_second), second_count) & ~top_signal
     signals_total = targets.top_signals + targets.second_signals
     away_count = np.minimum(rng.poisson(typical_away_rotations(signals_total), n_applicants), n_apps)
     away = _top_k_pairs(a, (top_signal | second_signal) + rng.gumbel(size=n_pairs), away_count)
     home_program = _top_k_pairs(a, home_pair + rng.gumbel(size=n_pairs), has_home.astype(int))
 
     # Programs score their applicants and interview the highest.
-    academic_strength = np.where(
-        has_step2[a], (step2[a] - targets.mean_step2ck_matched_usmd) / STEP2_SD, (comlex[a] - 580) / 75 - 0.3
-    )
-    academic = kind[p] == "academic"
-    degree_term = np.select(
-        [degree_index[a] == 1, degree_index[a] == 2],
-        [-0.5 + 3.0 * (do_share[p] - 0.1), -1.2 + 4.0 * (img_share[p] - 0.15) - 0.3 * academic],
-        0.0,
-    )
-    takes_visa = np.where(visa[a] == "J1", j1[p], np.where(visa[a] == "H1B", h1b[p], True))
-    base = (
-        knobs.step2_weight * academic_strength
-        + 0.45 * (np.log1p(research[a]) - np.log1p(targets.mean_research_items_matched))
-        + 0.5 * aoa[a]
-        + 0.12 * (honors[a] - 3)
-        + 0.6 * home_pair
-        + 1.0 * home_program
-        + 0.8 * away
-        + knobs.non_md_weight * degree_term
-        - 2.5 * (step1[a] == "fail")
-        - 0.12 * np.maximum(0, years[a] - 1)
-        + LATENT_WEIGHT * latent[a]
-    )
+    base = visible[a, p] + 1.0 * home_program + 0.8 * away + LATENT_WEIGHT * latent[a]
     signal_term = knobs.top_signal_weight * top_signal + knobs.second_signal_weight * second_signal
     score = base + signal_term + rng.normal(0, PRE_INTERVIEW_NOISE, n_pairs)
-    score = np.where(takes_visa, score, -np.inf)
     order = np.lexsort((-score, p))
     first = np.searchsorted(p[order], np.arange(n_programs))
     rank_in_program = np.arange(n_pairs) - first[p[order]]
@@ -285,6 +339,10 @@ def simulate_market(
         if filled[j] >= size[j]:
             cutoff[j] = min(program_scores[j][i] for i in np.nonzero(matched_program == j)[0])
     admitted = invited & ((final_score >= cutoff[p]) | matched)
+    applied = np.bincount(p[np.isfinite(score)], minlength=n_programs)
+    lowest_invited = np.full(n_programs, np.inf)
+    np.minimum.at(lowest_invited, p[invited], score[invited])
+    interview_bar = np.where(applied > capacity, lowest_invited, -np.inf)
 
     pairs_of = np.split(np.argsort(a, kind="stable"), np.searchsorted(np.sort(a), np.arange(1, n_applicants)))
     ids = np.array([prog.program_id for prog in programs])
@@ -343,4 +401,15 @@ def simulate_market(
         )
         achieved[f"band_{band.low}_{band.high}"] = float(md_matched[:n_md][inside].mean()) if inside.any() else math.nan
     shown = [replace(prog) for prog in programs]
-    return SpecialtyOutcome(targets.specialty, shown, applicants, a, p, invited, admitted, matched, achieved)
+    return SpecialtyOutcome(
+        targets.specialty,
+        shown,
+        applicants,
+        a,
+        p,
+        invited,
+        admitted,
+        matched,
+        ProgramBars(interview_bar, cutoff),
+        achieved,
+    )

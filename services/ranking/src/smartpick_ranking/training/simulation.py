@@ -39,6 +39,7 @@ from smartpick_ranking.training.targets import SpecialtyTargets
 
 TOP_SIGNAL_START, SECOND_SIGNAL_START = 1.5, 0.9
 CALIBRATION_PASSES = 8
+BELIEF_UPDATE = 0.5  # how far applicants' idea of the programs' lines moves toward the last pass
 ASSUMED_USMD_MATCH_RATE, ASSUMED_OTHER_MATCH_RATE = 0.9, 0.5
 MAX_SIMULATED_PROGRAMS = 250
 
@@ -109,6 +110,7 @@ def simulate_specialty(
         step2_shift=targets.mean_step2ck_matched_usmd - 3.0,
     )
     outcome = simulate_market(programs, targets, knobs, (seed, specialty_index))
+    believed = outcome.bars
     for _ in range(CALIBRATION_PASSES - 1):
         got = outcome.achieved
         if targets.bands:
@@ -133,6 +135,7 @@ def simulate_specialty(
             if not math.isnan(second) and not math.isnan(got["interview_rate_second_signal"]):
                 gap = _logit(second) - _logit(got["interview_rate_second_signal"]) + base
                 knobs.second_signal_weight = float(np.clip(knobs.second_signal_weight + 0.6 * gap, 0.0, 6.0))
-        outcome = simulate_market(programs, targets, knobs, (seed, specialty_index))
+        outcome = simulate_market(programs, targets, knobs, (seed, specialty_index), believed)
+        believed = believed.blended(outcome.bars, BELIEF_UPDATE)
     outcome.achieved["knobs"] = dict(vars(knobs))
     return outcome
