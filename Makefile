@@ -89,10 +89,11 @@ run: install ## start Kafka, PostgreSQL and every service with demo data; Ctrl-C
 stop: ## stop whatever `make run` left running
 	if [ -x $(BIN)/python ]; then $(BIN)/python deploy/local/devstack.py stop; fi
 
-lint: install ## ruff and buf lint
+lint: install ## ruff, buf lint, and buf breaking against main (proto/breaking.sh)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd proto && npx --no-install buf lint
+	proto/breaking.sh
 
 unit: install ## unit tests (no I/O), the web app's included
 	$(BIN)/pytest -q libs/platform/tests services/*/tests

@@ -1,10 +1,11 @@
 """How fast the web app's pages show what they are for, in Debian's Chromium against the whole stack.
 
-`.venv/bin/python bench/web_paint.py [--runs 7] [--url http://127.0.0.1:8080 --operator-key spk_...]`.
+`.venv/bin/python bench/web_paint.py [--runs 20] [--url http://127.0.0.1:8080 --operator-key spk_...]`.
 Without --url it starts its own stack (.state/bench). For each page: one warm-up load, then --runs loads,
-each in a fresh browser context (empty HTTP cache, cookies kept for signed-in pages). Prints the median and
-the worst of first contentful paint and of the page's own "smartpick:content" mark (set when the page's
-main content has rendered, after its API calls), in ms from the start of navigation."""
+each in a fresh browser context (empty HTTP cache, cookies kept for signed-in pages). Prints the median, the
+95th percentile and the worst of first contentful paint and of the page's own "smartpick:content" mark (set
+once the page's main content has rendered, after its API calls), in ms from the start of navigation, and for
+the content mark where the median load spent its time: the page's scripts loaded, its first API reply."""
 
 import argparse
 import asyncio
@@ -13,14 +14,23 @@ import statistics
 import uuid
 
 import httpx
-from common import bench_stack
+from common import bench_stack, percentile
 from playwright.async_api import async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
-TIMING = """() => ({
-    fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN,
-    content: performance.getEntriesByName('smartpick:content')[0]?.startTime ?? NaN,
-})"""
+# The paints, the end of the last script the page loads at start, and the end of its first API reply.
+TIMING = """() => {
+    const resources = performance.getEntriesByType('resource');
+    const ends = (test) => resources.filter((r) => test(new URL(r.name).pathname)).map((r) => r.responseEnd);
+    const scripts = ends((path) => path.startsWith('/assets/') && path.endsWith('.js') && !path.includes('uPlot'));
+    const api = ends((path) => path.startsWith('/v1/'));
+    return {
+        fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN,
+        content: performance.getEntriesByName('smartpick:content')[0]?.startTime ?? NaN,
+        scripts: Math.max(0, ...scripts),
+        api: api.length ? Math.min(...api) : NaN,
+    };
+}"""
 
 
 async def people(base_url: str, operator_key: str) -> dict[str, str]:
@@ -71,8 +81,8 @@ async def measure(base_url: str, operator_key: str, runs: int) -> None:
         pages = [("try-it", "/", None), ("sign-in", "/signin", None)]
         pages += [("student", "/student", states["student"]), ("advisor", "/advisor", states["advisor"])]
         print(
-            f"{'page':10} {'FCP median':>11} {'FCP worst':>10} {'content median':>15} {'content worst':>14}",
-            f"({runs} runs)",
+            f"{'page':10} {'FCP median':>11} {'p95':>7} {'worst':>7} {'content median':>15} {'p95':>7} {'worst':>7}"
+            f" {'scripts':>8} {'1st API':>8}   (ms, {runs} runs; scripts and 1st API: ends, medians)"
         )
         for name, path, state in pages:
             timings = []
@@ -85,18 +95,20 @@ async def measure(base_url: str, operator_key: str, runs: int) -> None:
                 if run:  # the first load warms the server and the browser
                     timings.append(await page.evaluate(TIMING))
                 await context.close()
-            fcp = [t["fcp"] for t in timings]
-            content = [t["content"] for t in timings]
+            fcp, content = ([t[key] for t in timings] for key in ("fcp", "content"))
+            scripts = statistics.median(t["scripts"] for t in timings)
+            api = [t["api"] for t in timings if t["api"] == t["api"]]  # pages without an API call have NaN
             print(
-                f"{name:10} {statistics.median(fcp):9.0f}ms {max(fcp):8.0f}ms "
-                f"{statistics.median(content):13.0f}ms {max(content):12.0f}ms"
+                f"{name:10} {statistics.median(fcp):11.0f} {percentile(fcp, 0.95):7.0f} {max(fcp):7.0f} "
+                f"{statistics.median(content):15.0f} {percentile(content, 0.95):7.0f} {max(content):7.0f} "
+                f"{scripts:8.0f} {statistics.median(api) if api else float('nan'):8.0f}"
             )
         await browser.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--url", help="a running stack's gateway (default: start one)")
     parser.add_argument("--operator-key", help="an operator key of that stack")
     args = parser.parse_args()

@@ -7,6 +7,7 @@ import { defineConfig, type Plugin } from "vite";
 
 const root = dirname(fileURLToPath(import.meta.url));
 export const PAGES = ["index", "signin", "student", "advisor", "mentor", "admin"];
+const SHARED = /node_modules\/(preact|openapi-fetch)\/|\/src\/(api|lib)\/|\/src\/components\/(page|field|profile-form)\.tsx$/;
 
 function swaggerAssets(): Plugin {
   return {
@@ -26,10 +27,14 @@ export default defineConfig({
   build: {
     manifest: true,
     target: "es2022",
+    // Browsers of the es2022 target preload modules themselves (one without it just loads them as imported).
+    modulePreload: { polyfill: false },
     rollupOptions: {
       input: Object.fromEntries(PAGES.map((p) => [p, resolve(root, `${p}.html`)])),
-      // Libraries every page needs in one chunk of their own, named for what it holds.
-      output: { manualChunks: (id) => (/node_modules\/(preact|openapi-fetch)\//.test(id) ? "vendor" : undefined) },
+      // What several pages share, the libraries and the client's own modules, in one chunk: a page then loads
+      // its entry, this and at most the list's chunk, not a request per small shared module (each one more
+      // round trip before the page can render).
+      output: { manualChunks: (id) => (SHARED.test(id) ? "shared" : undefined) },
     },
   },
   plugins: [swaggerAssets()],

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs the compose file for real: starts the whole system from the images, walks the README's "With Docker"
-# example (operator key, school, student, a saved profile read back), then takes everything down with its
-# volumes. Uses the ports of `make run` (8080, 19092, 15432, ...), which must be free. Needs the images
-# (deploy/images/build-images.sh) and a Docker engine (DOCKER_HOST).
+# Runs the compose file for real: starts the whole system from the images, loads the web app's first page, walks
+# the README's "With Docker" example (operator key, school, student, a saved profile read back), then takes
+# everything down with its volumes. Uses the ports of `make run` (8080, 19092, 15432, ...), which must be free.
+# Needs the images (deploy/images/build-images.sh) and a Docker engine (DOCKER_HOST).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -53,6 +53,13 @@ until curl -fsS "$BASE_URL/readyz" >/dev/null 2>&1; do
   ((SECONDS < deadline)) || die "the gateway was not ready within ${START_TIMEOUT}s"
   sleep 1
 done
+
+# The web app from the gateway image: the try-it page and a script it loads (a gateway without web/dist answers 503).
+PAGE=$(curl -fsS "$BASE_URL/") || die "GET / on the gateway container failed (the image lacks the web app?)"
+SCRIPT=$(grep -o '/assets/[^"]*\.js' <<<"$PAGE" | head -n 1)
+[[ -n $SCRIPT ]] || die "GET / answered no page with a script: ${PAGE:0:200}"
+curl -fsS -o /dev/null "$BASE_URL$SCRIPT" || die "GET $SCRIPT on the gateway container failed"
+log "OK: the gateway container serves the web app"
 
 # The README's walk-through, step by step.
 OPERATOR=$("${COMPOSE[@]}" exec -T gateway smartpick-gateway issue-operator-key 2>/dev/null | tail -n 1)

@@ -10,6 +10,8 @@
 # smartpick-platform with its generated protobuf code) are built on the host with pip, and the Kafka jars are
 # copied by Maven from deploy/local/kafka/pom.xml; Debian packages come from the Debian archive. Every image
 # starts FROM $SMARTPICK_BASE_IMAGE (default smartpick/debian:bookworm, made by bootstrap-base.sh when missing).
+# A service that serves the web app (the manifest's web_app: the gateway) carries web/dist, built first on the host
+# by `make web` (npm ci from web/package-lock.json, then Vite).
 # An image carries the hash of its inputs (label org.smartpick.inputs) and is rebuilt only when it differs.
 # Needs a Docker engine (DOCKER_HOST; deploy/docker/dockerd.sh starts one) and the containers use host networking.
 set -euo pipefail
@@ -41,6 +43,8 @@ print(f"DEFAULT_ARGS={' '.join(first['args'])}")
 print(f"HOST_SETTING=SMARTPICK_{service.upper().replace('-', '_')}_{host}")
 print(f"PORTS={' '.join(map(str, ports))}")
 print(f"HEALTH_PORT={first['ports'][first['health_port']]}")
+if manifest["services"][service].get("web_app"):
+    print(f"WEB_DIR_SETTING=SMARTPICK_{service.upper().replace('-', '_')}_WEB_DIR")
 PY
 }
 read -r -a SERVICES <<<"$(manifest)"
@@ -55,6 +59,9 @@ die() {
 }
 
 is_service() { [[ " ${SERVICES[*]} " == *" $1 "* ]]; }
+serves_web_app() { is_service "$1" && manifest "$1" | grep -q '^WEB_DIR_SETTING='; }
+# The Dockerfile's stage an image is: a service's `service`, or `web-app` for one that serves the web app.
+target() { if serves_web_app "$1"; then echo web-app; elif is_service "$1"; then echo service; fi; }
 dockerfile() { if is_service "$1"; then echo "$SCRIPT_DIR/service/Dockerfile"; else echo "$SCRIPT_DIR/$1/Dockerfile"; fi; }
 
 # --build-arg flags of an image: the base, and for a service what the manifest says of it.
@@ -73,6 +80,7 @@ input_files() {
   local paths
   if is_service "$1"; then
     paths=(libs/platform proto "services/$1" deploy/images/service)
+    ! serves_web_app "$1" || paths+=(web)
   else
     paths=("deploy/images/$1" libs/platform/src/smartpick_platform/services.toml)
     [[ $1 != kafka ]] || paths+=(deploy/local/kafka/pom.xml deploy/local/kafka/server.properties.template)
@@ -134,6 +142,13 @@ prepare_context() {
       log "$image: building wheels for smartpick-$image and its dependencies"
       # The platform wheel is named explicitly so pip takes it and never looks the name up on an index.
       "$(python_for_wheels)" -m pip wheel -q -w "$ctx/wheels" "$PLATFORM_WHEEL" "$REPO_ROOT/services/$image" >&2
+      if serves_web_app "$image"; then
+        log "$image: building the web app (make web) for web/"
+        make -s -C "$REPO_ROOT" web >&2 || die "make web failed: the $image image would serve no pages"
+        [[ -f $REPO_ROOT/web/dist/index.html ]] || die "make web left no web/dist/index.html"
+        cp -a "$REPO_ROOT/web/dist" "$ctx/web"
+        rm -rf "$ctx/web/.built" "$ctx/web/.vite" # the build's own bookkeeping, not served
+      fi
       ;;
   esac
 }
@@ -150,6 +165,7 @@ build() {
   prepare_context "$image" "$ctx"
   log "$image: docker build (log: $WORK/$image-build.log)"
   mapfile -t args < <(build_args "$image")
+  [[ -z $(target "$image") ]] || args+=("--target=$(target "$image")")
   docker build --network host --force-rm -f "$(dockerfile "$image")" \
     "${args[@]}" --label "$LABEL=$want" -t "$PREFIX$image:$TAG" "$ctx" \
     >"$WORK/$image-build.log" 2>&1 || {

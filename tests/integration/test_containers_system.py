@@ -5,6 +5,7 @@ It runs when the session runs on the containers backend (a Docker engine answers
 builds the service images first when their inputs changed (deploy/images/build-images.sh does nothing when
 they are current), so it always tests the code in the work tree."""
 
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -91,6 +92,28 @@ def test_every_process_runs_from_its_image_as_a_non_root_user(system):
     for name, container in system.containers.items():
         result = container.exec(["id", "-u"])
         assert result.exit_code == 0 and result.output.strip() != b"0", name
+
+
+async def test_the_gateway_container_serves_the_web_app_and_its_assets(system):
+    """The image carries web/dist: the pages, the scripts they load and the API docs answer, none 503."""
+    async with httpx.AsyncClient(base_url=system.base_url, timeout=15) as http:
+        for path in ("/", "/signin", "/student", "/advisor", "/mentor", "/admin"):
+            page = await http.get(path)
+            assert page.status_code == 200, (path, page.status_code, page.text[:300])
+            assert page.headers["content-type"].startswith("text/html"), path
+            assert "default-src 'self'" in page.headers["content-security-policy"], path
+        home = await http.get("/")
+        assert '<div id="app">' in home.text
+        scripts = re.findall(r'(?:src|href)="(/assets/[^"]+\.js)"', home.text)
+        assert scripts, home.text
+        for script in scripts:
+            asset = await http.get(script)
+            assert asset.status_code == 200 and "javascript" in asset.headers["content-type"], script
+            assert "immutable" in asset.headers["cache-control"], script
+        docs = await http.get("/docs")
+        assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text, docs.text[:300]
+        bundle = await http.get("/docs-assets/swagger-ui-bundle.js")
+        assert bundle.status_code == 200 and len(bundle.content) > 100_000
 
 
 async def test_a_profile_saved_through_the_gateway_container_reaches_kafka(system):

@@ -12,7 +12,10 @@ import type { Recommendations } from "../lib/recs";
 
 const COLUMNS: [SortKey, string][] = [["display_name", "Student"], ["specialty", "Specialties"], ["status", "Status"], ["list_match_probability", "Chance of a match"]];
 
-function Advisor({ session }: { session: Session }) {
+const cohortPage = (token?: string) => api.GET("/v1/cohort", { params: { query: { page_size: 100, page_token: token } } });
+
+/** The first page is asked for by the caller, as soon as the session is known (not after the first paint). */
+function Advisor({ session, firstPage }: { session: Session; firstPage: ReturnType<typeof cohortPage> }) {
   const [students, setStudents] = useState<CohortStudent[]>([]);
   const [threshold, setThreshold] = useState(0);
   const [loading, setLoading] = useState(true);
@@ -25,7 +28,7 @@ function Advisor({ session }: { session: Session }) {
       let token: string | undefined;
       const all: CohortStudent[] = [];
       do {
-        const { data, error } = await api.GET("/v1/cohort", { params: { query: { page_size: 100, page_token: token } } });
+        const { data, error } = await (token === undefined ? firstPage : cohortPage(token));
         if (!data) {
           setProblem(errorMessage(error));
           break;
@@ -36,9 +39,11 @@ function Advisor({ session }: { session: Session }) {
         token = data.next_page_token ?? undefined;
       } while (token);
       setLoading(false);
-      markContent();
     })();
   }, []);
+  useEffect(() => {
+    if (!loading) markContent(); // after the render that shows the whole cohort
+  }, [loading]);
 
   const drill = async (student: CohortStudent) => {
     setOpen({ student, recs: null, note: "Loading…" });
@@ -105,4 +110,4 @@ function Advisor({ session }: { session: Session }) {
   );
 }
 
-void requireSession().then((session) => mount(<Advisor session={session} />));
+void requireSession().then((session) => mount(<Advisor session={session} firstPage={cohortPage()} />));

@@ -1,5 +1,7 @@
 // The student's page: the profile form, the list (pending while the workers score, updated without a
-// reload), the what-if controls and the mentors.
+// reload), the what-if controls and the mentors. The saved profile is asked for alone, first: what else the page
+// needs (specialty names, the mentors) is asked for once it has shown, so it never queues in front of it. The
+// profile is asked for as soon as the session is known, while the page renders, not after its first paint.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, requireSession, type Session } from "../api/client";
 import { Mentors } from "../components/mentors";
@@ -13,7 +15,9 @@ import { bodyFromDraft, draftFromBody, EMPTY_DRAFT, formErrors, type Draft, type
 import type { Recommendations } from "../lib/recs";
 import { cityNames, specialtyNames } from "../lib/specialties";
 
-function Student({ session }: { session: Session }) {
+const savedProfile = (studentId: string) => api.GET("/v1/students/{student_id}/profile", { params: { path: { student_id: studentId } } });
+
+function Student({ session, profile }: { session: Session; profile: ReturnType<typeof savedProfile> }) {
   const studentId = session.student_id!;
   const path = { params: { path: { student_id: studentId } } };
   const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
@@ -26,6 +30,7 @@ function Student({ session }: { session: Session }) {
   const [whatIf, setWhatIf] = useState<Recommendations | null>(null);
   const [specialties, setSpecialties] = useState<string[]>([]);
   const [cities, setCities] = useState<string[]>([]);
+  const [loaded, setLoaded] = useState(false);
   const polling = useRef<AbortController | null>(null);
 
   const follow = (version: number) => {
@@ -44,10 +49,8 @@ function Student({ session }: { session: Session }) {
   };
 
   useEffect(() => {
-    void specialtyNames().then(setSpecialties);
-    void cityNames().then(setCities);
-    void api.GET("/v1/students/{student_id}/profile", path).then(({ data }) => {
-      markContent();
+    void profile.then(({ data }) => {
+      setLoaded(true);
       if (!data) return; // no profile yet: the empty form
       const body = data.profile as ProfileBody;
       setDraft(draftFromBody(body));
@@ -56,6 +59,12 @@ function Student({ session }: { session: Session }) {
     });
     return () => polling.current?.abort();
   }, []);
+  useEffect(() => {
+    if (!loaded) return;
+    markContent(); // after the render that shows the saved profile
+    void specialtyNames().then(setSpecialties);
+    void cityNames().then(setCities);
+  }, [loaded]);
 
   const save = async () => {
     setBusy(true);
@@ -92,9 +101,9 @@ function Student({ session }: { session: Session }) {
       {saved && recs && <WhatIf studentId={studentId} saved={saved} onResult={setWhatIf} />}
       {recs && <RecommendationsView recs={recs} compare={whatIf?.curve} />}
       {!saved && <p class="muted">Save your profile to get your list.</p>}
-      <Mentors studentId={studentId} />
+      {loaded && <Mentors studentId={studentId} />}
     </Page>
   );
 }
 
-void requireSession().then((session) => mount(<Student session={session} />));
+void requireSession().then((session) => mount(<Student session={session} profile={savedProfile(session.student_id!)} />));

@@ -20,6 +20,7 @@ class Service:
     package: str
     database: str
     outbox: bool = False  # the platform's transactional outbox lives in its database
+    web_app: bool = False  # it serves the web app (web/dist), so its image carries the build
 
     @property
     def command(self) -> str:
