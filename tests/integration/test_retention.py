@@ -21,8 +21,8 @@ async def pools(stack):
         await pool.close()
 
 
-async def add_outbox_row(conn: asyncpg.Connection, publish_age: str | None, set_aside: bool = False) -> uuid.UUID:
-    """A row published `publish_age` ago (an interval), or never (None); set aside rows carry their reason."""
+async def add_outbox_row(conn: asyncpg.Connection, publish_age: timedelta | None, set_aside: bool = False) -> uuid.UUID:
+    """A row published `publish_age` ago, or never (None); set aside rows carry their reason."""
     event_id = uuid.uuid4()
     await conn.execute(
         """INSERT INTO outbox (event_id, tenant_id, topic, message_key, payload, headers, create_time,
@@ -41,8 +41,8 @@ async def add_outbox_row(conn: asyncpg.Connection, publish_age: str | None, set_
 async def test_published_outbox_rows_past_retention_go_in_bounded_batches_and_the_rest_stays(pools):
     pool = pools["profile"]
     async with pool.acquire() as conn:
-        old = [await add_outbox_row(conn, "2 days") for _ in range(5)]
-        recent = await add_outbox_row(conn, "1 hour")
+        old = [await add_outbox_row(conn, timedelta(days=2)) for _ in range(5)]
+        recent = await add_outbox_row(conn, timedelta(hours=1))
         set_aside = await add_outbox_row(conn, None, set_aside=True)
     purge = outbox.retention(keep=timedelta(hours=24))
     deleted, more = await retention.purge(pool, purge, batch_rows=2, max_batches=2)
@@ -60,7 +60,7 @@ async def test_idempotency_records_past_their_window_and_ended_or_expired_sessio
     pool = pools["gateway"]
     owner = f"retention-test-{uuid.uuid4().hex[:8]}"
     async with pool.acquire() as conn:
-        for name, age in (("old", "25 hours"), ("fresh", "1 hour")):
+        for name, age in (("old", timedelta(hours=25)), ("fresh", timedelta(hours=1))):
             await conn.execute(
                 """INSERT INTO idempotency_records
                      (key_id, idempotency_key, request_sha256, status_code, response, create_time)
