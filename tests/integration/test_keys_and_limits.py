@@ -14,6 +14,8 @@ from conftest import LOG_DIR, Stack
 from devstack import ServiceProcess, free_port
 from support import School, bearer
 
+from smartpick_gateway.adapters.key_revocations import APPLICATION_NAME
+
 pytestmark = pytest.mark.integration
 
 MIB = 1024 * 1024
@@ -33,6 +35,18 @@ async def issue(http: httpx.AsyncClient, school: School, **body) -> dict:
     )
     assert reply.status_code == 201, reply.text
     return reply.json()
+
+
+async def listeners(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", APPLICATION_NAME)
+
+
+async def refused_within_a_second(client: httpx.AsyncClient, path: str, token: str) -> float:
+    started = time.monotonic()
+    while (await client.get(path, headers=bearer(token))).status_code == 200:
+        assert time.monotonic() - started < 1.0, "the other gateway process still takes the revoked key"
+        await asyncio.sleep(0.01)
+    return time.monotonic() - started
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +75,42 @@ async def test_a_revoked_key_stops_working_on_another_gateway_process_within_a_s
         assert (await other.get(school_path, headers=bearer(key["api_key"]))).status_code == 200
         revoked = await http.delete(f"{school_path}/api-keys/{key['key_id']}", headers=school.admin)
         assert revoked.status_code == 204, revoked.text
-        started = time.monotonic()
-        while (status := (await other.get(school_path, headers=bearer(key["api_key"]))).status_code) == 200:
-            assert time.monotonic() - started < 1.0, "the other gateway process still takes the revoked key"
-            await asyncio.sleep(0.01)
-        print(f"revoked key refused by the other process after {(time.monotonic() - started) * 1000:.0f} ms")
-    assert status == 401
+        took = await refused_within_a_second(other, school_path, key["api_key"])
+        assert (await other.get(school_path, headers=bearer(key["api_key"]))).status_code == 401
+        print(f"revoked key refused by the other process after {took * 1000:.0f} ms")
     assert (await http.get(school_path, headers=bearer(key["api_key"]))).status_code == 401
+
+
+async def test_a_revocation_reaches_a_process_whose_listener_was_cut_and_again_once_it_is_back(
+    stack, http, new_school, second_gateway
+):
+    school = await new_school()
+    first, second = await issue(http, school), await issue(http, school)
+    school_path = f"/v1/schools/{school.school_id}"
+    conn = await asyncpg.connect(stack.endpoints.database_urls["gateway"])
+    async with httpx.AsyncClient(base_url=second_gateway, timeout=5) as other:
+        try:
+            for key in (first, second):
+                assert (await other.get(school_path, headers=bearer(key["api_key"]))).status_code == 200
+            listening = await listeners(conn)
+            assert listening >= 2  # this run's gateway and the second one
+            # Cut every gateway process's listening session; a revocation right then is never notified.
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", APPLICATION_NAME
+            )
+            await http.delete(f"{school_path}/api-keys/{first['key_id']}", headers=school.admin)
+            cut = await refused_within_a_second(other, school_path, first["api_key"])
+            for _ in range(200):  # the listeners come back (capped backoff) ...
+                if await listeners(conn) >= listening:
+                    break
+                await asyncio.sleep(0.1)
+            assert await listeners(conn) >= listening
+            assert (await other.get(school_path, headers=bearer(second["api_key"]))).status_code == 200
+            await http.delete(f"{school_path}/api-keys/{second['key_id']}", headers=school.admin)
+            back = await refused_within_a_second(other, school_path, second["api_key"])  # ... and NOTIFY works again
+        finally:
+            await conn.close()
+    print(f"revoked with the listeners cut: refused after {cut * 1000:.0f} ms; once back: {back * 1000:.0f} ms")
 
 
 async def test_an_expired_key_is_refused_and_an_expiry_out_of_bounds_is_a_422(http, new_school):

@@ -16,6 +16,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 log = structlog.get_logger(__name__)
 
 CHANNEL = "smartpick_api_key_revoked"
+APPLICATION_NAME = "smartpick-gateway key revocations"  # how pg_stat_activity names the listening session
 
 # What the listener waits out: a database restart, a connection closed under it.
 TRANSIENT = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)
@@ -41,7 +42,9 @@ class RevocationListener:
                 await self._listen_until_lost()
 
     async def _listen_until_lost(self) -> None:
-        conn = await asyncpg.connect(self._database_url, timeout=10)
+        conn = await asyncpg.connect(
+            self._database_url, timeout=10, server_settings={"application_name": APPLICATION_NAME}
+        )
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
         try:
