@@ -60,11 +60,14 @@ class GatewayRepository:
         self.idempotency_window = idempotency_window
         self.cache_trusted: Callable[[], bool] = lambda: False
         self._keys: TTLCache[str, CachedKey] = TTLCache(maxsize=100_000, ttl=KEY_CACHE_SECONDS)
+        self._forgotten = 0  # counts forgets, so a row read before a revocation is not cached after it
 
     def forget_key(self, key_id: str) -> None:
+        self._forgotten += 1
         self._keys.pop(key_id, None)
 
     def forget_all_keys(self) -> None:
+        self._forgotten += 1
         self._keys.clear()
 
     async def save_key(
@@ -100,6 +103,7 @@ class GatewayRepository:
         are cached, saving a query per request, while revocations reach this process (see cache_trusted)."""
         cached = self._keys.get(key_id) if self.cache_trusted() else None
         if cached is None:
+            forgotten = self._forgotten
             row = await self.pool.fetchrow("SELECT * FROM api_keys WHERE key_id = $1 AND revoke_time IS NULL", key_id)
             if row is None:
                 return None
@@ -107,7 +111,7 @@ class GatewayRepository:
                 row["key_id"], Role(row["role"]), row["tenant_id"], row["student_id"], row["mentor_id"]
             )
             cached = CachedKey(row["secret_sha256"], principal, row["expire_time"])
-            if self.cache_trusted():
+            if self.cache_trusted() and forgotten == self._forgotten:
                 self._keys[key_id] = cached
         if cached.expires_at <= datetime.now(cached.expires_at.tzinfo):
             return None
