@@ -57,16 +57,19 @@ async def test_published_outbox_rows_past_retention_go_in_bounded_batches_and_th
 
 
 async def test_idempotency_records_past_their_window_and_ended_or_expired_sessions_are_purged(pools):
+    """The rows are a school's, written and read back as that school (row-level security may hold there);
+    the purge acts for every school at once."""
     pool = pools["gateway"]
-    owner = f"retention-test-{uuid.uuid4().hex[:8]}"
-    async with pool.acquire() as conn:
+    owner, school = f"retention-test-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
+    async with db.tenant_transaction(pool, school) as conn:
         for name, age in (("old", timedelta(hours=25)), ("fresh", timedelta(hours=1))):
             await conn.execute(
                 """INSERT INTO idempotency_records
-                     (key_id, idempotency_key, request_sha256, status_code, response, create_time)
-                   VALUES ($1, $2, '\\x00', 200, '{}', now() - $3::interval)""",
+                     (key_id, idempotency_key, tenant_id, request_sha256, status_code, response, create_time)
+                   VALUES ($1, $2, $3, '\\x00', 200, '{}', now() - $4::interval)""",
                 owner,
                 name,
+                uuid.UUID(school),
                 age,
             )
         code = f"code-{owner}"
@@ -75,30 +78,22 @@ async def test_idempotency_records_past_their_window_and_ended_or_expired_sessio
                VALUES ($1, $2, $3, 'advisor', 'test', now())""",
             code,
             uuid.uuid4().bytes,
-            uuid.uuid4(),
+            uuid.UUID(school),
         )
-        sessions = {
-            "expired": "now() - interval '1 minute'",
-            "ended": "now() + interval '1 hour'",
-            "open": "now() + interval '1 hour'",
-        }
-        for name, expires in sessions.items():
+        for name, expires, ended in (("expired", -1, False), ("ended", 60, True), ("open", 60, False)):
             await conn.execute(
-                f"""INSERT INTO sessions (session_id, secret_sha256, code_id, tenant_id, role, expire_time, end_time)
-                    VALUES ($1, '\\x00', $2, $3, 'advisor', {expires}, CASE WHEN $4 THEN now() END)""",
+                """INSERT INTO sessions (session_id, secret_sha256, code_id, tenant_id, role, expire_time, end_time)
+                   VALUES ($1, '\\x00', $2, $3, 'advisor', now() + $4::interval, CASE WHEN $5 THEN now() END)""",
                 f"{owner}-{name}",
                 code,
-                uuid.uuid4(),
-                name == "ended",
+                uuid.UUID(school),
+                timedelta(minutes=expires),
+                ended,
             )
     for purge in retention_purges(timedelta(hours=24)):
         await retention.purge(pool, purge, batch_rows=1000, max_batches=10)
-    async with pool.acquire() as conn:
-        records = {
-            r[0] for r in await conn.fetch("SELECT idempotency_key FROM idempotency_records WHERE key_id = $1", owner)
-        }
-        left = {
-            r[0] for r in await conn.fetch("SELECT session_id FROM sessions WHERE session_id LIKE $1", f"{owner}-%")
-        }
-    assert records == {"fresh"}
-    assert left == {f"{owner}-open"}
+    async with db.tenant_transaction(pool, school) as conn:
+        records = await conn.fetch("SELECT idempotency_key FROM idempotency_records WHERE key_id = $1", owner)
+        sessions = await conn.fetch("SELECT session_id FROM sessions WHERE session_id LIKE $1", f"{owner}-%")
+    assert {r[0] for r in records} == {"fresh"}
+    assert {r[0] for r in sessions} == {f"{owner}-open"}

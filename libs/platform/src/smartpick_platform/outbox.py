@@ -30,7 +30,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-from smartpick_platform.retention import Purge
+from smartpick_platform.retention import TablePurge
 
 log = structlog.get_logger(__name__)
 
@@ -49,9 +49,9 @@ DELAY = Histogram(
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-def retention(table: str = DEFAULT_TABLE, keep: timedelta = timedelta(hours=24)) -> Purge:
+def retention(table: str = DEFAULT_TABLE, keep: timedelta = timedelta(hours=24)) -> TablePurge:
     """The outbox's purge: rows Kafka acknowledged more than `keep` ago (rows set aside stay for a person)."""
-    return Purge(f"published {table} rows", _identifier(table), "publish_time", keep)
+    return TablePurge(f"published {table} rows", _identifier(table), "publish_time", keep)
 
 
 class LockLost(Exception):

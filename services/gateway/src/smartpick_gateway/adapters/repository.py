@@ -11,18 +11,19 @@ from cachetools import TTLCache
 
 from smartpick_gateway.adapters import key_revocations
 from smartpick_gateway.domain.auth import NewKey, Principal, Role, secret_matches
-from smartpick_platform.retention import Purge
+from smartpick_platform.retention import FunctionPurge
 
 # A backstop only: revocations reach every process's cache through NOTIFY (adapters/key_revocations.py).
 KEY_CACHE_SECONDS = 30
 
 
-def retention_purges(idempotency_window: timedelta) -> list[Purge]:
+def retention_purges(idempotency_window: timedelta) -> list[FunctionPurge]:
     """What the gateway's tables let go of: idempotency records past their window (never replayed then),
-    sessions that ended or expired (never usable again)."""
+    sessions that ended or expired (never usable again). Functions of the schema (migration 0006), as the
+    purge acts for every school at once."""
     return [
-        Purge("idempotency records", "idempotency_records", "create_time", idempotency_window),
-        Purge("sessions", "sessions", "coalesce(end_time, expire_time)", timedelta(0)),
+        FunctionPurge("idempotency records", "purge_idempotency_records", idempotency_window),
+        FunctionPurge("sessions", "purge_sessions", timedelta(0)),
     ]
 
 
