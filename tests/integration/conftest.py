@@ -31,6 +31,17 @@ class Stack:
         return self.processes["gateway"].start().wait_ready()
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "after_everything: runs after every other test (it checks what the whole run left behind)"
+    )
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked after_everything go last, in their own order (a stable sort keeps everyone else's)."""
+    items.sort(key=lambda item: item.get_closest_marker("after_everything") is not None)
+
+
 def pytest_terminal_summary(terminalreporter, config):
     backend = getattr(config, "smartpick_backend", None)
     if backend:

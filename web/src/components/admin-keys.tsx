@@ -1,7 +1,11 @@
-// The school's API keys for machines: issue (the secret shown once) and revoke.
+// The school's API keys for machines: issue (the secret shown once), see when each expires, and revoke.
 import { useEffect, useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { errorMessage } from "../lib/errors";
+
+const expired = (k: Schemas["ApiKeyRecordOut"]) => new Date(k.expires_at) <= new Date();
+const status = (k: Schemas["ApiKeyRecordOut"]) =>
+  k.revoked_at ? `revoked ${k.revoked_at.slice(0, 10)}` : expired(k) ? `expired ${k.expires_at.slice(0, 10)}` : `active until ${k.expires_at.slice(0, 10)}`;
 
 export function ApiKeys({ schoolId }: { schoolId: string }) {
   const school = { params: { path: { school_id: schoolId } } };
@@ -50,8 +54,8 @@ export function ApiKeys({ schoolId }: { schoolId: string }) {
             {keys.map((k) => (
               <tr key={k.key_id}>
                 <td><code>{k.key_id}</code></td><td>{k.role}</td><td>{k.label}</td>
-                <td>{k.revoked_at ? `revoked ${k.revoked_at.slice(0, 10)}` : "active"}</td>
-                <td>{!k.revoked_at && <button type="button" class="danger" aria-label={`Revoke key ${k.key_id}`} onClick={() => void revoke(k.key_id)}>Revoke</button>}</td>
+                <td>{status(k)}</td>
+                <td>{!k.revoked_at && !expired(k) && <button type="button" class="danger" aria-label={`Revoke key ${k.key_id}`} onClick={() => void revoke(k.key_id)}>Revoke</button>}</td>
               </tr>
             ))}
           </tbody>

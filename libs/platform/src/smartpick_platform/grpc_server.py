@@ -66,7 +66,9 @@ async def run_grpc_service(
     """Serves until SIGTERM/SIGINT, then drains in-flight calls for the grace period.
 
     `register` adds the servicers and returns their full service names, which get health and reflection."""
-    server = grpc.aio.server(interceptors=[TelemetryInterceptor()])
+    server = grpc.aio.server(
+        interceptors=[TelemetryInterceptor()], maximum_concurrent_rpcs=settings.max_concurrent_rpcs
+    )
     service_names = list(register(server))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

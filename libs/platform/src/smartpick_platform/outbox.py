@@ -20,6 +20,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -28,6 +29,8 @@ from aiokafka import AIOKafkaProducer, errors
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from smartpick_platform.retention import TablePurge
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +47,11 @@ DELAY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def retention(table: str = DEFAULT_TABLE, keep: timedelta = timedelta(hours=24)) -> TablePurge:
+    """The outbox's purge: rows Kafka acknowledged more than `keep` ago (rows set aside stay for a person)."""
+    return TablePurge(f"published {table} rows", _identifier(table), "publish_time", keep)
 
 
 class LockLost(Exception):

@@ -38,3 +38,9 @@ class GrpcServiceSettings(PlatformSettings):
     grpc_port: int
     ops_port: int
     shutdown_grace_seconds: float = 5.0
+    # Calls served at once; past it a call is refused at once with RESOURCE_EXHAUSTED, not queued.
+    max_concurrent_rpcs: int = Field(64, ge=1)
+    # Services with an outbox: published rows are purged this long after Kafka acknowledged them (the
+    # topic keeps the event); the purge runs every retention_interval_seconds.
+    outbox_retention_hours: float = Field(24.0, gt=0)
+    retention_interval_seconds: float = Field(300.0, gt=0)

@@ -17,6 +17,8 @@ class GatewaySettings(PlatformSettings):
     http_port: int = services.port("gateway", "http_port")
     # HTTP worker processes, each running the whole API.
     http_workers: int = 1
+    # Requests and connections one worker process handles at once; past it, 503 at once (uvicorn's limit).
+    http_max_in_flight: int = Field(200, ge=1)
     profile_grpc_target: str = services.grpc_target("profile")
     ranking_grpc_target: str = services.grpc_target("ranking")
     mentorship_grpc_target: str = services.grpc_target("mentorship")
@@ -29,6 +31,18 @@ class GatewaySettings(PlatformSettings):
     try_it_rate_limit: str = "20/minute"
     # Sign-in attempts per client address (a code has 120 random bits; this keeps guessing pointless and cheap).
     sign_in_rate_limit: str = "30/minute"
+    # Every request with a credential, per API key or session (a worst-case what-if costs ~20 ms of CPU,
+    # so 50/s from one key would fill a core), and per client address whatever the credential.
+    key_rate_limit: str = "20/second;600/minute"
+    client_rate_limit: str = "60/second;1800/minute"
+    # API keys' lifetime when the issuer names none, and the longest an issuer may give.
+    api_key_days: float = Field(90.0, gt=0)
+    api_key_max_days: float = Field(365.0, gt=0)
+    # How long an Idempotency-Key's answer is replayed; past it the record is purged.
+    idempotency_hours: float = Field(24.0, gt=0)
+    # The purge of past idempotency records and sessions: how often, and how many rows a round deletes at most.
+    retention_interval_seconds: float = Field(300.0, gt=0)
+    retention_batch_rows: int = Field(5000, ge=1)
     sign_in_code_hours: float = 72.0
     session_hours: float = 12.0
     default_risk_threshold: float = 0.6

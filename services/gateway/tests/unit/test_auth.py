@@ -1,4 +1,5 @@
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -92,3 +93,28 @@ def test_school_admins_register_their_mentors_and_operators_platform_wide_ones()
         auth.require_can_manage_mentor(principal(Role.SCHOOL_ADMIN, tenant=SCHOOL_B), mentor_id, SCHOOL_A)
     with pytest.raises(auth.Forbidden):
         auth.require_can_manage_mentor(principal(Role.SCHOOL_ADMIN), mentor_id, None)
+
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+DEFAULT, LONGEST = timedelta(days=90), timedelta(days=365)
+
+
+def test_a_key_expires_after_the_default_unless_the_issuer_names_a_time_within_the_longest():
+    assert auth.key_expiry(None, NOW, DEFAULT, LONGEST) == NOW + DEFAULT
+    asked = NOW + timedelta(hours=1)
+    assert auth.key_expiry(asked, NOW, DEFAULT, LONGEST) == asked
+    assert auth.key_expiry(NOW + LONGEST, NOW, DEFAULT, LONGEST) == NOW + LONGEST
+
+
+@pytest.mark.parametrize(
+    ("asked", "says"),
+    [
+        (NOW, "in the future"),
+        (NOW - timedelta(days=1), "in the future"),
+        (NOW + LONGEST + timedelta(seconds=1), "at most 365 days"),
+        (datetime(2027, 1, 1), "time zone"),
+    ],
+)
+def test_an_expiry_in_the_past_beyond_the_longest_or_without_a_zone_is_refused(asked, says):
+    with pytest.raises(auth.BadExpiry, match=says):
+        auth.key_expiry(asked, NOW, DEFAULT, LONGEST)

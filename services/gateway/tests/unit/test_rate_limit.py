@@ -1,3 +1,5 @@
+import asyncio
+
 from smartpick_gateway.adapters.rate_limit import RateLimit
 
 
@@ -8,3 +10,14 @@ async def test_a_client_over_the_limit_is_told_how_long_to_wait_and_others_are_n
     wait = await limit.retry_after("10.0.0.1")
     assert wait is not None and 1 <= wait <= 60
     assert await limit.retry_after("10.0.0.2") is None
+
+
+async def test_every_one_of_several_limits_holds_and_a_refused_request_is_not_counted():
+    limit = RateLimit("3/second;4/minute", "test")
+    assert [await limit.retry_after("key-a") for _ in range(3)] == [None] * 3
+    assert await limit.retry_after("key-a") is not None  # over 3/second
+    assert await limit.retry_after("key-b") is None  # another key is unaffected
+    await asyncio.sleep(1.05)
+    assert await limit.retry_after("key-a") is None  # the refused one did not count against 4/minute
+    wait = await limit.retry_after("key-a")
+    assert wait is not None and wait > 1  # now the minute's limit holds

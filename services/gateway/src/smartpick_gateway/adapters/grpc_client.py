@@ -16,6 +16,7 @@ HTTP_STATUS = {
     grpc.StatusCode.FAILED_PRECONDITION: 409,
     grpc.StatusCode.PERMISSION_DENIED: 403,
     grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 503,  # the service is at its max_concurrent_rpcs
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
 }
 
@@ -68,6 +69,9 @@ def _http_error(service: str, error: grpc.aio.AioRpcError, body_field: str) -> H
     # What went wrong inside stays in the logs; the caller gets the trace id to quote.
     trace = current_trace_id()
     log.error("service call failed", service=service, code=error.code().name, details=error.details())
+    busy = error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     return HTTPException(
-        status, detail=f"the {service} service could not answer ({error.code().name}); trace id {trace}"
+        status,
+        detail=f"the {service} service could not answer ({error.code().name}); trace id {trace}",
+        headers={"Retry-After": "1"} if busy else None,
     )

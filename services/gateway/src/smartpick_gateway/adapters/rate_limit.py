@@ -1,27 +1,33 @@
-"""Per-client rate limits of the public endpoints, on the `limits` library (moving window, in memory).
+"""Rate limits, on the `limits` library (moving window, in memory): per client address for the public
+endpoints and every request with a credential, and per credential (API key or session).
 
 In memory means per gateway process: with N HTTP worker processes a client gets at most N times the
-limit. That bounds abuse of the public try-it scoring well enough; a shared store (Redis) is the
-library's answer when a tighter bound is needed."""
+limit. That bounds abuse well enough; a shared store (Redis) is the library's answer when a tighter bound
+is needed."""
 
 import math
 import time
 
-from limits import parse
+from limits import parse_many
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 
 class RateLimit:
     def __init__(self, rate: str, name: str):
-        """`rate` in the library's notation, e.g. "20/minute"."""
-        self.item = parse(rate)
+        """`rate` in the library's notation: one limit ("20/minute") or several ("20/second;600/minute"),
+        each of which must hold."""
+        self.items = parse_many(rate)
         self.name = name
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    async def retry_after(self, client: str) -> int | None:
-        """Counts one request of `client`; None if it is allowed, else the seconds until it would be."""
-        if await self._limiter.hit(self.item, self.name, client):
-            return None
-        stats = await self._limiter.get_window_stats(self.item, self.name, client)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+    async def retry_after(self, who: str) -> int | None:
+        """Counts one request of `who`; None if it is allowed, else the seconds until it would be (a refused
+        request is not counted, so a client that waits as told gets through)."""
+        for item in self.items:
+            if not await self._limiter.test(item, self.name, who):
+                stats = await self._limiter.get_window_stats(item, self.name, who)
+                return max(1, math.ceil(stats.reset_time - time.time()))
+        for item in self.items:
+            await self._limiter.hit(item, self.name, who)
+        return None

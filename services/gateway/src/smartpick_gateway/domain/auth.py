@@ -9,6 +9,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 KEY_PREFIX = "spk"
 
@@ -66,6 +67,24 @@ def parse_token(token: str) -> tuple[str, str] | None:
 
 def secret_matches(secret: str, stored_sha256: bytes) -> bool:
     return hmac.compare_digest(hash_secret(secret), stored_sha256)
+
+
+class BadExpiry(ValueError):
+    """A requested expiry the key may not have; the message says what to send instead."""
+
+
+def key_expiry(requested: datetime | None, now: datetime, default: timedelta, longest: timedelta) -> datetime:
+    """When a new key stops working: `default` from now unless the caller asks for another time, which
+    must be in the future and at most `longest` from now (a key that lives forever is a leak that never ends)."""
+    if requested is None:
+        return now + default
+    if requested.tzinfo is None:
+        raise BadExpiry("give expires_at with its time zone, e.g. 2027-01-31T00:00:00Z")
+    if requested <= now:
+        raise BadExpiry("expires_at must be in the future")
+    if requested > now + longest:
+        raise BadExpiry(f"expires_at may be at most {longest.days} days from now")
+    return requested
 
 
 def require_operator(principal: Principal) -> None:

@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 
@@ -16,7 +17,13 @@ from smartpick_platform.telemetry import configure_logging
 
 
 def serve(settings: GatewaySettings) -> None:
-    options = {"host": settings.http_host, "port": settings.http_port, "log_config": None, "access_log": False}
+    options = {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
+        "limit_concurrency": settings.http_max_in_flight,
+    }
     if settings.http_workers > 1:
         # Worker processes import the app themselves, reading the same environment.
         uvicorn.run(f"{create_app.__module__}:create_app", factory=True, workers=settings.http_workers, **options)
@@ -24,13 +31,18 @@ def serve(settings: GatewaySettings) -> None:
         uvicorn.run(create_app(settings), **options)
 
 
-async def issue_operator_key(settings: GatewaySettings, label: str) -> str:
-    """Operator keys are issued on the server's side only: whoever runs this has the database anyway."""
+async def issue_operator_key(settings: GatewaySettings, label: str, days: float | None) -> str:
+    """Operator keys are issued on the server's side only: whoever runs this has the database anyway. They
+    expire like every key (the default lifetime, or `days`, at most the longest)."""
+    days = settings.api_key_days if days is None else days
+    if not 0 < days <= settings.api_key_max_days:
+        raise SystemExit(f"--days must be more than 0 and at most {settings.api_key_max_days:g}")
     await db.migrate(settings.database_url, MIGRATIONS)
     pool = await db.create_pool(settings.database_url)
     try:
         key = new_key()
-        await GatewayRepository(pool).save_key(key, Role.OPERATOR, None, None, label)
+        expiry = datetime.now(UTC) + timedelta(days=days)
+        await GatewayRepository(pool).save_key(key, Role.OPERATOR, None, None, label, expiry)
         return key.token
     finally:
         await pool.close()
@@ -42,6 +54,7 @@ def main() -> None:
     commands.add_parser("serve", help="serve the HTTP API")
     issue = commands.add_parser("issue-operator-key", help="print a new platform operator API key")
     issue.add_argument("--label", default="operator")
+    issue.add_argument("--days", type=float, help="the key's lifetime (default: SMARTPICK_GATEWAY_API_KEY_DAYS)")
     commands.add_parser("openapi", help="print the OpenAPI document (the web app's typed client is built from it)")
     args = parser.parse_args()
     if args.command == "openapi":
@@ -54,4 +67,4 @@ def main() -> None:
     if args.command == "serve":
         serve(settings)
     else:
-        print(asyncio.run(issue_operator_key(settings, args.label)))
+        print(asyncio.run(issue_operator_key(settings, args.label, args.days)))

@@ -1,7 +1,9 @@
 """What the routes share: the components built at start-up, the authenticated caller, idempotency."""
 
+import asyncio
 import hashlib
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -15,12 +17,13 @@ from smartpick.ranking.v1 import ranking_pb2_grpc
 
 from smartpick_gateway.adapters.catalog_names import CityNames, SpecialtyNames
 from smartpick_gateway.adapters.grpc_client import ServiceClient
+from smartpick_gateway.adapters.key_revocations import RevocationListener
 from smartpick_gateway.adapters.rate_limit import RateLimit
-from smartpick_gateway.adapters.repository import GatewayRepository, StoredResponse
+from smartpick_gateway.adapters.repository import GatewayRepository, StoredResponse, retention_purges
 from smartpick_gateway.adapters.sessions_repository import Session, SessionsRepository
 from smartpick_gateway.domain import auth, sessions
 from smartpick_gateway.settings import GatewaySettings
-from smartpick_platform import db
+from smartpick_platform import background, db, retention
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -33,8 +36,9 @@ IdempotencyKey = Annotated[
 
 
 class Components:
-    """What the routes use, built once at start-up (the composition root). The gateway owns no event and
-    runs no background task: the services that own the data write and relay their events."""
+    """What the routes use, built once at start-up (the composition root). The gateway owns no event (the
+    services that own the data write and relay theirs); its background tasks listen for key revocations
+    and purge what is past its time."""
 
     def __init__(self, settings: GatewaySettings):
         self.settings = settings
@@ -47,11 +51,31 @@ class Components:
         self.cities: CityNames
         self.try_it_limit = RateLimit(settings.try_it_rate_limit, "try-it")
         self.sign_in_limit = RateLimit(settings.sign_in_rate_limit, "sign-in")
+        self.key_limit = RateLimit(settings.key_rate_limit, "credential")
+        self.client_limit = RateLimit(settings.client_rate_limit, "client")
+        self.revocations: RevocationListener
+        self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
         await db.migrate(self.settings.database_url, MIGRATIONS)
-        self.repo = GatewayRepository(await db.create_pool(self.settings.database_url, max_size=20))
-        self.sessions = SessionsRepository(self.repo.pool)
+        idempotency_window = timedelta(hours=self.settings.idempotency_hours)
+        pool = await db.create_pool(self.settings.database_url, max_size=20)
+        self.repo = GatewayRepository(pool, idempotency_window)
+        self.sessions = SessionsRepository(pool)
+        self.revocations = RevocationListener(
+            self.settings.database_url, self.repo.forget_key, self.repo.forget_all_keys
+        )
+        self.repo.cache_trusted = lambda: self.revocations.listening
+        purges = retention_purges(idempotency_window)
+        self._tasks = [
+            background.start(self.revocations.run(), "key-revocations"),
+            background.start(
+                retention.run_retention(
+                    pool, purges, self.settings.retention_interval_seconds, self.settings.retention_batch_rows
+                ),
+                "retention",
+            ),
+        ]
         timeout = self.settings.grpc_timeout_seconds
         self.profiles = ServiceClient(
             "profile", self.settings.profile_grpc_target, profile_pb2_grpc.ProfileServiceStub, timeout
@@ -66,6 +90,9 @@ class Components:
         self.cities = CityNames(self.ranking)
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.profiles.close()
         await self.ranking.close()
         await self.mentorship.close()
@@ -83,15 +110,19 @@ async def components(request: Request) -> Components:
 Deps = Annotated[Components, Depends(components)]
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 async def within_rate(limit: RateLimit, request: Request, what: str) -> None:
     """429 with Retry-After once this client address is over the limit."""
-    wait = await limit.retry_after(request.client.host if request.client else "unknown")
+    await _within(limit, client_address(request), f"too many {what} requests from your address")
+
+
+async def _within(limit: RateLimit, who: str, too_many: str) -> None:
+    wait = await limit.retry_after(who)
     if wait is not None:
-        raise HTTPException(
-            429,
-            f"too many {what} requests from your address; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+        raise HTTPException(429, f"{too_many}; try again in {wait} s", headers={"Retry-After": str(wait)})
 
 
 SessionCookie = Annotated[str | None, Cookie(alias=sessions.SESSION_COOKIE, include_in_schema=False)]
@@ -105,7 +136,11 @@ async def principal(
     session_token: SessionCookie = None,
     csrf: CsrfHeader = None,
 ) -> auth.Principal:
-    """A machine's bearer API key, or a person's session cookie (with its CSRF token on state changes)."""
+    """A machine's bearer API key, or a person's session cookie (with its CSRF token on state changes).
+
+    Every such request counts against its client address's rate and, once authenticated, its credential's:
+    one key (or session) over its limit gets 429s while every other key goes on."""
+    await _within(deps.client_limit, client_address(request), "too many requests from your address")
     if authorization is None and session_token is not None:
         found = (await signed_in_session(deps, session_token)).principal
         if not sessions.csrf_ok(request.method, session_token, csrf):
@@ -119,6 +154,7 @@ async def principal(
                 401, "send a valid API key as 'Authorization: Bearer spk_...'", headers={"WWW-Authenticate": "Bearer"}
             )
     structlog.contextvars.bind_contextvars(key_id=found.key_id)
+    await _within(deps.key_limit, found.key_id, "too many requests with this credential")
     return found
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import HTTPException
 from google.protobuf.json_format import MessageToDict
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from smartpick.profile.v1 import profile_pb2
 
 from smartpick_gateway.domain.auth import Role
@@ -147,16 +147,26 @@ class ApiKeyIn(Body):
     role: Literal[Role.SCHOOL_ADMIN, Role.ADVISOR, Role.STUDENT]
     student_id: uuid.UUID | None = Field(None, description="Required for, and only for, the student role")
     label: str = Field("", max_length=200)
+    expires_at: AwareDatetime | None = Field(
+        None,
+        description="When the key stops working (ISO 8601 with a time zone): in the future, at most the gateway's "
+        "longest lifetime (365 days by default) from now; the default lifetime (90 days) when omitted",
+    )
 
 
 class ApiKeyOut(BaseModel):
     key_id: str
     role: Role
     api_key: str = Field(description="Shown once; only its hash is stored")
+    expires_at: str
 
 
 class SchoolCreated(SchoolOut):
-    admin_api_key: ApiKeyOut
+    admin_api_key: ApiKeyOut | None = Field(
+        description="The school's first admin key, shown once: null when the request is repeated (same "
+        "Idempotency-Key), whose answer says so in admin_api_key_note"
+    )
+    admin_api_key_note: str | None = None
 
 
 class StudentIn(Body):
@@ -218,6 +228,7 @@ class ApiKeyRecordOut(BaseModel):
     student_id: str | None
     mentor_id: str | None
     created_at: str
+    expires_at: str
     revoked_at: str | None
 
 

@@ -2,6 +2,7 @@
 and the consumer of the students' events, in one process around one database pool."""
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -11,7 +12,7 @@ from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
 from smartpick_mentorship.adapters.repository import MentorshipRepository
 from smartpick_mentorship.entrypoints.consumer import GROUP_ID, EventConsumer
 from smartpick_mentorship.entrypoints.grpc_api import MentorshipServicer
-from smartpick_platform import background, db, kafka, outbox, services
+from smartpick_platform import background, db, kafka, outbox, retention, services
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.settings import GrpcServiceSettings
 from smartpick_platform.telemetry import configure_logging
@@ -44,7 +45,14 @@ async def serve(settings: Settings) -> None:
     await consumer.start()
     relay = outbox.OutboxRelay(repository.pool, producer)
     events = EventConsumer(repository, consumer, producer)
-    tasks = [background.start(relay.run(), "outbox-relay"), background.start(events.run(), "events")]
+    purge = outbox.retention(keep=timedelta(hours=settings.outbox_retention_hours))
+    tasks = [
+        background.start(relay.run(), "outbox-relay"),
+        background.start(events.run(), "events"),
+        background.start(
+            retention.run_retention(repository.pool, [purge], settings.retention_interval_seconds), "retention"
+        ),
+    ]
 
     def register(server) -> list[str]:
         mentorship_pb2_grpc.add_MentorshipServiceServicer_to_server(MentorshipServicer(repository), server)

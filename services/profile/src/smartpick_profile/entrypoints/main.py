@@ -2,12 +2,13 @@
 and the gRPC API, in one process around one database pool."""
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
 
-from smartpick_platform import background, db, kafka, outbox, services
+from smartpick_platform import background, db, kafka, outbox, retention, services
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.settings import GrpcServiceSettings
 from smartpick_platform.telemetry import configure_logging
@@ -32,7 +33,11 @@ async def serve(settings: Settings) -> None:
     producer = kafka.create_producer(settings.kafka_bootstrap, "smartpick-profile")
     await producer.start()
     relay = outbox.OutboxRelay(pool, producer)
-    tasks = [background.start(relay.run(), "outbox-relay")]
+    purge = outbox.retention(keep=timedelta(hours=settings.outbox_retention_hours))
+    tasks = [
+        background.start(relay.run(), "outbox-relay"),
+        background.start(retention.run_retention(pool, [purge], settings.retention_interval_seconds), "retention"),
+    ]
     service = ProfileService(PostgresUnitOfWork(pool), ProfileRepository())
 
     def register(server) -> list[str]:

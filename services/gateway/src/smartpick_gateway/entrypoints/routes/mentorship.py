@@ -13,6 +13,7 @@ from smartpick.profile.v1 import profile_pb2
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Components, Deps
+from smartpick_gateway.entrypoints.key_issuing import issue_key
 
 router = APIRouter(tags=["mentorship"])
 
@@ -330,10 +331,8 @@ async def create_mentor_key(mentor_id: uuid.UUID, deps: Deps, caller: Caller):
     if caller.role is auth.Role.MENTOR:
         raise auth.Forbidden("mentors cannot issue keys")
     auth.require_can_manage_mentor(caller, mentor_id, owner)
-    key = auth.new_key()
     label = f"mentor {mentor.profile.display_name}"
-    await deps.repo.save_key(key, auth.Role.MENTOR, owner, None, label, mentor_id=mentor_id)
-    return schemas.ApiKeyOut(key_id=key.key_id, role=auth.Role.MENTOR, api_key=key.token)
+    return await issue_key(deps, auth.Role.MENTOR, owner, None, label, mentor_id=mentor_id)
 
 
 @router.get("/v1/mentorship/mentors/{mentor_id}/inbox", response_model=InboxOut)

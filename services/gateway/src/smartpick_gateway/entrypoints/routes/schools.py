@@ -8,54 +8,64 @@ from smartpick.profile.v1 import profile_pb2
 
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
-from smartpick_gateway.entrypoints.dependencies import Caller, Components, Deps, Idempotent
+from smartpick_gateway.entrypoints.dependencies import Caller, Deps, Idempotent
+from smartpick_gateway.entrypoints.key_issuing import issue_key, key_expiry
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
-
-
-async def issue_key(
-    deps: Components, role: auth.Role, tenant_id: uuid.UUID | None, student_id: uuid.UUID | None, label: str
-) -> schemas.ApiKeyOut:
-    key = auth.new_key()
-    await deps.repo.save_key(key, role, tenant_id, student_id, label)
-    return schemas.ApiKeyOut(key_id=key.key_id, role=role, api_key=key.token)
 
 
 def school_out(school: profile_pb2.School) -> dict:
     return {"school_id": school.school_id, "name": school.name, "created_at": school.create_time.ToJsonString()}
 
 
+def already_issued(school: dict, key_id: str | None) -> dict:
+    """The answer to a repeated school creation: the school, and that its first admin key was issued."""
+    which = f"key {key_id}" if key_id else "key"
+    note = (
+        f"already issued: the school's first admin {which} was shown once, in the first answer to this request, "
+        "and is not stored; if it was lost, revoke it and issue another with POST "
+        f"/v1/schools/{school['school_id']}/api-keys"
+    )
+    return schemas.SchoolCreated(**school, admin_api_key=None, admin_api_key_note=note).model_dump(mode="json")
+
+
 @router.post("", status_code=201, response_model=schemas.SchoolCreated)
 async def create_school(body: schemas.SchoolIn, deps: Deps, caller: Caller, idempotency: Idempotent):
-    """Registers a school (operators only) and returns its first admin key.
+    """Registers a school (operators only) and returns its first admin key, once.
 
-    With an Idempotency-Key, a retry returns the same school (the profile service keys the creation by the
-    request) and a new admin key that replaces, and revokes, the one of the earlier attempt: the stored
-    answer keeps no secret. The key and the answer's record are saved in one transaction."""
+    With an Idempotency-Key, a repeated request answers with the same school and says that its admin key was
+    already issued, without the key: the key's secret is never stored, not even in the request's record.
+    The key and that record are saved in one transaction."""
     auth.require_operator(caller)
-    await idempotency.earlier_answer()  # 422 when the key was used for another request
+    replayed = await idempotency.stored_answer()  # 422 when the key was used for another request
+    if replayed is not None:
+        return replayed
     reply = await deps.profiles.call(
         "CreateSchool", profile_pb2.CreateSchoolRequest(name=body.name, request_id=idempotency.request_id)
     )
-    school_id = uuid.UUID(reply.school.school_id)
+    school = school_out(reply.school)
+    if not reply.created:  # an earlier attempt of this request made the school (and answered with its key)
+        return JSONResponse(already_issued(school, None), status_code=201, headers={"Idempotent-Replay": "true"})
     key = auth.new_key()
-    admin_key = schemas.ApiKeyOut(key_id=key.key_id, role=auth.Role.SCHOOL_ADMIN, api_key=key.token)
-    created = schemas.SchoolCreated(**school_out(reply.school), admin_api_key=admin_key)
-    recorded = created.model_dump(mode="json")
-    recorded["admin_api_key"]["api_key"] = None
-    replayed = await deps.repo.issue_replacing(
+    expiry = key_expiry(deps, None)
+    await deps.repo.save_key_with_record(
         key,
         auth.Role.SCHOOL_ADMIN,
-        school_id,
+        uuid.UUID(reply.school.school_id),
         f"first admin of {reply.school.name}",
+        expiry,
         caller,
         idempotency.key,
         idempotency.fingerprint,
         201,
-        recorded,
+        already_issued(school, key.key_id),
     )
-    headers = {"Idempotent-Replay": "true"} if replayed or not reply.created else {}
-    return JSONResponse(created.model_dump(mode="json"), status_code=201, headers=headers)
+    admin_key = schemas.ApiKeyOut(
+        key_id=key.key_id, role=auth.Role.SCHOOL_ADMIN, api_key=key.token, expires_at=expiry.isoformat()
+    )
+    return JSONResponse(
+        schemas.SchoolCreated(**school, admin_api_key=admin_key).model_dump(mode="json"), status_code=201
+    )
 
 
 @router.get("/{school_id}", response_model=schemas.SchoolOut)
@@ -84,12 +94,13 @@ async def create_api_key(school_id: uuid.UUID, body: schemas.ApiKeyIn, deps: Dep
         await deps.profiles.call(
             "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(school_id), student_id=str(body.student_id))
         )
-    return await issue_key(deps, auth.Role(body.role), school_id, body.student_id, body.label)
+    return await issue_key(deps, auth.Role(body.role), school_id, body.student_id, body.label, body.expires_at)
 
 
 @router.get("/{school_id}/api-keys", response_model=schemas.ApiKeyList)
 async def list_api_keys(school_id: uuid.UUID, deps: Deps, caller: Caller):
-    """The school's keys, newest first (never their secrets), revoked ones included."""
+    """The school's keys, newest first, revoked and expired ones included: never their secrets, which are
+    kept only as hashes."""
     auth.require_school_admin(caller, school_id)
     return schemas.ApiKeyList(
         keys=[
@@ -100,6 +111,7 @@ async def list_api_keys(school_id: uuid.UUID, deps: Deps, caller: Caller):
                 student_id=str(k.student_id) if k.student_id else None,
                 mentor_id=str(k.mentor_id) if k.mentor_id else None,
                 created_at=k.created_at.isoformat(),
+                expires_at=k.expires_at.isoformat(),
                 revoked_at=k.revoked_at.isoformat() if k.revoked_at else None,
             )
             for k in await deps.repo.list_keys(school_id)
@@ -109,7 +121,7 @@ async def list_api_keys(school_id: uuid.UUID, deps: Deps, caller: Caller):
 
 @router.delete("/{school_id}/api-keys/{key_id}", status_code=204)
 async def revoke_api_key(school_id: uuid.UUID, key_id: str, deps: Deps, caller: Caller):
-    """Revokes a key of the school; it stops working within 30 seconds on every gateway process."""
+    """Revokes a key of the school; it stops working on every gateway process within a second."""
     auth.require_school_admin(caller, school_id)
     if not await deps.repo.revoke_key(school_id, key_id):
         raise HTTPException(404, f"the school has no API key {key_id!r}")
