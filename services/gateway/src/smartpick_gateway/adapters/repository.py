@@ -1,4 +1,7 @@
-"""The gateway's own tables: API keys and idempotency records. It owns no event: each service writes its own."""
+"""The gateway's own tables: API keys and idempotency records. It owns no event: each service writes its own.
+
+Row-level security holds on both (migration 0005): each statement runs in a transaction acting for the school
+of the rows it touches (None: rows of no school, an operator's or a platform-wide mentor's)."""
 
 import json
 import uuid
@@ -9,6 +12,7 @@ import asyncpg
 from cachetools import TTLCache
 
 from smartpick_gateway.domain.auth import NewKey, Principal, Role, secret_matches
+from smartpick_platform import db
 
 KEY_CACHE_SECONDS = 30
 
@@ -45,7 +49,8 @@ class GatewayRepository:
         label: str,
         mentor_id: uuid.UUID | None = None,
     ) -> None:
-        await self._insert_key(self.pool, key, role, tenant_id, student_id, label, mentor_id)
+        async with db.tenant_transaction(self.pool, tenant_id) as conn:
+            await self._insert_key(conn, key, role, tenant_id, student_id, label, mentor_id)
 
     @staticmethod
     async def _insert_key(conn, key, role, tenant_id, student_id, label, mentor_id) -> None:
@@ -66,7 +71,8 @@ class GatewayRepository:
         query per request; a key revoked in the database stops working within that time."""
         cached = self._keys.get(key_id)
         if cached is None:
-            row = await self.pool.fetchrow("SELECT * FROM api_keys WHERE key_id = $1 AND revoke_time IS NULL", key_id)
+            # Before the key's school is known: the one lookup across schools (a SECURITY DEFINER function).
+            row = await self.pool.fetchrow("SELECT * FROM api_key_by_id($1) WHERE revoke_time IS NULL", key_id)
             if row is None:
                 return None
             principal = Principal(
@@ -77,7 +83,8 @@ class GatewayRepository:
         return principal if secret_matches(secret, secret_sha256) else None
 
     async def list_keys(self, tenant_id: uuid.UUID) -> list[KeyRecord]:
-        rows = await self.pool.fetch("SELECT * FROM api_keys WHERE tenant_id = $1 ORDER BY create_time DESC", tenant_id)
+        async with db.tenant_transaction(self.pool, tenant_id) as conn:
+            rows = await conn.fetch("SELECT * FROM api_keys WHERE tenant_id = $1 ORDER BY create_time DESC", tenant_id)
         return [
             KeyRecord(
                 r["key_id"],
@@ -94,29 +101,32 @@ class GatewayRepository:
     async def revoke_key(self, tenant_id: uuid.UUID, key_id: str) -> bool:
         """Revokes a key of the school; False if it has no such key. This process forgets it at once; other
         worker processes within KEY_CACHE_SECONDS."""
-        revoked = await self.pool.fetchval(
-            """UPDATE api_keys SET revoke_time = coalesce(revoke_time, now())
-               WHERE tenant_id = $1 AND key_id = $2 RETURNING key_id""",
-            tenant_id,
-            key_id,
-        )
+        async with db.tenant_transaction(self.pool, tenant_id) as conn:
+            revoked = await conn.fetchval(
+                """UPDATE api_keys SET revoke_time = coalesce(revoke_time, now())
+                   WHERE tenant_id = $1 AND key_id = $2 RETURNING key_id""",
+                tenant_id,
+                key_id,
+            )
         self._keys.pop(key_id, None)
         return revoked is not None
 
-    async def find_response(self, key_id: str, idempotency_key: str) -> StoredResponse | None:
-        row = await self.pool.fetchrow(
-            """SELECT request_sha256, status_code, response FROM idempotency_records
-               WHERE key_id = $1 AND idempotency_key = $2""",
-            key_id,
-            idempotency_key,
-        )
+    async def find_response(self, principal: Principal, idempotency_key: str) -> StoredResponse | None:
+        async with db.tenant_transaction(self.pool, principal.tenant_id) as conn:
+            row = await conn.fetchrow(
+                """SELECT request_sha256, status_code, response FROM idempotency_records
+                   WHERE key_id = $1 AND idempotency_key = $2""",
+                principal.key_id,
+                idempotency_key,
+            )
         return None if row is None else StoredResponse(row[0], row[1], json.loads(row[2]))
 
     async def record(
         self, principal: Principal, idempotency_key: str, request_sha256: bytes, status_code: int, body: dict
     ) -> None:
         """Stores the answer to replay; a concurrent first request that stored it already wins."""
-        await self._insert_record(self.pool, principal, idempotency_key, request_sha256, status_code, body)
+        async with db.tenant_transaction(self.pool, principal.tenant_id) as conn:
+            await self._insert_record(conn, principal, idempotency_key, request_sha256, status_code, body)
 
     async def issue_replacing(
         self,
@@ -134,8 +144,9 @@ class GatewayRepository:
 
         The record keeps the answer without the secret (nothing secret is stored in plaintext), so a replay
         issues a new key: this one replaces, and revokes, the key an earlier attempt of the same request
-        issued. Returns whether there was such an attempt."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        issued. Returns whether there was such an attempt. The caller's record and the new school's key belong
+        to different schools (an operator's record has none): the transaction acts for each in turn."""
+        async with db.tenant_transaction(self.pool, principal.tenant_id) as conn:
             earlier = None
             if idempotency_key is not None:
                 earlier = await conn.fetchval(
@@ -144,12 +155,14 @@ class GatewayRepository:
                     principal.key_id,
                     idempotency_key,
                 )
+            await db.act_for(conn, tenant_id)
             await self._insert_key(conn, key, role, tenant_id, None, label, None)
             if earlier is not None:
                 await conn.execute(
                     "UPDATE api_keys SET revoke_time = now() WHERE key_id = $1 AND revoke_time IS NULL", earlier
                 )
                 self._keys.pop(earlier, None)
+            await db.act_for(conn, principal.tenant_id)
             if idempotency_key is not None:
                 await conn.execute(
                     """INSERT INTO idempotency_records

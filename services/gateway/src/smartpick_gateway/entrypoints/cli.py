@@ -26,7 +26,7 @@ def serve(settings: GatewaySettings) -> None:
 
 async def issue_operator_key(settings: GatewaySettings, label: str) -> str:
     """Operator keys are issued on the server's side only: whoever runs this has the database anyway."""
-    await db.migrate(settings.database_url, MIGRATIONS)
+    await db.migrate(settings.database_url, MIGRATIONS, migration_database_url=settings.migration_database_url)
     pool = await db.create_pool(settings.database_url)
     try:
         key = new_key()

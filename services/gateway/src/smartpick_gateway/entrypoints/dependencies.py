@@ -49,7 +49,9 @@ class Components:
         self.sign_in_limit = RateLimit(settings.sign_in_rate_limit, "sign-in")
 
     async def start(self) -> None:
-        await db.migrate(self.settings.database_url, MIGRATIONS)
+        await db.migrate(
+            self.settings.database_url, MIGRATIONS, migration_database_url=self.settings.migration_database_url
+        )
         self.repo = GatewayRepository(await db.create_pool(self.settings.database_url, max_size=20))
         self.sessions = SessionsRepository(self.repo.pool)
         timeout = self.settings.grpc_timeout_seconds
@@ -150,7 +152,7 @@ class Idempotency:
         self.fingerprint = hashlib.sha256(
             f"{self._request.method} {self._request.url.path}\n".encode() + await self._request.body()
         ).digest()
-        stored = await self._deps.repo.find_response(self.caller.key_id, self.key)
+        stored = await self._deps.repo.find_response(self.caller, self.key)
         if stored is not None and stored.request_sha256 != self.fingerprint:
             raise HTTPException(422, "Idempotency-Key was already used for a different request; use a new key")
         return stored
