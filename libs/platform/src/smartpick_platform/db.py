@@ -33,8 +33,9 @@ class PendingMigrations(RuntimeError):
     """The schema is behind the code: the service's migration Job has not run (SMARTPICK_MIGRATIONS=verify)."""
 
 
-class RuntimeRoleOwnsTables(RuntimeError):
-    """The runtime role owns tables, so it could alter them or switch their row-level security off."""
+class PrivilegedRuntimeRole(RuntimeError):
+    """The role a service serves as could undo row-level security: it owns tables (and so could alter them or
+    switch their policies off), or is a superuser, or has BYPASSRLS."""
 
 
 # yoyo's bookkeeping: the runtime role reads it (to verify nothing is pending) and never writes it.
@@ -59,23 +60,35 @@ def runtime_grants(runtime_role: str, database: str) -> list[sql.Composed]:
 
 
 def _grant(migration_url: str, runtime_role: str) -> None:
-    """Gives the runtime role its grants on every table (each start re-applies them, so a table a migration
-    added is covered), after checking that it owns no table of the schema."""
+    """Gives the runtime role its grants on every table (each run re-applies them, so a table a migration
+    added is covered)."""
     with psycopg.connect(migration_url, autocommit=True) as conn:
-        owned = [
-            row[0]
-            for row in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = %s", (runtime_role,)
-            )
-        ]
-        if owned:
-            raise RuntimeRoleOwnsTables(
-                f"the runtime role {runtime_role} owns {', '.join(sorted(owned))}; as a superuser, run "
-                f"REASSIGN OWNED BY {runtime_role} TO <the migration role> in this database"
-            )
         database = conn.execute("SELECT current_database()").fetchone()[0]
         for statement in runtime_grants(runtime_role, database):
             conn.execute(statement)
+
+
+def check_runtime_role(database_url: str) -> None:
+    """Refuses to serve as a role that could undo row-level security (PrivilegedRuntimeRole says how to fix)."""
+    with psycopg.connect(database_url) as conn:
+        role, superuser, bypassrls = conn.execute(
+            "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        owned = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+            )
+        ]
+    problems = [name for name, present in (("is a superuser", superuser), ("has BYPASSRLS", bypassrls)) if present]
+    if owned:
+        problems.append(
+            f"owns {', '.join(sorted(owned))} (as a superuser: REASSIGN OWNED BY {role} TO <its migration role>)"
+        )
+    if problems:
+        raise PrivilegedRuntimeRole(
+            f"the service's database role {role} {'; '.join(problems)}: connect as its runtime role instead"
+        )
 
 
 def apply_migrations(migration_url: str, *migrations_dirs: Path, runtime_role: str) -> list[str]:
@@ -108,21 +121,25 @@ def role_of(database_url: str) -> str:
 async def migrate(database_url: str, *migrations_dirs: Path, migration_database_url: str | None) -> list[str]:
     """At a service's start: applies what is pending as the migration role (migration_database_url) and grants
     the runtime role (database_url's) its DML; or, with SMARTPICK_MIGRATIONS=verify (where a migration Job
-    runs before the rollout), changes nothing and refuses to start on a schema behind the code."""
+    runs before the rollout), changes nothing and refuses to start on a schema behind the code. Either way it
+    then refuses to serve as a role that could undo row-level security."""
     if PlatformSettings().migrations == "apply":
         if not migration_database_url:
             raise ValueError(
                 "SMARTPICK_MIGRATIONS=apply needs SMARTPICK_<SERVICE>_MIGRATION_DATABASE_URL, the migration role's "
                 "URL: set it, or run the service's migration job and start with SMARTPICK_MIGRATIONS=verify"
             )
-        return await asyncio.to_thread(
+        applied = await asyncio.to_thread(
             apply_migrations, migration_database_url, *migrations_dirs, runtime_role=role_of(database_url)
         )
-    pending = await asyncio.to_thread(pending_migrations, database_url, *migrations_dirs)
-    if pending:
-        raise PendingMigrations(f"migration(s) {', '.join(pending)} not applied: run the service's migration job")
-    log.info("migrations verified: none pending")
-    return []
+    else:
+        pending = await asyncio.to_thread(pending_migrations, database_url, *migrations_dirs)
+        if pending:
+            raise PendingMigrations(f"migration(s) {', '.join(pending)} not applied: run the service's migration job")
+        log.info("migrations verified: none pending")
+        applied = []
+    await asyncio.to_thread(check_runtime_role, database_url)
+    return applied
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:
