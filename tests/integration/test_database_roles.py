@@ -170,5 +170,5 @@ async def test_the_services_runtime_sessions_have_the_default_timeouts(stack):
 async def test_a_service_refuses_to_serve_as_the_role_that_owns_its_tables(stack, monkeypatch, tmp_path):
     monkeypatch.setenv("SMARTPICK_MIGRATIONS", "verify")
     owner_url = stack.endpoints.migration_database_urls["gateway"]
-    with pytest.raises(db.PrivilegedRuntimeRole, match="owns .*api_keys"):
+    with pytest.raises(db.PrivilegedRuntimeRole, match=r"owns .*api_keys"):
         await db.migrate(owner_url, tmp_path, migration_database_url=None)
