@@ -32,7 +32,8 @@ class Endpoints:
     """Where the infrastructure answers: what every infrastructure backend (native, containers) provides."""
 
     kafka_bootstrap: str
-    database_urls: dict[str, str]
+    database_urls: dict[str, str]  # per service, as its runtime role (what its processes serve with)
+    migration_database_urls: dict[str, str]  # per service, as its migration role (the owner of its tables)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def native_endpoints(env: dict[str, str]) -> Endpoints:
     return Endpoints(
         kafka_bootstrap=values["SMARTPICK_KAFKA_BOOTSTRAP"],
         database_urls={s: values[f"SMARTPICK_{s.upper()}_DATABASE_URL"] for s in SERVICES},
+        migration_database_urls={s: values[f"SMARTPICK_{s.upper()}_MIGRATION_DATABASE_URL"] for s in SERVICES},
     )
 
 
@@ -126,6 +128,7 @@ def service_environment(service: str, endpoints: Endpoints, ports: Ports, **over
         **os.environ,
         "SMARTPICK_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         f"{prefix}DATABASE_URL": endpoints.database_urls[service],
+        f"{prefix}MIGRATION_DATABASE_URL": endpoints.migration_database_urls[service],
     }
     for process in MANIFEST.processes_of(service):
         env.update({f"{prefix}{key.upper()}": str(ports.port(process.name, key)) for key in process.ports})

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Native local infrastructure for Smart Pick (no Docker):
 #   * Apache Kafka (KRaft, one node = broker + controller), jars from Maven Central
-#   * PostgreSQL 15, our own cluster (not Debian's), one role + database per service
+#   * PostgreSQL 15, our own cluster (not Debian's), per service a database, its migration and runtime roles
 # All state lives under $SMARTPICK_STATE_DIR (default: <repo>/.state).
 #
 # Usage: stack.sh start|stop|status [kafka|postgres]
@@ -364,21 +364,31 @@ pg_running() { pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
 pg_running_pid() { sed -n 1p "$PG_DATA/postmaster.pid"; }
 pg_running_port() { sed -n 4p "$PG_DATA/postmaster.pid"; }
 
-# One login role + one database per service; safe to re-run on every start.
+# Per service two login roles and one database; safe to re-run on every start. The migration role
+# (<database>_owner) owns the database and its tables and applies the migrations; the runtime role (<database>,
+# what the service connects as) owns nothing, and gets its DML grants from the migrations (smartpick_platform.db).
 pg_provision() {
-  local svc name sql=""
+  local svc name owner role sql=""
   for svc in "${SERVICES[@]}"; do
-    name=${DATABASES[$svc]} # the database and its owning role share the name
+    name=${DATABASES[$svc]} # the database and its runtime role share the name
+    owner=${name}_owner
+    for role in "$owner" "$name"; do
+      sql+="
+SELECT format('CREATE ROLE %I LOGIN', '$role')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') \\gexec
+ALTER ROLE $role WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '${role}_dev';"
+    done
     sql+="
-SELECT format('CREATE ROLE %I LOGIN', '$name')
-  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$name') \\gexec
-ALTER ROLE $name WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${name}_dev';
-SELECT format('CREATE DATABASE %I OWNER %I', '$name', '$name')
+SELECT format('CREATE DATABASE %I OWNER %I', '$name', '$owner')
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$name') \\gexec
-ALTER DATABASE $name OWNER TO $name;
+ALTER DATABASE $name OWNER TO $owner;
 -- Only the owning service may connect: no crossing between service databases.
 REVOKE CONNECT ON DATABASE $name FROM PUBLIC;
-GRANT CONNECT ON DATABASE $name TO $name;
+GRANT CONNECT ON DATABASE $name TO $owner, $name;
+-- A database made when the service's one role owned everything: its tables move to the migration role.
+\\connect $name
+REASSIGN OWNED BY $name TO $owner;
+\\connect postgres
 "
   done
   printf '%s\n' "$sql" | pg_psql -f - >>"$LOGS/postgres-provision.log" 2>&1 ||
@@ -444,6 +454,7 @@ print_env() {
     upper=$(tr '[:lower:]-' '[:upper:]_' <<<"$svc")
     db=${DATABASES[$svc]}
     echo "export SMARTPICK_${upper}_DATABASE_URL='postgresql://$db:${db}_dev@127.0.0.1:$PG_PORT/$db'"
+    echo "export SMARTPICK_${upper}_MIGRATION_DATABASE_URL='postgresql://${db}_owner:${db}_owner_dev@127.0.0.1:$PG_PORT/$db'"
   done
 }
 

@@ -145,9 +145,20 @@ def test_each_process_uses_its_own_database_and_each_database_has_a_migration_jo
         job = rendered[("Job", f"migrate-{name}")]["spec"]["template"]["spec"]
         first = (job.get("initContainers") or job["containers"])[0]
         assert first["command"] == ["python3", "-m", "smartpick_platform.migrate", name]
-        assert rendered[("Database", service.database.replace("_", "-"))]["spec"]["owner"] == service.database
-    roles = rendered[("Cluster", "smartpick-db")]["spec"]["managed"]["roles"]
-    assert sorted(r["name"] for r in roles) == sorted(s.database for s in MANIFEST.services.values())
+        migration_env = env(first)
+        assert migration_env[f"{service.env_prefix}MIGRATION_DATABASE_URL"] == {
+            "secretKeyRef": {"name": f"smartpick-{name}-owner-db", "key": "uri"}
+        }
+        assert f"{service.env_prefix}DATABASE_URL" not in migration_env  # the migration role's credentials only
+        assert rendered[("Database", service.database.replace("_", "-"))]["spec"]["owner"] == service.migration_role
+
+
+def test_each_database_has_a_migration_role_and_a_runtime_role_neither_bypassing_rls(rendered):
+    roles = {r["name"]: r for r in rendered[("Cluster", "smartpick-db")]["spec"]["managed"]["roles"]}
+    services = MANIFEST.services.values()
+    assert sorted(roles) == sorted([s.runtime_role for s in services] + [s.migration_role for s in services])
+    for role in roles.values():
+        assert role["login"] and not (role["superuser"] or role["bypassrls"] or role["createrole"]), role["name"]
 
 
 def test_a_disruption_budget_for_every_deployment(rendered):

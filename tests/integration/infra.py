@@ -55,10 +55,12 @@ def image(name: str) -> str:
     return f"{IMAGE_PREFIX}{name}:{IMAGE_TAG}"
 
 
-def database_urls(port: int) -> dict[str, str]:
-    """Each service's role and database, as the PostgreSQL image (and stack.sh) create them."""
+def database_urls(port: int, migration: bool = False) -> dict[str, str]:
+    """Each service's database, as its runtime role or its migration role, as the PostgreSQL image (and
+    stack.sh) create them."""
+    role = "migration_role" if migration else "runtime_role"
     return {
-        name: f"postgresql://{s.database}:{s.database}_dev@127.0.0.1:{port}/{s.database}"
+        name: f"postgresql://{getattr(s, role)}:{getattr(s, role)}_dev@127.0.0.1:{port}/{s.database}"
         for name, s in MANIFEST.services.items()
     }
 
@@ -165,7 +167,11 @@ class ContainersBackend:
         except BaseException:
             self.stop()
             raise
-        return Endpoints(kafka_bootstrap=f"127.0.0.1:{kafka_port}", database_urls=database_urls(pg_port))
+        return Endpoints(
+            kafka_bootstrap=f"127.0.0.1:{kafka_port}",
+            database_urls=database_urls(pg_port),
+            migration_database_urls=database_urls(pg_port, migration=True),
+        )
 
     def stop_part(self, part: str, immediate: bool = False) -> None:
         """Stops "postgres" or "kafka" (immediate: SIGKILL), keeping its container and data for start_part."""

@@ -42,6 +42,25 @@ class Scratch:
         self.producers: list[AIOKafkaProducer] = []
         self.tasks: list[asyncio.Task] = []
 
+    async def create(self) -> None:
+        """Made as a migration would make it: by the migration role, with the runtime role's DML granted."""
+        runtime_role = db.role_of(self.stack.endpoints.database_urls["profile"])
+        await self._as_migration_role(
+            f"CREATE TABLE {self.table} (LIKE outbox INCLUDING ALL)",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {self.table} TO {runtime_role}",
+        )
+
+    async def drop(self) -> None:
+        await self._as_migration_role(f"DROP TABLE IF EXISTS {self.table}")
+
+    async def _as_migration_role(self, *statements: str) -> None:
+        conn = await asyncpg.connect(self.stack.endpoints.migration_database_urls["profile"])
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
     async def relay(self, **options) -> OutboxRelay:
         producer = AIOKafkaProducer(
             bootstrap_servers=self.stack.endpoints.kafka_bootstrap, enable_idempotence=True, acks="all"
@@ -79,12 +98,12 @@ async def scratch(stack):
     await ensure_topics(stack.endpoints.kafka_bootstrap, [TOPIC])
     pool = await db.create_pool(stack.endpoints.database_urls["profile"], max_size=4)
     made = Scratch(stack, pool)
-    await pool.execute(f"CREATE TABLE {made.table} (LIKE outbox INCLUDING ALL)")
+    await made.create()
     try:
         yield made
     finally:
         await made.close()
-        await pool.execute(f"DROP TABLE IF EXISTS {made.table}")
+        await made.drop()
         await pool.close()
 
 

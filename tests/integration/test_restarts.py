@@ -24,7 +24,7 @@ async def test_after_a_postgresql_crash_and_restart_the_relays_and_the_flow_go_o
     await ensure_topics(stack.endpoints.kafka_bootstrap, [TOPIC])
     pool = await db.create_pool(stack.endpoints.database_urls["profile"], max_size=4)
     scratch = Scratch(stack, pool)
-    await pool.execute(f"CREATE TABLE {scratch.table} (LIKE outbox INCLUDING ALL)")
+    await scratch.create()
     try:
         relay = await scratch.relay()
         await wait_until(lambda: _is(relay.active), what="the scratch relay active")
@@ -47,7 +47,7 @@ async def test_after_a_postgresql_crash_and_restart_the_relays_and_the_flow_go_o
             assert process.process.poll() is None, f"{name} exited"
     finally:
         await scratch.close()
-        await pool.execute(f"DROP TABLE IF EXISTS {scratch.table}")
+        await scratch.drop()
         await pool.close()
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Initialises the cluster on first start (empty $PGDATA) and creates, for each service named in
-# SMARTPICK_DB_SERVICES, login role smartpick_<svc> (password smartpick_<svc>_dev, or
-# $SMARTPICK_<SVC>_DB_PASSWORD) owning database smartpick_<svc>, which only that role may connect to.
+# SMARTPICK_DB_SERVICES, database smartpick_<svc>, owned by its migration role smartpick_<svc>_owner (password
+# smartpick_<svc>_owner_dev, or $SMARTPICK_<SVC>_DB_OWNER_PASSWORD), and the runtime role smartpick_<svc>
+# (password smartpick_<svc>_dev, or $SMARTPICK_<SVC>_DB_PASSWORD), which the migrations grant its DML; only
+# these two roles may connect to it.
 # Then runs the server in the foreground.
 #   POSTGRES_LISTEN_HOST   TCP listen address (default 127.0.0.1; 0.0.0.0 on a container network)
 #   POSTGRES_PORT          TCP port (default 5432); TCP logins need a password (scram-sha-256)
@@ -10,16 +12,20 @@ set -euo pipefail
 SOCKET_DIR=/var/run/postgresql
 
 provision_sql() {
-  local svc name password_var password
+  local svc name upper password_var password owner_password
   for svc in $SMARTPICK_DB_SERVICES; do
     name=smartpick_$svc
-    password_var=SMARTPICK_$(tr '[:lower:]-' '[:upper:]_' <<<"$svc")_DB_PASSWORD
+    upper=$(tr '[:lower:]-' '[:upper:]_' <<<"$svc")
+    password_var=SMARTPICK_${upper}_DB_PASSWORD
     password=${!password_var:-${name}_dev}
+    password_var=SMARTPICK_${upper}_DB_OWNER_PASSWORD
+    owner_password=${!password_var:-${name}_owner_dev}
     cat <<SQL
-CREATE ROLE $name LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${password//\'/\'\'}';
-CREATE DATABASE $name OWNER $name;
+CREATE ROLE ${name}_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '${owner_password//\'/\'\'}';
+CREATE ROLE $name LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '${password//\'/\'\'}';
+CREATE DATABASE $name OWNER ${name}_owner;
 REVOKE CONNECT ON DATABASE $name FROM PUBLIC;
-GRANT CONNECT ON DATABASE $name TO $name;
+GRANT CONNECT ON DATABASE $name TO ${name}_owner, $name;
 SQL
   done
 }

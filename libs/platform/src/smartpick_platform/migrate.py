@@ -1,8 +1,9 @@
 """`python -m smartpick_platform.migrate SERVICE`: applies one service's pending schema migrations and exits.
 
-What a migration Job runs before a rollout (deploy/k8s/base/migrations.yaml), as the database's owner, so that
-the serving replicas (SMARTPICK_MIGRATIONS=verify) never change a schema. The database is the service's own:
-SMARTPICK_<SERVICE>_DATABASE_URL; the migrations are those its package ships."""
+What a migration Job runs before a rollout (deploy/k8s/base/migrations.yaml), as the service's migration role
+(the owner of its tables), so that the serving replicas (SMARTPICK_MIGRATIONS=verify) never change a schema;
+then it grants the service's runtime role (named in the services manifest) its DML. The database is the
+service's own: SMARTPICK_<SERVICE>_MIGRATION_DATABASE_URL; the migrations are those its package ships."""
 
 import argparse
 import os
@@ -29,11 +30,12 @@ def main() -> None:
     args = parser.parse_args()
     settings = PlatformSettings()
     configure_logging(f"{args.service}-migrate", settings.log_level, settings.log_format)
-    variable = f"{manifest.services[args.service].env_prefix}DATABASE_URL"
+    service = manifest.services[args.service]
+    variable = f"{service.env_prefix}MIGRATION_DATABASE_URL"
     database_url = os.environ.get(variable)
     if not database_url:
-        parser.error(f"{variable} is not set: the URL of the {args.service} service's database")
-    applied = db.apply_migrations(database_url, *migrations_dirs(args.service))
+        parser.error(f"{variable} is not set: the URL of the {args.service} service's database, as its migration role")
+    applied = db.apply_migrations(database_url, *migrations_dirs(args.service), runtime_role=service.runtime_role)
     print(f"{args.service}: {len(applied)} migration(s) applied")
 
 

@@ -27,6 +27,16 @@ class Service:
         return self.package
 
     @property
+    def runtime_role(self) -> str:
+        """The role the service's processes connect as: DML on its tables, no ownership, no BYPASSRLS."""
+        return self.database
+
+    @property
+    def migration_role(self) -> str:
+        """The role that owns the service's database and tables and applies its migrations."""
+        return f"{self.database}_owner"
+
+    @property
     def env_prefix(self) -> str:
         return f"SMARTPICK_{self.name.upper().replace('-', '_')}_"
 

@@ -16,6 +16,14 @@ class PlatformSettings(BaseSettings):
     # `apply` the pending migrations at start (one machine), or only `verify` that none is pending, where a
     # migration Job applies them before the rollout (Kubernetes: deploy/k8s/base/migrations.yaml).
     migrations: str = Field("apply", validation_alias="SMARTPICK_MIGRATIONS", pattern="^(apply|verify)$")
+    # Bounds on every runtime database session, in seconds (0: none): a statement running longer is cancelled,
+    # a transaction idle longer is ended with its session, so one slow query or stuck caller holds no lock for long.
+    database_statement_timeout_seconds: float = Field(
+        10.0, ge=0, validation_alias="SMARTPICK_DATABASE_STATEMENT_TIMEOUT_SECONDS"
+    )
+    database_idle_in_transaction_timeout_seconds: float = Field(
+        60.0, ge=0, validation_alias="SMARTPICK_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS"
+    )
 
 
 class KafkaSecuritySettings(BaseSettings):
@@ -33,7 +41,8 @@ class KafkaSecuritySettings(BaseSettings):
 class GrpcServiceSettings(PlatformSettings):
     """A gRPC service: its database, its gRPC port and its ops HTTP port (/healthz, /readyz, /metrics)."""
 
-    database_url: str
+    database_url: str  # as the runtime role
+    migration_database_url: str | None = None  # as the migration role, which owns the tables (`apply` only)
     grpc_host: str = "127.0.0.1"
     grpc_port: int
     ops_port: int

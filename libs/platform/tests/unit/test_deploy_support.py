@@ -8,7 +8,7 @@ import pytest
 
 from smartpick_platform import db, dead_letters, services
 from smartpick_platform.kafka import security_options
-from smartpick_platform.settings import KafkaSecuritySettings
+from smartpick_platform.settings import KafkaSecuritySettings, PlatformSettings
 
 
 def test_the_manifest_names_every_process_port_and_database():
@@ -87,19 +87,52 @@ def test_a_message_without_its_source_cannot_be_replayed():
         dead_letters.original(record)
 
 
+@pytest.fixture(autouse=True)
+def no_database(monkeypatch):
+    """The role check at the end of db.migrate connects to the database: here there is none."""
+    monkeypatch.setattr(db, "check_runtime_role", lambda url: None)
+
+
 def test_verify_mode_refuses_a_schema_behind_the_code_and_changes_nothing(monkeypatch, tmp_path):
     applied = []
     monkeypatch.setenv("SMARTPICK_MIGRATIONS", "verify")
     monkeypatch.setattr(db, "pending_migrations", lambda url, path: ["0002.more"])
-    monkeypatch.setattr(db, "apply_migrations", lambda url, path: applied.append(path))
+    monkeypatch.setattr(db, "apply_migrations", lambda url, path, runtime_role: applied.append(path))
     with pytest.raises(db.PendingMigrations, match=r"0002\.more"):
-        asyncio.run(db.migrate("postgresql://x", tmp_path))
+        asyncio.run(db.migrate("postgresql://app@x/db", tmp_path, migration_database_url=None))
     monkeypatch.setattr(db, "pending_migrations", lambda url, path: [])
-    assert asyncio.run(db.migrate("postgresql://x", tmp_path)) == []
+    assert asyncio.run(db.migrate("postgresql://app@x/db", tmp_path, migration_database_url=None)) == []
     assert applied == []
 
 
-def test_apply_mode_applies(monkeypatch, tmp_path):
+def test_apply_mode_applies_as_the_migration_role_and_grants_the_runtime_role(monkeypatch, tmp_path):
     monkeypatch.delenv("SMARTPICK_MIGRATIONS", raising=False)
-    monkeypatch.setattr(db, "apply_migrations", lambda url, path: ["0001.initial"])
-    assert asyncio.run(db.migrate("postgresql://x", tmp_path)) == ["0001.initial"]
+    calls = []
+    monkeypatch.setattr(
+        db, "apply_migrations", lambda url, path, runtime_role: calls.append((url, runtime_role)) or ["0001.initial"]
+    )
+    migrated = db.migrate("postgresql://app:pw@x/db", tmp_path, migration_database_url="postgresql://owner:pw@x/db")
+    assert asyncio.run(migrated) == ["0001.initial"]
+    assert calls == [("postgresql://owner:pw@x/db", "app")]
+
+
+def test_apply_mode_without_the_migration_role_says_what_to_set(monkeypatch, tmp_path):
+    monkeypatch.delenv("SMARTPICK_MIGRATIONS", raising=False)
+    with pytest.raises(ValueError, match="MIGRATION_DATABASE_URL"):
+        asyncio.run(db.migrate("postgresql://app@x/db", tmp_path, migration_database_url=None))
+
+
+def test_runtime_sessions_carry_the_timeouts_of_the_settings(monkeypatch):
+    monkeypatch.setenv("SMARTPICK_DATABASE_STATEMENT_TIMEOUT_SECONDS", "2.5")
+    monkeypatch.setenv("SMARTPICK_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS", "0")
+    assert db.connection_limits(PlatformSettings()) == {
+        "statement_timeout": "2500",
+        "idle_in_transaction_session_timeout": "0",
+    }
+
+
+def test_the_runtime_grants_are_rows_only_and_leave_the_migration_bookkeeping_read_only():
+    statements = " ".join(str(s.as_string(None)) for s in db.runtime_grants("smartpick_gateway", "smartpick_gateway"))
+    assert "SELECT, INSERT, UPDATE, DELETE ON ALL TABLES" in statements
+    assert "TRUNCATE" not in statements and "CREATE" not in statements and "ALL PRIVILEGES" not in statements
+    assert 'REVOKE INSERT, UPDATE, DELETE ON "_yoyo_migration"' in statements

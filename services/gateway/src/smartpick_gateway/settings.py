@@ -12,7 +12,8 @@ from smartpick_platform.settings import PlatformSettings
 class GatewaySettings(PlatformSettings):
     model_config = SettingsConfigDict(env_prefix="SMARTPICK_GATEWAY_")
 
-    database_url: str
+    database_url: str  # as the runtime role
+    migration_database_url: str | None = None  # as the migration role, which owns the tables (`apply` only)
     http_host: str = "127.0.0.1"
     http_port: int = services.port("gateway", "http_port")
     # HTTP worker processes, each running the whole API.

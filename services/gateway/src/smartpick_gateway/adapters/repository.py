@@ -1,4 +1,7 @@
-"""The gateway's own tables: API keys and idempotency records. It owns no event: each service writes its own."""
+"""The gateway's own tables: API keys and idempotency records. It owns no event: each service writes its own.
+
+Row-level security holds on both (migration 0005): each statement runs in a transaction acting for the school
+of the rows it touches (None: rows of no school, an operator's or a platform-wide mentor's)."""
 
 import json
 import uuid
@@ -11,6 +14,7 @@ from cachetools import TTLCache
 
 from smartpick_gateway.adapters import key_revocations
 from smartpick_gateway.domain.auth import NewKey, Principal, Role, secret_matches
+from smartpick_platform import db
 from smartpick_platform.retention import FunctionPurge
 
 # A backstop only: revocations reach every process's cache through NOTIFY (adapters/key_revocations.py).
@@ -81,7 +85,8 @@ class GatewayRepository:
         expires_at: datetime,
         mentor_id: uuid.UUID | None = None,
     ) -> None:
-        await self._insert_key(self.pool, key, role, tenant_id, student_id, label, expires_at, mentor_id)
+        async with db.tenant_transaction(self.pool, tenant_id) as conn:
+            await self._insert_key(conn, key, role, tenant_id, student_id, label, expires_at, mentor_id)
 
     @staticmethod
     async def _insert_key(conn, key, role, tenant_id, student_id, label, expires_at, mentor_id) -> None:
@@ -105,7 +110,8 @@ class GatewayRepository:
         cached = self._keys.get(key_id) if self.cache_trusted() else None
         if cached is None:
             forgotten = self._forgotten
-            row = await self.pool.fetchrow("SELECT * FROM api_keys WHERE key_id = $1 AND revoke_time IS NULL", key_id)
+            # Before the key's school is known: the one lookup across schools (a SECURITY DEFINER function).
+            row = await self.pool.fetchrow("SELECT * FROM api_key_by_id($1) WHERE revoke_time IS NULL", key_id)
             if row is None:
                 return None
             principal = Principal(
@@ -119,7 +125,8 @@ class GatewayRepository:
         return cached.principal if secret_matches(secret, cached.secret_sha256) else None
 
     async def list_keys(self, tenant_id: uuid.UUID) -> list[KeyRecord]:
-        rows = await self.pool.fetch("SELECT * FROM api_keys WHERE tenant_id = $1 ORDER BY create_time DESC", tenant_id)
+        async with db.tenant_transaction(self.pool, tenant_id) as conn:
+            rows = await conn.fetch("SELECT * FROM api_keys WHERE tenant_id = $1 ORDER BY create_time DESC", tenant_id)
         return [
             KeyRecord(
                 r["key_id"],
@@ -137,33 +144,36 @@ class GatewayRepository:
     async def revoke_key(self, tenant_id: uuid.UUID, key_id: str) -> bool:
         """Revokes a key of the school; False if it has no such key. One statement: the update and the
         notification that makes every gateway process forget the key, sent when it commits."""
-        revoked = await self.pool.fetchval(
-            """WITH revoked AS (
-                 UPDATE api_keys SET revoke_time = coalesce(revoke_time, now())
-                 WHERE tenant_id = $1 AND key_id = $2 RETURNING key_id)
-               SELECT pg_notify($3, key_id) IS NOT NULL FROM revoked""",
-            tenant_id,
-            key_id,
-            key_revocations.CHANNEL,
-        )
+        async with db.tenant_transaction(self.pool, tenant_id) as conn:
+            revoked = await conn.fetchval(
+                """WITH revoked AS (
+                     UPDATE api_keys SET revoke_time = coalesce(revoke_time, now())
+                     WHERE tenant_id = $1 AND key_id = $2 RETURNING key_id)
+                   SELECT pg_notify($3, key_id) IS NOT NULL FROM revoked""",
+                tenant_id,
+                key_id,
+                key_revocations.CHANNEL,
+            )
         self.forget_key(key_id)
         return revoked is not None
 
-    async def find_response(self, key_id: str, idempotency_key: str) -> StoredResponse | None:
-        row = await self.pool.fetchrow(
-            """SELECT request_sha256, status_code, response FROM idempotency_records
-               WHERE key_id = $1 AND idempotency_key = $2 AND create_time > now() - $3::interval""",
-            key_id,
-            idempotency_key,
-            self.idempotency_window,
-        )
+    async def find_response(self, principal: Principal, idempotency_key: str) -> StoredResponse | None:
+        async with db.tenant_transaction(self.pool, principal.tenant_id) as conn:
+            row = await conn.fetchrow(
+                """SELECT request_sha256, status_code, response FROM idempotency_records
+                   WHERE key_id = $1 AND idempotency_key = $2 AND create_time > now() - $3::interval""",
+                principal.key_id,
+                idempotency_key,
+                self.idempotency_window,
+            )
         return None if row is None else StoredResponse(row[0], row[1], json.loads(row[2]))
 
     async def record(
         self, principal: Principal, idempotency_key: str, request_sha256: bytes, status_code: int, body: dict
     ) -> None:
         """Stores the answer to replay."""
-        await self._insert_record(self.pool, principal, idempotency_key, request_sha256, status_code, body)
+        async with db.tenant_transaction(self.pool, principal.tenant_id) as conn:
+            await self._insert_record(conn, principal, idempotency_key, request_sha256, status_code, body)
 
     async def save_key_with_record(
         self,
@@ -180,10 +190,12 @@ class GatewayRepository:
     ) -> None:
         """Saves a key issued in answer to a request and the request's record (`body`, which must hold no
         secret) in one transaction: either the key exists and a replay answers that it was issued, or
-        neither does."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        neither does. The new school's key and the caller's record belong to different schools (an
+        operator's record has none): the transaction acts for each in turn."""
+        async with db.tenant_transaction(self.pool, tenant_id) as conn:
             await self._insert_key(conn, key, role, tenant_id, None, label, expires_at, None)
             if idempotency_key is not None:
+                await db.act_for(conn, principal.tenant_id)
                 await self._insert_record(conn, principal, idempotency_key, request_sha256, status_code, body)
 
     async def _insert_record(self, conn, principal, idempotency_key, request_sha256, status_code, body) -> None:

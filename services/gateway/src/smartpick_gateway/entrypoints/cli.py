@@ -37,7 +37,7 @@ async def issue_operator_key(settings: GatewaySettings, label: str, days: float 
     days = settings.api_key_days if days is None else days
     if not 0 < days <= settings.api_key_max_days:
         raise SystemExit(f"--days must be more than 0 and at most {settings.api_key_max_days:g}")
-    await db.migrate(settings.database_url, MIGRATIONS)
+    await db.migrate(settings.database_url, MIGRATIONS, migration_database_url=settings.migration_database_url)
     pool = await db.create_pool(settings.database_url)
     try:
         key = new_key()

@@ -57,7 +57,9 @@ class Components:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        await db.migrate(self.settings.database_url, MIGRATIONS)
+        await db.migrate(
+            self.settings.database_url, MIGRATIONS, migration_database_url=self.settings.migration_database_url
+        )
         idempotency_window = timedelta(hours=self.settings.idempotency_hours)
         pool = await db.create_pool(self.settings.database_url, max_size=20)
         self.repo = GatewayRepository(pool, idempotency_window)
@@ -186,7 +188,7 @@ class Idempotency:
         self.fingerprint = hashlib.sha256(
             f"{self._request.method} {self._request.url.path}\n".encode() + await self._request.body()
         ).digest()
-        stored = await self._deps.repo.find_response(self.caller.key_id, self.key)
+        stored = await self._deps.repo.find_response(self.caller, self.key)
         if stored is not None and stored.request_sha256 != self.fingerprint:
             raise HTTPException(422, "Idempotency-Key was already used for a different request; use a new key")
         return stored

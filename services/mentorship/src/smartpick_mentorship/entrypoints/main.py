@@ -31,7 +31,9 @@ class Settings(GrpcServiceSettings):
 
 
 async def serve(settings: Settings) -> None:
-    await db.migrate(settings.database_url, MIGRATIONS, outbox.MIGRATIONS)
+    await db.migrate(
+        settings.database_url, MIGRATIONS, outbox.MIGRATIONS, migration_database_url=settings.migration_database_url
+    )
     repository = MentorshipRepository(await db.create_pool(settings.database_url))
     producer = kafka.create_producer(settings.kafka_bootstrap, "smartpick-mentorship")
     consumer = kafka.create_consumer(

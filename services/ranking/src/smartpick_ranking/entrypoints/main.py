@@ -46,7 +46,7 @@ class Settings(GrpcServiceSettings):
 
 
 async def _open(settings: Settings) -> tuple[RankingRepository, RankingService]:
-    await db.migrate(settings.database_url, MIGRATIONS)
+    await db.migrate(settings.database_url, MIGRATIONS, migration_database_url=settings.migration_database_url)
     repo = RankingRepository(await db.create_pool(settings.database_url))
     model = OnnxModel(settings.model_path, intra_op_threads=settings.onnx_threads)
     return repo, await RankingService.load(repo, model)
@@ -115,7 +115,7 @@ async def import_catalog(settings: Settings) -> None:
     sources = program_sources()
     programs = [(program, sources[program.program_id]) for program in load_programs()]
     stats = load_specialty_stats()
-    await db.migrate(settings.database_url, MIGRATIONS)
+    await db.migrate(settings.database_url, MIGRATIONS, migration_database_url=settings.migration_database_url)
     repo = RankingRepository(await db.create_pool(settings.database_url))
     try:
         with tqdm(total=len(programs), unit="program", desc="import catalog") as bar:

@@ -174,7 +174,7 @@ async def sign_out(request: Request, deps: Deps, caller: Caller):
     session_id = sessions.session_id_of(caller.key_id)
     if session_id is None:
         raise HTTPException(409, "this request carries an API key, not a session; revoke keys instead")
-    await deps.sessions.end_session(session_id)
+    await deps.sessions.end_session(caller.tenant_id, session_id)
     response = Response(status_code=204)
     response.delete_cookie(sessions.SESSION_COOKIE, path="/", secure=request.url.scheme == "https", httponly=True)
     return response
