@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smartpick_platform import services
+from smartpick_platform import local_ca, services
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "deploy/local/stack.sh"
@@ -29,10 +29,12 @@ MAX_RESTARTS = 5  # per process and `make run`: past that, something needs a per
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the infrastructure answers: what every infrastructure backend (native, containers) provides."""
+    """Where the infrastructure answers: what every infrastructure backend (native, containers) provides,
+    and the folder of the local CA that issues the services' certificates (local_ca.py)."""
 
     kafka_bootstrap: str
     database_urls: dict[str, str]
+    identity_dir: Path
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,11 @@ def native_endpoints(env: dict[str, str]) -> Endpoints:
     out = subprocess.run([str(STACK), "env"], env=env, check=True, capture_output=True, text=True).stdout
     values = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines() if line.startswith("export "))
     values = {k: shlex.split(v)[0] for k, v in values.items()}
+    state_dir = Path(env.get("SMARTPICK_STATE_DIR", REPO / ".state"))
     return Endpoints(
         kafka_bootstrap=values["SMARTPICK_KAFKA_BOOTSTRAP"],
         database_urls={s: values[f"SMARTPICK_{s.upper()}_DATABASE_URL"] for s in SERVICES},
+        identity_dir=local_ca.ensure(state_dir / "identity"),
     )
 
 
@@ -126,6 +130,7 @@ def service_environment(service: str, endpoints: Endpoints, ports: Ports, **over
         **os.environ,
         "SMARTPICK_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         f"{prefix}DATABASE_URL": endpoints.database_urls[service],
+        **local_ca.tls_environment(endpoints.identity_dir, service),
     }
     for process in MANIFEST.processes_of(service):
         env.update({f"{prefix}{key.upper()}": str(ports.port(process.name, key)) for key in process.ports})
