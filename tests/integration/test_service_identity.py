@@ -9,7 +9,9 @@ import uuid
 import grpc
 import jwt
 import pytest
+from devstack import Ports, ServiceProcess
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from infra import TEST_STATE_DIR
 from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
 from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
@@ -114,13 +116,36 @@ async def test_every_grpc_port_refuses_callers_without_the_platforms_credentials
 
 @pytest.mark.parametrize("service", sorted(PROBES))
 async def test_reflection_is_off(stack, service):
-    """Nothing lists the methods, not even to the gateway's own identity (SMARTPICK_<SERVICE>_GRPC_REFLECTION)."""
+    """Nothing lists the methods, not even to the gateway's own identity (SMARTPICK_<SERVICE>_GRPC_REFLECTION).
+    One message is sent as a unary call: the server routes by the method's path, so an unserved one answers
+    UNIMPLEMENTED whatever the call's kind."""
     gateway = local_ca.identity(stack.endpoints.identity_dir, "gateway")
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
     async with connect(gateway, target(stack, service), service) as channel:
-        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-        with pytest.raises(grpc.aio.AioRpcError) as raised:
-            async for _ in stub.ServerReflectionInfo(
-                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
-            ):
-                pass
-    assert raised.value.code() is grpc.StatusCode.UNIMPLEMENTED
+        for version in ("v1", "v1alpha"):
+            list_services = channel.unary_unary(
+                f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo",
+                request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+                response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await list_services(request, timeout=5)
+            assert raised.value.code() is grpc.StatusCode.UNIMPLEMENTED, version
+
+
+async def test_a_setting_turns_reflection_on(stack):
+    """The control of the test above: SMARTPICK_PROFILE_GRPC_REFLECTION=true lists the services, still only to a
+    caller with a certificate."""
+    ports = Ports.free()
+    second = ServiceProcess("profile", stack.endpoints, ports, TEST_STATE_DIR / "logs", grpc_reflection="true")
+    second.log_path = second.log_path.with_name("profile-reflection.log")
+    second.start().wait_ready()
+    try:
+        gateway = local_ca.identity(stack.endpoints.identity_dir, "gateway")
+        async with connect(gateway, f"127.0.0.1:{ports.grpc['profile']}", "profile") as channel:
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+            listed = [s.name async for reply in replies for s in reply.list_services_response.service]
+        assert "smartpick.profile.v1.ProfileService" in listed
+    finally:
+        second.stop()
