@@ -134,18 +134,18 @@ async def test_reflection_is_off(stack, service):
 
 
 async def test_a_setting_turns_reflection_on(stack):
-    """The control of the test above: SMARTPICK_PROFILE_GRPC_REFLECTION=true lists the services, still only to a
-    caller with a certificate."""
+    """The control of the test above: SMARTPICK_RANKING_GRPC_REFLECTION=true lists the services (still only to a
+    caller with a certificate). A second ranking server on ports of its own, beside the stack's."""
     ports = Ports.free()
-    second = ServiceProcess("profile", stack.endpoints, ports, TEST_STATE_DIR / "logs", grpc_reflection="true")
-    second.log_path = second.log_path.with_name("profile-reflection.log")
-    second.start().wait_ready()
+    second = ServiceProcess("ranking", stack.endpoints, ports, TEST_STATE_DIR / "logs", grpc_reflection="true")
+    second.log_path = second.log_path.with_name("ranking-reflection.log")
     try:
+        second.start().wait_ready()
         gateway = local_ca.identity(stack.endpoints.identity_dir, "gateway")
-        async with connect(gateway, f"127.0.0.1:{ports.grpc['profile']}", "profile") as channel:
+        async with connect(gateway, f"127.0.0.1:{ports.grpc['ranking']}", "ranking") as channel:
             stub = reflection_pb2_grpc.ServerReflectionStub(channel)
             replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
             listed = [s.name async for reply in replies for s in reply.list_services_response.service]
-        assert "smartpick.profile.v1.ProfileService" in listed
+        assert "smartpick.ranking.v1.RankingService" in listed
     finally:
         second.stop()

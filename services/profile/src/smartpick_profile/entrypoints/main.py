@@ -19,8 +19,16 @@ from smartpick_profile.entrypoints.grpc_api import ProfileServicer
 from smartpick_profile.service import ProfileService
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-# The public try-it page checks a profile without an account; only operators register schools.
-ACCESS = AccessPolicy(public=frozenset({"ValidateProfile"}), only={"CreateSchool": frozenset({"operator"})})
+# Who calls what, again behind the gateway's own checks: the public try-it page checks a profile without an
+# account; operators register schools; a school's admins add students, its admins and advisors list them.
+ACCESS = AccessPolicy(
+    public=frozenset({"ValidateProfile"}),
+    only={
+        "CreateSchool": frozenset({"operator"}),
+        "CreateStudent": frozenset({"school_admin"}),
+        "ListStudents": frozenset({"school_admin", "advisor"}),
+    },
+)
 
 
 class Settings(GrpcServiceSettings):
