@@ -149,3 +149,41 @@ async def test_a_setting_turns_reflection_on(stack):
         assert "smartpick.ranking.v1.RankingService" in listed
     finally:
         second.stop()
+
+
+async def test_a_role_reaches_only_the_methods_its_service_lets_it_call(stack, school):
+    """Behind the gateway's own checks, each service names who calls its admin-only and public methods."""
+    gateway = local_ca.identity(stack.endpoints.identity_dir, "gateway")
+    advisor = CallerContext(role="advisor", tenant_id=school)
+    student = CallerContext(role="student", tenant_id=school, student_id=str(uuid.uuid4()))
+    anonymous = caller_context.ANONYMOUS
+    profile_call = ("profile", profile_pb2_grpc.ProfileServiceStub)
+    mentorship_call = ("mentorship", mentorship_pb2_grpc.MentorshipServiceStub)
+    attempts = [
+        (advisor, *mentorship_call, "RunRound", mentorship_pb2.RunRoundRequest(tenant_id=school)),
+        (student, *profile_call, "ListStudents", profile_pb2.ListStudentsRequest(tenant_id=school)),
+        (anonymous, *profile_call, "ListStudents", profile_pb2.ListStudentsRequest(tenant_id="")),
+        (anonymous, *profile_call, "CreateSchool", profile_pb2.CreateSchoolRequest(name="Forged School")),
+        (advisor, *profile_call, "CreateSchool", profile_pb2.CreateSchoolRequest(name="Forged School")),
+    ]
+    codes = []
+    for caller, service, stub_class, method, request in attempts:
+        caller_context.act_as(caller)
+        async with connect(gateway, target(stack, service), service) as channel:
+            try:
+                await getattr(stub_class(channel), method)(request, timeout=5)
+                codes.append(grpc.StatusCode.OK)
+            except grpc.aio.AioRpcError as error:
+                codes.append(error.code())
+    assert codes == [grpc.StatusCode.PERMISSION_DENIED] * len(attempts)
+    # The control: what the public try-it page does is open to an anonymous caller, an advisor lists students.
+    caller_context.act_as(anonymous)
+    async with connect(gateway, target(stack, "ranking"), "ranking") as channel:
+        await ranking_pb2_grpc.RankingServiceStub(channel).ListSpecialties(
+            ranking_pb2.ListSpecialtiesRequest(), timeout=5
+        )
+    caller_context.act_as(advisor)
+    async with connect(gateway, target(stack, "profile"), "profile") as channel:
+        await profile_pb2_grpc.ProfileServiceStub(channel).ListStudents(
+            profile_pb2.ListStudentsRequest(tenant_id=school), timeout=5
+        )
