@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import NameOID
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,7 +39,16 @@ class ServiceIdentity:
 
     @classmethod
     def load(cls, settings: TlsSettings | None = None) -> "ServiceIdentity":
-        settings = settings or TlsSettings()
+        """This process's identity from SMARTPICK_TLS_*; a RuntimeError naming what is missing otherwise."""
+        if settings is None:
+            try:
+                settings = TlsSettings()
+            except ValidationError as error:
+                missing = ", ".join(f"SMARTPICK_TLS_{str(e['loc'][0]).upper()}" for e in error.errors())
+                raise RuntimeError(
+                    f"no service identity: set {missing} (this service's certificate, its key and the CA; "
+                    "make run and the tests make them with smartpick_platform.local_ca)"
+                ) from None
         return cls.from_files(settings.ca_file, settings.cert_file, settings.key_file)
 
     @classmethod

@@ -18,6 +18,7 @@ from smartpick_platform.caller_context import (
     check_scope,
     verify,
 )
+from smartpick_platform.identity import ServiceIdentity
 
 SCHOOL_A, SCHOOL_B = str(uuid.uuid4()), str(uuid.uuid4())
 ADMIN_A = CallerContext(role="school_admin", tenant_id=SCHOOL_A, subject="k1")
@@ -195,3 +196,10 @@ def test_the_local_ca_keeps_what_it_made_and_renews_what_a_new_ca_voids(tmp_path
     local_ca.ensure(directory)
     assert local_ca.certificate_file(directory, "profile").read_bytes() != first
     assert oct((directory / "ca.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_process_without_its_certificate_does_not_start_and_says_what_to_set(monkeypatch):
+    for name in ("CA_FILE", "CERT_FILE", "KEY_FILE"):
+        monkeypatch.delenv(f"SMARTPICK_TLS_{name}", raising=False)
+    with pytest.raises(RuntimeError, match="SMARTPICK_TLS_CA_FILE, SMARTPICK_TLS_CERT_FILE, SMARTPICK_TLS_KEY_FILE"):
+        ServiceIdentity.load()
