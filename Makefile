@@ -20,7 +20,9 @@ CRDS := \
 	github.com/cloudnative-pg/cloudnative-pg@v1.27.0:config/crd/bases/postgresql.cnpg.io_clusters.yaml \
 	github.com/cloudnative-pg/cloudnative-pg@v1.27.0:config/crd/bases/postgresql.cnpg.io_databases.yaml \
 	github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml \
-	github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml
+	github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml \
+	github.com/cert-manager/cert-manager@v1.19.1:deploy/crds/cert-manager.io_certificates.yaml \
+	github.com/cert-manager/cert-manager@v1.19.1:deploy/crds/cert-manager.io_issuers.yaml
 
 .PHONY: help install run stop test lint unit manifests integration chaos chaos-short bench clean images web browser
 

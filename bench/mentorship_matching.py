@@ -16,12 +16,14 @@ import time
 import uuid
 from pathlib import Path
 
-import grpc
 from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
 
 from smartpick_mentorship.domain.assignment import candidates, plan_round, solve, suggest
 from smartpick_mentorship.domain.model import Goal, Mentee, Mentor, Policy
 from smartpick_mentorship.domain.scoring import MentorPool
+from smartpick_platform import caller_context, local_ca
+from smartpick_platform.grpc_channel import connect
+from smartpick_platform.identity import ServiceIdentity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy/local"))
 from devstack import REPO, IsolatedStack, Ports, ServiceProcess, ensure_topics
@@ -149,8 +151,13 @@ async def call_all(method, requests, limit: int = 16) -> None:
     await asyncio.gather(*(one(r) for r in requests))
 
 
-async def through_the_service(target: str, mentees: list[Mentee], mentors: list[Mentor], calls: int, k: int) -> None:
-    async with grpc.aio.insecure_channel(target) as channel:
+async def through_the_service(
+    target: str, identity: ServiceIdentity, mentees: list[Mentee], mentors: list[Mentor], calls: int, k: int
+) -> None:
+    """Over mutual TLS as the gateway, for an operator (who acts on every school), as the stack runs it; the round
+    for an admin of its school."""
+    caller_context.act_as(caller_context.CallerContext(role="operator"))
+    async with connect(identity, target, "mentorship") as channel:
         stub = mentorship_pb2_grpc.MentorshipServiceStub(channel)
         started = time.perf_counter()
         await call_all(
@@ -191,6 +198,8 @@ async def through_the_service(target: str, mentees: list[Mentee], mentors: list[
             baseline.append(time.perf_counter() - started)
         print(f"service, GetMentor over gRPC, for comparison ({len(baseline)} calls): {quantiles(baseline)}")
 
+        # A round is run by the school's own admins.
+        caller_context.act_as(caller_context.CallerContext(role="school_admin", tenant_id=SCHOOLS[0]))
         started = time.perf_counter()
         reply = await stub.RunRound(mentorship_pb2.RunRoundRequest(tenant_id=SCHOOLS[0]), timeout=600)
         elapsed = time.perf_counter() - started
@@ -221,7 +230,8 @@ def main() -> None:
         ports = Ports.free()
         service = ServiceProcess("mentorship", endpoints, ports, stack.state_dir / "logs").start().wait_ready()
         target = f"127.0.0.1:{ports.grpc['mentorship']}"
-        asyncio.run(through_the_service(target, mentees, mentors, args.suggestions, args.k))
+        gateway = local_ca.identity(endpoints.identity_dir, "gateway")
+        asyncio.run(through_the_service(target, gateway, mentees, mentors, args.suggestions, args.k))
     finally:
         if service is not None:
             service.stop()

@@ -2,8 +2,8 @@
 
 Built-in kinds are checked against the Kubernetes schemas kubernetes-validate ships (strict: an unknown field is
 an error). Custom resources are checked against the openAPIV3Schema of their CRDs, taken from the operators'
-Go modules (`make install` copies them to .venv/share/crds: KEDA's and CloudNativePG's), with the API server's
-rule that a field the schema does not declare is an error. No package ships Strimzi's CRDs (its api jar on
+Go modules (`make install` copies them to .venv/share/crds: KEDA's, CloudNativePG's, cert-manager's), with the
+API server's rule that a field the schema does not declare is an error. No package ships Strimzi's CRDs (its api jar on
 Maven Central holds only the Java model), so Strimzi's kinds are reported as unchecked by schema; tests/deploy
 checks what matters in them (topics, replication, ACLs) against the code and the services manifest.
 

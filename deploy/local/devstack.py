@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smartpick_platform import services
+from smartpick_platform import local_ca, services
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "deploy/local/stack.sh"
@@ -29,11 +29,13 @@ MAX_RESTARTS = 5  # per process and `make run`: past that, something needs a per
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the infrastructure answers: what every infrastructure backend (native, containers) provides."""
+    """Where the infrastructure answers: what every infrastructure backend (native, containers) provides,
+    and the folder of the local CA that issues the services' certificates (local_ca.py)."""
 
     kafka_bootstrap: str
     database_urls: dict[str, str]  # per service, as its runtime role (what its processes serve with)
     migration_database_urls: dict[str, str]  # per service, as its migration role (the owner of its tables)
+    identity_dir: Path
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,12 @@ def native_endpoints(env: dict[str, str]) -> Endpoints:
     out = subprocess.run([str(STACK), "env"], env=env, check=True, capture_output=True, text=True).stdout
     values = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines() if line.startswith("export "))
     values = {k: shlex.split(v)[0] for k, v in values.items()}
+    state_dir = Path(env.get("SMARTPICK_STATE_DIR", REPO / ".state"))
     return Endpoints(
         kafka_bootstrap=values["SMARTPICK_KAFKA_BOOTSTRAP"],
         database_urls={s: values[f"SMARTPICK_{s.upper()}_DATABASE_URL"] for s in SERVICES},
         migration_database_urls={s: values[f"SMARTPICK_{s.upper()}_MIGRATION_DATABASE_URL"] for s in SERVICES},
+        identity_dir=local_ca.ensure(state_dir / "identity"),
     )
 
 
@@ -129,6 +133,7 @@ def service_environment(service: str, endpoints: Endpoints, ports: Ports, **over
         "SMARTPICK_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         f"{prefix}DATABASE_URL": endpoints.database_urls[service],
         f"{prefix}MIGRATION_DATABASE_URL": endpoints.migration_database_urls[service],
+        **local_ca.tls_environment(endpoints.identity_dir, service),
     }
     for process in MANIFEST.processes_of(service):
         env.update({f"{prefix}{key.upper()}": str(ports.port(process.name, key)) for key in process.ports})

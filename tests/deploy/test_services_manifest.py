@@ -120,7 +120,9 @@ def test_a_deployment_per_process_with_its_arguments_image_ports_and_probes(rend
         liveness = spec["livenessProbe"]["httpGet"]
         assert (liveness["path"], ports[liveness["port"]]) == ("/healthz", process.health)
         if process.grpc_port is not None:
-            assert spec["startupProbe"]["grpc"]["port"] == process.grpc_port
+            # The kubelet's gRPC probe has no client certificate; /healthz answers once gRPC serves.
+            startup = spec["startupProbe"]["httpGet"]
+            assert (startup["path"], ports[startup["port"]]) == ("/healthz", process.health)
 
 
 def test_services_expose_the_grpc_ports_and_the_gateway_targets_them(rendered):

@@ -17,6 +17,8 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.exceptions import ContainerStartException
 
+from smartpick_platform import local_ca
+
 # Where a test run keeps its state and logs; set it to run several test sessions side by side.
 TEST_STATE_DIR = Path(os.environ.get("SMARTPICK_TEST_STATE_DIR", REPO / ".state/test")).resolve()
 # The engine deploy/docker/dockerd.sh starts (same defaults as the script); used when DOCKER_HOST names none.
@@ -171,6 +173,7 @@ class ContainersBackend:
             kafka_bootstrap=f"127.0.0.1:{kafka_port}",
             database_urls=database_urls(pg_port),
             migration_database_urls=database_urls(pg_port, migration=True),
+            identity_dir=local_ca.ensure(TEST_STATE_DIR / "identity"),
         )
 
     def stop_part(self, part: str, immediate: bool = False) -> None:

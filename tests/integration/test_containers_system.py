@@ -6,10 +6,12 @@ builds the service images first when their inputs changed (deploy/images/build-i
 they are current), so it always tests the code in the work tree."""
 
 import re
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,11 +21,14 @@ from infra import TEST_STATE_DIR, ContainersBackend, host_network_container, sta
 from smartpick.events.v1 import profile_events_pb2
 from support import bearer, profile, read_topic
 
+from smartpick_platform import local_ca
 from smartpick_platform.topics import PROFILE_UPDATED
 
 pytestmark = pytest.mark.integration
 
 LOG_DIR = TEST_STATE_DIR / "logs/system"
+CONTAINER_TLS_DIR = "/etc/smartpick/tls"
+IMAGE_UID = 10001  # the services' user in deploy/images/service/Dockerfile
 
 
 @dataclass
@@ -42,9 +47,20 @@ def container_environment(name: str, service: str, endpoints: Endpoints, ports: 
         for key, value in service_environment(service, endpoints, ports).items()
         if key.startswith(prefix) or key == "SMARTPICK_KAFKA_BOOTSTRAP"
     }
+    env.update(local_ca.tls_environment(Path(CONTAINER_TLS_DIR), service))
     env[f"{prefix}{'HTTP' if service == 'gateway' else 'GRPC'}_HOST"] = "127.0.0.1"
     env["SMARTPICK_HEALTHCHECK_PORT"] = str(urlsplit(ready_url(name, ports)).port)
     return env
+
+
+def identity_for_the_images(directory: Path) -> Path:
+    """The test CA's certificates and keys, readable by the images' user, for the containers to mount."""
+    copy = LOG_DIR / "identity"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(directory, copy)
+    for path in [copy, *copy.iterdir()]:
+        shutil.chown(path, IMAGE_UID, IMAGE_UID)
+    return copy
 
 
 def run_to_completion(service: str, env: dict[str, str], command: list[str], timeout: float = 180) -> None:
@@ -73,10 +89,11 @@ def system(backend) -> Iterator[System]:
         ensure_topics(endpoints)
         ranking_env = container_environment("ranking", "ranking", endpoints, ports)
         run_to_completion("ranking", ranking_env, ["import-catalog"])
+        identity = identity_for_the_images(endpoints.identity_dir)
         containers = {
             name: host_network_container(
                 service, container_environment(name, service, endpoints, ports), command=list(arguments)
-            )
+            ).with_volume_mapping(str(identity), CONTAINER_TLS_DIR, "ro")
             for name, service, arguments in PROCESSES
         }
         # Kept with Kafka and PostgreSQL, so that stopping the infrastructure saves every log and removes all.

@@ -5,7 +5,6 @@ import asyncio
 import uuid
 
 import asyncpg
-import grpc
 import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -13,6 +12,8 @@ from smartpick.events.v1 import profile_events_pb2
 from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
 from support import add_student, bearer, profile, read_topic
 
+from smartpick_platform import caller_context, local_ca
+from smartpick_platform.grpc_channel import connect
 from smartpick_platform.kafka import header_map
 from smartpick_platform.topics import PROFILE_UPDATED
 
@@ -25,8 +26,9 @@ def decode(record) -> profile_events_pb2.ProfileUpdated:
 
 async def test_every_service_is_ready_and_serves_grpc_health(stack, http):
     assert (await http.get("/readyz")).json()["checks"] == {"database": True, "profile_service": True}
+    gateway = local_ca.identity(stack.endpoints.identity_dir, "gateway")
     for service, port in stack.ports.grpc.items():
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with connect(gateway, f"127.0.0.1:{port}", service) as channel:
             reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
             assert reply.status == health_pb2.HealthCheckResponse.SERVING, service
         async with httpx.AsyncClient() as client:
@@ -109,7 +111,9 @@ async def test_a_version_stored_for_a_gateway_that_died_before_answering_still_p
     it answers or records anything. The version's event is in the profile service's outbox all the same."""
     school = await new_school()
     student = await add_student(http, school)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.grpc['profile']}") as channel:
+    caller_context.act_as(caller_context.CallerContext(role="school_admin", tenant_id=school.school_id))
+    gateway = local_ca.identity(stack.endpoints.identity_dir, "gateway")
+    async with connect(gateway, f"127.0.0.1:{stack.ports.grpc['profile']}", "profile") as channel:
         reply = await profile_pb2_grpc.ProfileServiceStub(channel).UpsertProfile(
             profile_pb2.UpsertProfileRequest(
                 tenant_id=school.school_id,

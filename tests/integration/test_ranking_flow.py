@@ -5,7 +5,6 @@ import dataclasses
 import uuid
 
 import asyncpg
-import grpc
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -16,6 +15,8 @@ from smartpick.profile.v1 import profile_pb2
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 from support import add_student, profile, read_topic, wait_for_recommendations
 
+from smartpick_platform import caller_context, local_ca
+from smartpick_platform.grpc_channel import connect
 from smartpick_platform.kafka import cloudevent_headers, header_map
 from smartpick_platform.topics import PROFILE_UPDATED, PROFILE_UPDATED_DLQ, RECOMMENDATIONS_GENERATED
 
@@ -53,8 +54,11 @@ async def publish(bootstrap: str, messages: list[tuple[bytes, bytes]]) -> None:
         await producer.stop()
 
 
-async def ranking_stub(stack):
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.grpc['ranking']}")
+async def ranking_stub(stack, school_id: str):
+    """The ranking service as the gateway calls it, for an admin of the school."""
+    caller_context.act_as(caller_context.CallerContext(role="school_admin", tenant_id=school_id))
+    gateway = local_ca.identity(stack.endpoints.identity_dir, "gateway")
+    channel = connect(gateway, f"127.0.0.1:{stack.ports.grpc['ranking']}", "ranking")
     return channel, ranking_pb2_grpc.RankingServiceStub(channel)
 
 
@@ -99,7 +103,7 @@ async def test_an_older_event_after_a_newer_one_never_replaces_the_newer_result(
     assert [
         recommendation_events_pb2.RecommendationsGenerated.FromString(r.value).profile_version for r in records
     ] == [2, 1]
-    channel, stub = await ranking_stub(stack)
+    channel, stub = await ranking_stub(stack, school.school_id)
     async with channel:
         latest = await stub.GetRecommendations(
             ranking_pb2.GetRecommendationsRequest(tenant_id=school.school_id, student_id=student), timeout=5

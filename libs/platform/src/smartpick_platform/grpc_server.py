@@ -1,4 +1,5 @@
-"""gRPC server bootstrap shared by the gRPC services: health, reflection, metrics, trace ids, graceful stop."""
+"""gRPC server bootstrap shared by the gRPC services: mutual TLS and the caller's signed context (identity.py,
+caller_context.py), health, metrics, trace ids, graceful stop; reflection only where a setting turns it on."""
 
 import asyncio
 import signal
@@ -11,7 +12,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram
 
-from smartpick_platform import background
+from smartpick_platform import background, services
+from smartpick_platform.caller_context import AccessPolicy, CallerContextInterceptor
+from smartpick_platform.identity import ServiceIdentity
 from smartpick_platform.ops_http import ReadinessCheck, serve_ops_http
 from smartpick_platform.settings import GrpcServiceSettings
 from smartpick_platform.telemetry import TRACE_HEADER, set_trace_id
@@ -62,24 +65,39 @@ async def run_grpc_service(
     register: Registrar,
     readiness: ReadinessCheck,
     on_stop: Callable[[], Awaitable[None]] | None = None,
+    access: AccessPolicy = AccessPolicy(),
 ) -> None:
     """Serves until SIGTERM/SIGINT, then drains in-flight calls for the grace period.
 
-    `register` adds the servicers and returns their full service names, which get health and reflection."""
+    `register` adds the servicers and returns their full service names, which get health (and reflection, when
+    on); `access` says which roles call which methods. Only the services the manifest lets call this one, with
+    their certificates and a caller context, are served."""
+    identity = ServiceIdentity.load()
+    callers = services.manifest().callers_of(identity.name)
     server = grpc.aio.server(
-        interceptors=[TelemetryInterceptor()], maximum_concurrent_rpcs=settings.max_concurrent_rpcs
+        interceptors=[TelemetryInterceptor(), CallerContextInterceptor(identity.name, callers, access)],
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
     service_names = list(register(server))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection([*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    if settings.grpc_reflection:
+        reflection.enable_server_reflection([*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
     address = f"{settings.grpc_host}:{settings.grpc_port}"
-    server.add_insecure_port(address)
+    server.add_secure_port(address, identity.server_credentials())
     await server.start()
     for name in ["", *service_names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     ops_server, ops_task = await serve_ops_http(settings.grpc_host, settings.ops_port, readiness)
-    log.info("serving", grpc=address, ops=f"{settings.grpc_host}:{settings.ops_port}", services=service_names)
+    log.info(
+        "serving",
+        identity=identity.name,
+        callers=sorted(callers),
+        reflection=settings.grpc_reflection,
+        grpc=address,
+        ops=f"{settings.grpc_host}:{settings.ops_port}",
+        services=service_names,
+    )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

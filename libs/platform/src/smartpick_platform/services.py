@@ -84,6 +84,11 @@ class Manifest:
     def processes_of(self, service: str) -> list[Process]:
         return [p for p in self.processes.values() if p.service == service]
 
+    def callers_of(self, service: str) -> frozenset[str]:
+        """The services with a process that calls one of `service`'s: the only clients its gRPC port serves."""
+        served = {p.name for p in self.processes_of(service)}
+        return frozenset(p.service for p in self.processes.values() if served & set(p.calls))
+
 
 def parse(document: dict) -> Manifest:
     services = {name: Service(name=name, **fields) for name, fields in document["services"].items()}

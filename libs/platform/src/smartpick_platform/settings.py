@@ -53,3 +53,5 @@ class GrpcServiceSettings(PlatformSettings):
     # topic keeps the event); the purge runs every retention_interval_seconds.
     outbox_retention_hours: float = Field(24.0, gt=0)
     retention_interval_seconds: float = Field(300.0, gt=0)
+    # gRPC server reflection lists every method to whoever connects: off unless a debugging session needs it.
+    grpc_reflection: bool = False

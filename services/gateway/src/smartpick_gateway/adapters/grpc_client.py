@@ -1,11 +1,14 @@
-"""Client of one backend gRPC service: deadlines, trace propagation, and gRPC errors as HTTP errors."""
+"""Client of one backend gRPC service: mutual TLS and the caller's signed context (the platform's channel),
+deadlines, trace propagation, and gRPC errors as HTTP errors."""
 
 import grpc
 import structlog
 from fastapi import HTTPException
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from smartpick_platform.grpc_channel import connect
 from smartpick_platform.grpc_errors import field_violations
+from smartpick_platform.identity import ServiceIdentity
 from smartpick_platform.telemetry import current_trace_id
 
 log = structlog.get_logger(__name__)
@@ -24,9 +27,9 @@ HTTP_STATUS = {
 class ServiceClient:
     """`stub_class` is the generated stub, e.g. profile_pb2_grpc.ProfileServiceStub."""
 
-    def __init__(self, name: str, target: str, stub_class, timeout_seconds: float):
+    def __init__(self, name: str, target: str, stub_class, timeout_seconds: float, identity: ServiceIdentity):
         self.name = name
-        self._channel = grpc.aio.insecure_channel(target)
+        self._channel = connect(identity, target, name)
         self._stub = stub_class(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._timeout = timeout_seconds
@@ -36,7 +39,8 @@ class ServiceClient:
 
         `body_field` is the request field that the HTTP body maps to, so a bad "profile.x" reads "body.x"."""
         try:
-            # The traceparent travels in the metadata by the gRPC client instrumentation (telemetry.py).
+            # The traceparent travels in the metadata by the gRPC client instrumentation (telemetry.py), the
+            # caller's signed context by the channel's interceptor (the principal the route authenticated).
             return await getattr(self._stub, method)(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as error:
             raise _http_error(self.name, error, body_field) from error

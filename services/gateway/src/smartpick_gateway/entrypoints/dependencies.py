@@ -23,7 +23,8 @@ from smartpick_gateway.adapters.repository import GatewayRepository, StoredRespo
 from smartpick_gateway.adapters.sessions_repository import Session, SessionsRepository
 from smartpick_gateway.domain import auth, sessions
 from smartpick_gateway.settings import GatewaySettings
-from smartpick_platform import background, db, retention
+from smartpick_platform import background, caller_context, db, retention
+from smartpick_platform.identity import ServiceIdentity
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -79,14 +80,19 @@ class Components:
             ),
         ]
         timeout = self.settings.grpc_timeout_seconds
+        identity = ServiceIdentity.load()
         self.profiles = ServiceClient(
-            "profile", self.settings.profile_grpc_target, profile_pb2_grpc.ProfileServiceStub, timeout
+            "profile", self.settings.profile_grpc_target, profile_pb2_grpc.ProfileServiceStub, timeout, identity
         )
         self.ranking = ServiceClient(
-            "ranking", self.settings.ranking_grpc_target, ranking_pb2_grpc.RankingServiceStub, timeout
+            "ranking", self.settings.ranking_grpc_target, ranking_pb2_grpc.RankingServiceStub, timeout, identity
         )
         self.mentorship = ServiceClient(
-            "mentorship", self.settings.mentorship_grpc_target, mentorship_pb2_grpc.MentorshipServiceStub, timeout
+            "mentorship",
+            self.settings.mentorship_grpc_target,
+            mentorship_pb2_grpc.MentorshipServiceStub,
+            timeout,
+            identity,
         )
         self.specialties = SpecialtyNames(self.ranking)
         self.cities = CityNames(self.ranking)
@@ -157,7 +163,20 @@ async def principal(
             )
     structlog.contextvars.bind_contextvars(key_id=found.key_id)
     await _within(deps.key_limit, found.key_id, "too many requests with this credential")
+    # The services' calls of this request act for this caller, in a context they verify (caller_context.py).
+    caller_context.act_as(context_of(found))
     return found
+
+
+def context_of(principal: auth.Principal) -> caller_context.CallerContext:
+    """What the services behind the gateway are told of the caller."""
+    return caller_context.CallerContext(
+        role=principal.role.value,
+        tenant_id=str(principal.tenant_id or ""),
+        student_id=str(principal.student_id or ""),
+        mentor_id=str(principal.mentor_id or ""),
+        subject=principal.key_id,
+    )
 
 
 async def signed_in_session(deps: Components, session_token: str | None) -> Session:

@@ -13,11 +13,25 @@ from smartpick_mentorship.adapters.repository import MentorshipRepository
 from smartpick_mentorship.entrypoints.consumer import GROUP_ID, EventConsumer
 from smartpick_mentorship.entrypoints.grpc_api import MentorshipServicer
 from smartpick_platform import background, db, kafka, outbox, retention, services
+from smartpick_platform.caller_context import AccessPolicy
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.settings import GrpcServiceSettings
 from smartpick_platform.telemetry import configure_logging
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Who calls what, again behind the gateway's own checks: a school's admins run its rounds and set its policy;
+# operators register platform-wide mentors; only the mentor reads their inbox and answers proposals.
+ADMINS = frozenset({"school_admin"})
+ACCESS = AccessPolicy(
+    only={
+        "RunRound": ADMINS,
+        "PublishRound": ADMINS,
+        "UpdateMatchingPolicy": ADMINS,
+        "RegisterMentor": frozenset({"school_admin", "operator"}),
+        "ListMentorInbox": frozenset({"mentor"}),
+        "RespondToProposal": frozenset({"mentor"}),
+    }
+)
 
 
 class Settings(GrpcServiceSettings):
@@ -75,7 +89,7 @@ async def serve(settings: Settings) -> None:
         await producer.stop()
         await repository.pool.close()
 
-    await run_grpc_service(settings, register, readiness, on_stop=stop)
+    await run_grpc_service(settings, register, readiness, on_stop=stop, access=ACCESS)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 from smartpick.profile.v1 import profile_pb2, profile_pb2_grpc
 
 from smartpick_platform import background, db, kafka, outbox, retention, services
+from smartpick_platform.caller_context import AccessPolicy
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.settings import GrpcServiceSettings
 from smartpick_platform.telemetry import configure_logging
@@ -18,6 +19,16 @@ from smartpick_profile.entrypoints.grpc_api import ProfileServicer
 from smartpick_profile.service import ProfileService
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Who calls what, again behind the gateway's own checks: the public try-it page checks a profile without an
+# account; operators register schools; a school's admins add students, its admins and advisors list them.
+ACCESS = AccessPolicy(
+    public=frozenset({"ValidateProfile"}),
+    only={
+        "CreateSchool": frozenset({"operator"}),
+        "CreateStudent": frozenset({"school_admin"}),
+        "ListStudents": frozenset({"school_admin", "advisor"}),
+    },
+)
 
 
 class Settings(GrpcServiceSettings):
@@ -56,7 +67,7 @@ async def serve(settings: Settings) -> None:
         await producer.stop()
         await pool.close()
 
-    await run_grpc_service(settings, register, readiness, on_stop=stop)
+    await run_grpc_service(settings, register, readiness, on_stop=stop, access=ACCESS)
 
 
 def main() -> None:

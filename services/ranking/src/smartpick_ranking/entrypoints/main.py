@@ -15,6 +15,7 @@ from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 from tqdm import tqdm
 
 from smartpick_platform import background, db, kafka, services
+from smartpick_platform.caller_context import AccessPolicy
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.ops_http import serve_ops_http
 from smartpick_platform.settings import GrpcServiceSettings
@@ -31,6 +32,8 @@ from smartpick_ranking.service import RankingService
 log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# The public try-it page scores a profile (for no school) and reads the specialty names without an account.
+ACCESS = AccessPolicy(public=frozenset({"ScoreWhatIf", "ListSpecialties"}))
 
 
 class Settings(GrpcServiceSettings):
@@ -62,7 +65,7 @@ async def serve(settings: Settings) -> None:
     async def readiness() -> dict[str, bool]:
         return {"database": await db.is_ready(repo.pool), "catalog": bool(service.by_specialty)}
 
-    await run_grpc_service(settings, register, readiness, on_stop=repo.pool.close)
+    await run_grpc_service(settings, register, readiness, on_stop=repo.pool.close, access=ACCESS)
 
 
 async def work(settings: Settings, index: int) -> None:
