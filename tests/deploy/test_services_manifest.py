@@ -8,7 +8,7 @@ import yaml
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_mentorship.entrypoints import consumer as mentorship_consumer
 from smartpick_mentorship.entrypoints.main import Settings as MentorshipSettings
-from smartpick_platform import services, topics
+from smartpick_platform import kafka_access, services, topics
 from smartpick_profile.entrypoints.main import Settings as ProfileSettings
 from smartpick_ranking.entrypoints import worker as ranking_worker
 from smartpick_ranking.entrypoints.main import Settings as RankingSettings
@@ -180,6 +180,19 @@ def test_kafka_users_may_use_only_the_topics_and_group_of_the_manifest(rendered)
             expected.add(("group", process.consumer_group, "Read"))
         assert granted == expected, process.name
         assert all(a["resource"]["patternType"] == "literal" for a in acls)
+
+
+def test_the_local_brokers_users_and_acls_are_those_of_the_kafka_users(rendered):
+    """The local set-up (kafka_access) grants each user exactly what its KafkaUser grants in production."""
+    for user in kafka_access.users().values():
+        acls = rendered[("KafkaUser", user.name)]["spec"]["authorization"]["acls"]
+        granted = {
+            kafka_access.Grant(resource["type"], resource["name"], op, resource["patternType"] == "prefix")
+            for resource, operations in ((a["resource"], a["operations"]) for a in acls)
+            for op in operations
+        }
+        assert granted == set(user.grants), user.name
+    assert set(kafka_access.users()) >= {f"smartpick-{p.name}" for p in KAFKA_CLIENTS} | set(MANIFEST.partners)
 
 
 def test_topics_are_those_of_the_code_replicated_three_times_in_production():
