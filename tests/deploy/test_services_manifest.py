@@ -101,6 +101,22 @@ def test_compose_runs_every_process_with_the_manifest_ports(compose):
             assert environment["SMARTPICK_HEALTHCHECK_PORT"] == str(process.health)
 
 
+def test_compose_gives_each_kafka_client_its_own_user_and_password(compose):
+    for process in PROCESSES:
+        environment = compose[process.name]["environment"]
+        user = kafka_access.client_user(process.name)
+        assert environment.get("SMARTPICK_KAFKA_SASL_USERNAME") == user, process.name
+        if user:
+            assert environment["SMARTPICK_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+            assert environment["SMARTPICK_KAFKA_SASL_PASSWORD"].startswith(
+                f"${{{kafka_access.password_variable(user)}:?"
+            )
+    users = compose["kafka-users"]["environment"]
+    assert {k for k in users if k.startswith("SMARTPICK_KAFKA_PASSWORD_")} == {
+        kafka_access.password_variable(name) for name in kafka_access.users()
+    }
+
+
 # --- Kubernetes ----------------------------------------------------------------------------------------------
 
 

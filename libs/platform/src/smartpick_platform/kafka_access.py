@@ -3,10 +3,11 @@ partner, each held by ACLs to the topics the manifest says it reads and writes a
 broker's StandardAuthorizer refuses whatever no ACL allows. Strimzi's KafkaUsers (deploy/k8s/infrastructure/
 kafka-users.yaml) declare the same grants for production; tests/deploy checks them against this module.
 
-`python -m smartpick_platform.kafka_access --passwords FILE` is the local set-up (`make run`, the tests, the
-compose file): run as the broker's admin (SMARTPICK_KAFKA_SASL_USERNAME / _PASSWORD), it sets each user's
-password from FILE (a JSON object, user -> password; the missing ones are generated into it), adds the ACLs
-the users lack and deletes those they should not have. Safe to repeat."""
+`python -m smartpick_platform.kafka_access [--passwords FILE]` is the local set-up (`make run` and the tests
+call `apply` directly, the compose file runs this): as the broker's admin (SMARTPICK_KAFKA_SASL_USERNAME /
+_PASSWORD), it sets each user's password, from FILE (a JSON object, user -> password; the missing ones are
+generated into it) or else from SMARTPICK_KAFKA_PASSWORD_<USER> (e.g. SMARTPICK_KAFKA_PASSWORD_SMARTPICK_PROFILE),
+adds the ACLs the users lack and deletes those they should not have. Safe to repeat."""
 
 import argparse
 import json
@@ -86,6 +87,17 @@ def load_or_create_passwords(path: Path, names) -> dict[str, str]:
     return {name: known[name] for name in names}
 
 
+def password_variable(user: str) -> str:
+    return "SMARTPICK_KAFKA_PASSWORD_" + user.upper().replace("-", "_")
+
+
+def passwords_from_environment(names) -> dict[str, str]:
+    missing = [password_variable(name) for name in names if not os.environ.get(password_variable(name))]
+    if missing:
+        raise SystemExit(f"set {', '.join(missing)} (or give --passwords FILE)")
+    return {name: os.environ[password_variable(name)] for name in names}
+
+
 def client_config(bootstrap: str, security: KafkaSecuritySettings) -> dict[str, str]:
     """librdkafka's settings (confluent-kafka, which has the ACL and SCRAM admin calls aiokafka lacks)."""
     config = {"bootstrap.servers": bootstrap, "security.protocol": security.security_protocol}
@@ -154,9 +166,10 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bootstrap", default=PlatformSettings().kafka_bootstrap)
-    parser.add_argument("--passwords", type=Path, required=True, help="JSON file of user -> password (made if missing)")
+    parser.add_argument("--passwords", type=Path, help="JSON file of user -> password (made if missing)")
     args = parser.parse_args()
-    passwords = load_or_create_passwords(args.passwords, list(users()))
+    names = list(users())
+    passwords = load_or_create_passwords(args.passwords, names) if args.passwords else passwords_from_environment(names)
     for line in apply(args.bootstrap, KafkaSecuritySettings(), passwords):
         print(line)
 
