@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
 
-from smartpick_platform.kafka import header_map, partition_count
+from smartpick_platform.kafka import header_map, partition_count, security_options
 from smartpick_platform.topics import (
     PROFILE_UPDATED,
     PROFILE_UPDATED_DLQ,
@@ -31,7 +31,7 @@ class Topics:
 
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(**security_options(), bootstrap_servers=bootstrap)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]
@@ -51,7 +51,9 @@ async def dead_letters(bootstrap: str) -> int:
 async def read_events(bootstrap: str, topic: str, message_class, tenants: set[str], into: dict) -> None:
     """Every message of `topic` from the start up to its current end, kept if it belongs to `tenants`."""
     ends = await end_offsets(bootstrap, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(
+        **security_options(), bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         consumer.assign(list(ends))
@@ -125,7 +127,7 @@ async def outbox_set_aside(profile_db: str, tenants: set[str]) -> int:
 async def ranking_lag(bootstrap: str) -> int:
     """Messages of ProfileUpdated the ranking group has not committed yet."""
     ends = await end_offsets(bootstrap, PROFILE_UPDATED.name)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    admin = AIOKafkaAdminClient(**security_options(), bootstrap_servers=bootstrap, request_timeout_ms=5000)
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(RANKING_GROUP)

@@ -14,9 +14,9 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy/local"))
-from devstack import REPO, VENV_BIN, Endpoints, IsolatedStack, Ports, ServiceProcess, ensure_topics, start_services
+from devstack import REPO, VENV_BIN, Endpoints, IsolatedStack, Ports, ServiceProcess, set_up_kafka, start_services
 
-from smartpick_platform.kafka import header_map, partition_count
+from smartpick_platform.kafka import header_map, partition_count, security_options
 from smartpick_platform.topics import Topic
 
 
@@ -50,9 +50,11 @@ def bench_stack(state: str = "bench", **gateway_overrides: str) -> Iterator[Benc
     gateway_overrides = {**UNLIMITED_RATES, **gateway_overrides}
     stack = IsolatedStack(REPO / ".state" / state)
     endpoints = stack.start()
+    # The benchmark's own Kafka clients (clocks, counts) read as the broker's admin, as an operator's tools do.
+    os.environ.update(endpoints.kafka_environment())
     processes: list[ServiceProcess] = []
     try:
-        ensure_topics(endpoints)
+        set_up_kafka(endpoints)
         ports = Ports.free()
         processes = start_services(endpoints, ports, stack.state_dir / "logs", **gateway_overrides)
         operator_key = subprocess.run(
@@ -82,7 +84,7 @@ class TopicClock:
         self.bootstrap = bootstrap
         self.topic = topic
         self.key_of = key_of
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.consumer = AIOKafkaConsumer(**security_options(), bootstrap_servers=bootstrap, enable_auto_commit=False)
         self.seen: dict[str, float] = {}
 
     async def start(self) -> None:

@@ -26,7 +26,7 @@ from smartpick_platform.grpc_channel import connect
 from smartpick_platform.identity import ServiceIdentity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy/local"))
-from devstack import REPO, IsolatedStack, Ports, ServiceProcess, ensure_topics
+from devstack import REPO, IsolatedStack, Ports, ServiceProcess, set_up_kafka
 
 SPECIALTIES = (
     "Anesthesiology", "Dermatology", "Diagnostic Radiology", "Emergency Medicine", "Family Medicine",
@@ -226,7 +226,7 @@ def main() -> None:
     endpoints = stack.start()
     service = None
     try:
-        ensure_topics(endpoints)
+        set_up_kafka(endpoints)
         ports = Ports.free()
         service = ServiceProcess("mentorship", endpoints, ports, stack.state_dir / "logs").start().wait_ready()
         target = f"127.0.0.1:{ports.grpc['mentorship']}"

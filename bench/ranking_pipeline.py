@@ -31,6 +31,7 @@ from devstack import ServiceProcess, free_port
 from smartpick.events.v1 import profile_events_pb2
 from smartpick.profile.v1 import profile_pb2
 
+from smartpick_platform.kafka import security_options
 from smartpick_platform.topics import PROFILE_UPDATED, RECOMMENDATIONS_GENERATED
 from smartpick_ranking.adapters.messages import recommendations_event_id
 from smartpick_ranking.adapters.onnx_model import OnnxModel
@@ -114,7 +115,9 @@ def result_event_id(student: str, version: int) -> str:
 async def pipeline_rate(bootstrap: str, tenant_id: str, profiles, label: str) -> float:
     clock = TopicClock(bootstrap, RECOMMENDATIONS_GENERATED)
     await clock.start()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(
+        **security_options(), bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+    )
     await producer.start()
     keys = set()
     cpu = CpuMeter()

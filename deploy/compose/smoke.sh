@@ -46,6 +46,7 @@ down() {
 }
 trap down EXIT
 
+"$SCRIPT_DIR/secrets.sh" # the Kafka passwords (deploy/compose/.env), made once
 log "starting the system (${COMPOSE[*]} up -d)"
 "${COMPOSE[@]}" up -d
 deadline=$((SECONDS + START_TIMEOUT))

@@ -17,7 +17,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smartpick_platform import local_ca, services
+from smartpick_platform import kafka_access, local_ca, services
+from smartpick_platform.kafka import security_options
+from smartpick_platform.kafka_access import ADMIN_USER
+from smartpick_platform.settings import KafkaSecuritySettings
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "deploy/local/stack.sh"
@@ -29,13 +32,38 @@ MAX_RESTARTS = 5  # per process and `make run`: past that, something needs a per
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the infrastructure answers: what every infrastructure backend (native, containers) provides,
-    and the folder of the local CA that issues the services' certificates (local_ca.py)."""
+    """Where the infrastructure answers, and with which passwords: what every backend (native, containers)
+    provides. `kafka_passwords` has the broker admin's and every user's of smartpick_platform.kafka_access;
+    `identity_dir` is the folder of the local CA that issues the services' certificates (local_ca.py)."""
 
     kafka_bootstrap: str
     database_urls: dict[str, str]  # per service, as its runtime role (what its processes serve with)
     migration_database_urls: dict[str, str]  # per service, as its migration role (the owner of its tables)
+    kafka_passwords: dict[str, str]
     identity_dir: Path
+
+    def kafka_security(self, user: str = ADMIN_USER) -> KafkaSecuritySettings:
+        return KafkaSecuritySettings(
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_username=user,
+            sasl_password=self.kafka_passwords[user],
+        )
+
+    def kafka_environment(self, user: str = ADMIN_USER) -> dict[str, str]:
+        """The settings (SMARTPICK_KAFKA_*) of a Kafka client that authenticates as `user`."""
+        security = self.kafka_security(user)
+        return {
+            "SMARTPICK_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "SMARTPICK_KAFKA_SECURITY_PROTOCOL": security.security_protocol,
+            "SMARTPICK_KAFKA_SASL_MECHANISM": security.sasl_mechanism,
+            "SMARTPICK_KAFKA_SASL_USERNAME": user,
+            "SMARTPICK_KAFKA_SASL_PASSWORD": security.sasl_password.get_secret_value(),
+        }
+
+    def kafka_options(self, user: str = ADMIN_USER) -> dict:
+        """aiokafka's arguments for a client of `user` (bootstrap_servers included)."""
+        return {"bootstrap_servers": self.kafka_bootstrap, **security_options(self.kafka_security(user))}
 
 
 @dataclass(frozen=True)
@@ -80,11 +108,18 @@ def native_endpoints(env: dict[str, str]) -> Endpoints:
     out = subprocess.run([str(STACK), "env"], env=env, check=True, capture_output=True, text=True).stdout
     values = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines() if line.startswith("export "))
     values = {k: shlex.split(v)[0] for k, v in values.items()}
+    if "SMARTPICK_KAFKA_SASL_PASSWORD" not in values:
+        raise RuntimeError("Kafka's admin password is not there yet: start the stack first (stack.sh start)")
+    users_file = Path(values["SMARTPICK_KAFKA_SECRETS_DIR"]) / "users.json"
     state_dir = Path(env.get("SMARTPICK_STATE_DIR", REPO / ".state"))
     return Endpoints(
         kafka_bootstrap=values["SMARTPICK_KAFKA_BOOTSTRAP"],
         database_urls={s: values[f"SMARTPICK_{s.upper()}_DATABASE_URL"] for s in SERVICES},
         migration_database_urls={s: values[f"SMARTPICK_{s.upper()}_MIGRATION_DATABASE_URL"] for s in SERVICES},
+        kafka_passwords={
+            ADMIN_USER: values["SMARTPICK_KAFKA_SASL_PASSWORD"],
+            **kafka_access.load_or_create_passwords(users_file, list(kafka_access.users())),
+        },
         identity_dir=local_ca.ensure(state_dir / "identity"),
     )
 
@@ -126,10 +161,11 @@ class IsolatedStack:
 
 
 def service_environment(service: str, endpoints: Endpoints, ports: Ports, **overrides: str) -> dict[str, str]:
-    """The environment every process of `service` reads: the infrastructure, its ports, whom it calls."""
+    """The environment every process of `service` reads: the infrastructure, its ports, whom it calls. No Kafka
+    credentials: each process gets its own user's (process_environment)."""
     prefix = MANIFEST.services[service].env_prefix
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("SMARTPICK_KAFKA_")},
         "SMARTPICK_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
         f"{prefix}DATABASE_URL": endpoints.database_urls[service],
         f"{prefix}MIGRATION_DATABASE_URL": endpoints.migration_database_urls[service],
@@ -141,6 +177,13 @@ def service_environment(service: str, endpoints: Endpoints, ports: Ports, **over
             env[f"{prefix}{callee.upper()}_GRPC_TARGET"] = f"127.0.0.1:{ports.grpc[callee]}"
     env.update({f"{prefix}{k.upper()}": v for k, v in overrides.items()})
     return env
+
+
+def process_environment(name: str, endpoints: Endpoints, ports: Ports, **overrides: str) -> dict[str, str]:
+    """A process's environment: its service's, and the Kafka credentials of its own user if it uses Kafka."""
+    env = service_environment(MANIFEST.process(name).service, endpoints, ports, **overrides)
+    user = kafka_access.client_user(name)
+    return env | endpoints.kafka_environment(user) if user else env
 
 
 # The processes a stack runs, in start order: (name, the service whose settings it reads, its arguments).
@@ -158,7 +201,7 @@ class ServiceProcess:
         _, self.service, self.arguments = next(p for p in PROCESSES if p[0] == name)
         self.name = name
         self.ports = ports
-        self.env = service_environment(self.service, endpoints, ports, **overrides)
+        self.env = process_environment(name, endpoints, ports, **overrides)
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
@@ -206,11 +249,15 @@ class ServiceProcess:
             self.process.wait()
 
 
-def ensure_topics(endpoints: Endpoints) -> None:
+def set_up_kafka(endpoints: Endpoints) -> None:
+    """As the broker's admin: the declared topics, then each client's user and ACLs (smartpick_platform.
+    kafka_access)."""
     subprocess.run(
         [str(VENV_BIN / "python"), "-m", "smartpick_platform.topics", "--bootstrap", endpoints.kafka_bootstrap],
+        env={**os.environ, **endpoints.kafka_environment(ADMIN_USER)},
         check=True,
     )
+    kafka_access.apply(endpoints.kafka_bootstrap, endpoints.kafka_security(ADMIN_USER), endpoints.kafka_passwords)
 
 
 def import_catalog(endpoints: Endpoints, ports: Ports) -> None:
@@ -244,7 +291,7 @@ def start_services(endpoints: Endpoints, ports: Ports, log_dir: Path, **gateway_
 def run() -> None:
     subprocess.run([str(STACK), "start"], check=True)
     endpoints = native_endpoints(dict(os.environ))
-    ensure_topics(endpoints)
+    set_up_kafka(endpoints)
     ports = Ports()
     log_dir = REPO / ".state/logs"
     processes: list[ServiceProcess] = []

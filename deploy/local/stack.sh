@@ -48,6 +48,10 @@ KAFKA_LIBS=$KAFKA_DIR/libs
 KAFKA_DATA=$KAFKA_DIR/data
 KAFKA_CONF=$KAFKA_DIR/server.properties
 KAFKA_PID=$KAFKA_DIR/kafka.pid
+# Passwords the set-up generates on the first start (mode 600): the broker's admin (SCRAM, a super user), the
+# controller listener's user (PLAIN), and users.json, the services' and partners' (smartpick_platform.kafka_access).
+KAFKA_SECRETS=$KAFKA_DIR/secrets
+KAFKA_ADMIN_CLIENT=$KAFKA_SECRETS/admin-client.properties # the admin's settings for the Kafka CLI tools
 
 PG_DIR=$STATE/postgres
 PG_DATA=$PG_DIR/data
@@ -146,17 +150,42 @@ kafka_tool() {
     -cp "$KAFKA_LIBS/*" "$@"
 }
 
+# A password of 32 letters, digits, '-' or '_' (safe inside the properties and JAAS quoting), made once.
+kafka_secret() {
+  local file=$KAFKA_SECRETS/$1.password
+  if [[ ! -s $file ]]; then
+    (umask 077 && mkdir -p "$KAFKA_SECRETS" && head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$file")
+  fi
+  cat "$file"
+}
+
+# Storage formatted before the broker asked for passwords has no admin credential: it is formatted anew.
+kafka_drop_storage_without_credentials() {
+  if [[ -f $KAFKA_DATA/meta.properties && ! -s $KAFKA_SECRETS/admin.password ]]; then
+    log "kafka: the storage was formatted before the broker required passwords; formatting it anew (its topics are dropped)"
+    rm -rf "$KAFKA_DATA"
+  fi
+}
+
 # Rendered from the broker template on every start so port changes apply (KRaft updates the recorded voter
-# endpoint).
+# endpoint). It holds the passwords: only the owner may read it.
 kafka_write_config() {
-  sed -e "s|@LISTEN_HOST@|127.0.0.1|g" -e "s|@ADVERTISED_HOST@|127.0.0.1|g" -e "s|@PORT@|$KAFKA_PORT|g" \
+  local admin controller
+  admin=$(kafka_secret admin)
+  controller=$(kafka_secret controller)
+  (umask 077 && sed -e "s|@LISTEN_HOST@|127.0.0.1|g" -e "s|@ADVERTISED_HOST@|127.0.0.1|g" -e "s|@PORT@|$KAFKA_PORT|g" \
     -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$KAFKA_DATA|g" \
-    "$KAFKA_SRC/server.properties.template" >"$KAFKA_CONF"
+    -e "s|@ADMIN_PASSWORD@|$admin|g" -e "s|@CONTROLLER_PASSWORD@|$controller|g" \
+    "$KAFKA_SRC/server.properties.template" >"$KAFKA_CONF")
+  (umask 077 && printf '%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=SCRAM-SHA-512' \
+    "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"smartpick-admin\" password=\"$admin\";" \
+    >"$KAFKA_ADMIN_CLIENT")
   ! grep -q '@[A-Z_]*@' "$KAFKA_CONF" || die "unreplaced placeholder in $KAFKA_CONF: $(grep -m1 '@[A-Z_]*@' "$KAFKA_CONF")"
 }
 
 # Format the KRaft log dir once (never again: that would drop every topic). The cluster id is
-# random; --standalone makes this node the sole voter of a dynamic (KIP-853) controller quorum.
+# random; --standalone makes this node the sole voter of a dynamic (KIP-853) controller quorum; the admin's SCRAM
+# credential is written into the metadata with it (the broker reads every credential from there).
 kafka_format() {
   [[ -f $KAFKA_DATA/meta.properties ]] && return 0
   local cluster_id
@@ -164,7 +193,8 @@ kafka_format() {
   log "kafka: formatting storage (cluster id $cluster_id)"
   mkdir -p "$KAFKA_DATA"
   kafka_tool 60 kafka.tools.StorageTool format --config "$KAFKA_CONF" \
-    --cluster-id "$cluster_id" --standalone >"$LOGS/kafka-format.log" 2>&1 ||
+    --cluster-id "$cluster_id" --standalone \
+    --add-scram "SCRAM-SHA-512=[name=smartpick-admin,password=$(kafka_secret admin)]" >"$LOGS/kafka-format.log" 2>&1 ||
     die_with_log "Kafka storage format failed" "$LOGS/kafka-format.log"
 }
 
@@ -188,7 +218,8 @@ kafka_wait_ready() {
     fi
     if port_open "$KAFKA_PORT" &&
       kafka_tool 30 org.apache.kafka.tools.TopicCommand \
-        --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >/dev/null 2>>"$LOGS/kafka-tools.log"; then
+        --bootstrap-server "127.0.0.1:$KAFKA_PORT" --command-config "$KAFKA_ADMIN_CLIENT" \
+        --list >/dev/null 2>>"$LOGS/kafka-tools.log"; then
       return 0
     fi
     if ((SECONDS >= deadline)); then
@@ -200,7 +231,7 @@ kafka_wait_ready() {
 }
 
 # Client port of the running broker, from the config it was started with.
-kafka_running_port() { sed -n 's|^listeners=PLAINTEXT://[^,]*:\([0-9]*\),.*|\1|p' "$KAFKA_CONF"; }
+kafka_running_port() { sed -n 's|^listeners=CLIENT://[^,]*:\([0-9]*\),.*|\1|p' "$KAFKA_CONF"; }
 
 kafka_start() {
   local pid port
@@ -216,6 +247,7 @@ kafka_start() {
   port_open "$KAFKA_CONTROLLER_PORT" && die "port $KAFKA_CONTROLLER_PORT is already in use (set SMARTPICK_KAFKA_CONTROLLER_PORT)"
   mkdir -p "$KAFKA_DIR"
   kafka_fetch_libs
+  kafka_drop_storage_without_credentials
   kafka_write_config
   kafka_format
 
@@ -450,6 +482,13 @@ pg_status() {
 print_env() {
   local svc upper db
   echo "export SMARTPICK_KAFKA_BOOTSTRAP='127.0.0.1:$KAFKA_PORT'"
+  # The admin's credentials (a super user: for the set-up and an operator's tools), and where the set-up keeps
+  # the services' passwords.
+  echo "export SMARTPICK_KAFKA_SECURITY_PROTOCOL='SASL_PLAINTEXT'"
+  echo "export SMARTPICK_KAFKA_SASL_MECHANISM='SCRAM-SHA-512'"
+  echo "export SMARTPICK_KAFKA_SASL_USERNAME='smartpick-admin'"
+  [[ ! -s $KAFKA_SECRETS/admin.password ]] || echo "export SMARTPICK_KAFKA_SASL_PASSWORD='$(cat "$KAFKA_SECRETS/admin.password")'"
+  echo "export SMARTPICK_KAFKA_SECRETS_DIR='$KAFKA_SECRETS'"
   for svc in "${SERVICES[@]}"; do
     upper=$(tr '[:lower:]-' '[:upper:]_' <<<"$svc")
     db=${DATABASES[$svc]}

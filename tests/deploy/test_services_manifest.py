@@ -8,7 +8,7 @@ import yaml
 from smartpick_gateway.settings import GatewaySettings
 from smartpick_mentorship.entrypoints import consumer as mentorship_consumer
 from smartpick_mentorship.entrypoints.main import Settings as MentorshipSettings
-from smartpick_platform import services, topics
+from smartpick_platform import kafka_access, services, topics
 from smartpick_profile.entrypoints.main import Settings as ProfileSettings
 from smartpick_ranking.entrypoints import worker as ranking_worker
 from smartpick_ranking.entrypoints.main import Settings as RankingSettings
@@ -99,6 +99,22 @@ def test_compose_runs_every_process_with_the_manifest_ports(compose):
             assert environment[env_name(process, f"{callee}_grpc_target")] == target
         if process.health_port not in ("ops_port", "http_port"):
             assert environment["SMARTPICK_HEALTHCHECK_PORT"] == str(process.health)
+
+
+def test_compose_gives_each_kafka_client_its_own_user_and_password(compose):
+    for process in PROCESSES:
+        environment = compose[process.name]["environment"]
+        user = kafka_access.client_user(process.name)
+        assert environment.get("SMARTPICK_KAFKA_SASL_USERNAME") == user, process.name
+        if user:
+            assert environment["SMARTPICK_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+            assert environment["SMARTPICK_KAFKA_SASL_PASSWORD"].startswith(
+                f"${{{kafka_access.password_variable(user)}:?"
+            )
+    users = compose["kafka-users"]["environment"]
+    assert {k for k in users if k.startswith("SMARTPICK_KAFKA_PASSWORD_")} == {
+        kafka_access.password_variable(name) for name in kafka_access.users()
+    }
 
 
 # --- Kubernetes ----------------------------------------------------------------------------------------------
@@ -193,6 +209,19 @@ def test_kafka_users_may_use_only_the_topics_and_group_of_the_manifest(rendered)
             expected.add(("group", process.consumer_group, "Read"))
         assert granted == expected, process.name
         assert all(a["resource"]["patternType"] == "literal" for a in acls)
+
+
+def test_the_local_brokers_users_and_acls_are_those_of_the_kafka_users(rendered):
+    """The local set-up (kafka_access) grants each user exactly what its KafkaUser grants in production."""
+    for user in kafka_access.users().values():
+        acls = rendered[("KafkaUser", user.name)]["spec"]["authorization"]["acls"]
+        granted = {
+            kafka_access.Grant(resource["type"], resource["name"], op, resource["patternType"] == "prefix")
+            for resource, operations in ((a["resource"], a["operations"]) for a in acls)
+            for op in operations
+        }
+        assert granted == set(user.grants), user.name
+    assert set(kafka_access.users()) >= {f"smartpick-{p.name}" for p in KAFKA_CLIENTS} | set(MANIFEST.partners)
 
 
 def test_topics_are_those_of_the_code_replicated_three_times_in_production():

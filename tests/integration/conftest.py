@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from devstack import VENV_BIN, Endpoints, Ports, ServiceProcess, ensure_topics, start_services
+from devstack import VENV_BIN, Endpoints, Ports, ServiceProcess, set_up_kafka, start_services
 from infra import TEST_STATE_DIR, InfraBackend, selected_backend
 from support import School, bearer
 
@@ -62,7 +62,7 @@ def backend(pytestconfig) -> InfraBackend:
 def stack(backend: InfraBackend) -> Iterator[Stack]:
     stack = Stack(backend.start(), Ports.free())
     try:
-        ensure_topics(stack.endpoints)
+        set_up_kafka(stack.endpoints)
         stack.processes = {p.name: p for p in start_services(stack.endpoints, stack.ports, LOG_DIR)}
         yield stack
     finally:

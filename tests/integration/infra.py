@@ -5,6 +5,7 @@ deploy/local/stack.sh), `containers` (the project's Kafka and PostgreSQL images,
 or `auto`, the default: containers when a Docker engine answers and those images exist, native otherwise."""
 
 import os
+import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +18,7 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.exceptions import ContainerStartException
 
-from smartpick_platform import local_ca
+from smartpick_platform import kafka_access, local_ca
 
 # Where a test run keeps its state and logs; set it to run several test sessions side by side.
 TEST_STATE_DIR = Path(os.environ.get("SMARTPICK_TEST_STATE_DIR", REPO / ".state/test")).resolve()
@@ -158,11 +159,17 @@ class ContainersBackend:
         if missing:
             raise RuntimeError(f"images {missing} are missing; build them with deploy/images/build-images.sh infra")
         kafka_port, pg_port = free_port(), free_port()
+        # Fresh passwords for each run's broker: its admin's and controller's, and every client user's.
+        passwords = {name: secrets.token_urlsafe(24) for name in [kafka_access.ADMIN_USER, *kafka_access.users()]}
+        kafka_env = {
+            "KAFKA_PORT": str(kafka_port),
+            "KAFKA_CONTROLLER_PORT": str(free_port()),
+            "KAFKA_ADMIN_PASSWORD": passwords[kafka_access.ADMIN_USER],
+            "KAFKA_CONTROLLER_PASSWORD": secrets.token_urlsafe(24),
+        }
         self.containers = {
             "postgres": host_network_container("postgres", {"POSTGRES_PORT": str(pg_port)}),
-            "kafka": host_network_container(
-                "kafka", {"KAFKA_PORT": str(kafka_port), "KAFKA_CONTROLLER_PORT": str(free_port())}
-            ),
+            "kafka": host_network_container("kafka", kafka_env),
         }
         try:
             start_all(self.containers)
@@ -173,6 +180,7 @@ class ContainersBackend:
             kafka_bootstrap=f"127.0.0.1:{kafka_port}",
             database_urls=database_urls(pg_port),
             migration_database_urls=database_urls(pg_port, migration=True),
+            kafka_passwords=passwords,
             identity_dir=local_ca.ensure(TEST_STATE_DIR / "identity"),
         )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from devstack import Endpoints
 
 from smartpick_platform.kafka import partition_count
 
@@ -40,14 +41,18 @@ def profile(step2: int = 250, research: int = 10, **overrides) -> dict:
     return body
 
 
-async def read_topic(bootstrap: str, topic: str, key: str, expect: int, wait_seconds: float = 20, settle: float = 1.5):
-    """Every message with this key on the topic, read from the start by a plain consumer (no group).
+async def read_topic(
+    endpoints: Endpoints, topic: str, key: str, expect: int, wait_seconds: float = 20, settle: float = 1.5
+):
+    """Every message with this key on the topic, read from the start by a plain consumer (no group), as the
+    broker's admin.
 
     Returns once `expect` messages arrived and `settle` more seconds brought no others, or after wait_seconds."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(**endpoints.kafka_options(), enable_auto_commit=False, isolation_level="read_committed")
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in range(await partition_count(bootstrap, topic))]
+        count = await partition_count(endpoints.kafka_bootstrap, topic, endpoints.kafka_security())
+        partitions = [TopicPartition(topic, p) for p in range(count)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         found = []

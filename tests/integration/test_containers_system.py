@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from devstack import PROCESSES, REPO, Endpoints, Ports, ensure_topics, ready_url, service_environment
+from devstack import PROCESSES, REPO, Endpoints, Ports, process_environment, ready_url, set_up_kafka
 from infra import TEST_STATE_DIR, ContainersBackend, host_network_container, start_all
 from smartpick.events.v1 import profile_events_pb2
 from support import bearer, profile, read_topic
@@ -39,13 +39,13 @@ class System:
 
 
 def container_environment(name: str, service: str, endpoints: Endpoints, ports: Ports) -> dict[str, str]:
-    """What the native stack gives the process (only the service's own and the shared Kafka setting), bound to
-    loopback as the containers share the host's network, and the port the image's health check asks."""
+    """What the native stack gives the process (only the service's own and the Kafka settings of its user),
+    bound to loopback as the containers share the host's network, and the port the image's health check asks."""
     prefix = f"SMARTPICK_{service.upper()}_"
     env = {
         key: value
-        for key, value in service_environment(service, endpoints, ports).items()
-        if key.startswith(prefix) or key == "SMARTPICK_KAFKA_BOOTSTRAP"
+        for key, value in process_environment(name, endpoints, ports).items()
+        if key.startswith((prefix, "SMARTPICK_KAFKA_"))
     }
     env.update(local_ca.tls_environment(Path(CONTAINER_TLS_DIR), service))
     env[f"{prefix}{'HTTP' if service == 'gateway' else 'GRPC'}_HOST"] = "127.0.0.1"
@@ -86,7 +86,7 @@ def system(backend) -> Iterator[System]:
     endpoints = infrastructure.start()
     ports = Ports.free()
     try:
-        ensure_topics(endpoints)
+        set_up_kafka(endpoints)
         ranking_env = container_environment("ranking", "ranking", endpoints, ports)
         run_to_completion("ranking", ranking_env, ["import-catalog"])
         identity = identity_for_the_images(endpoints.identity_dir)
@@ -159,7 +159,7 @@ async def test_a_profile_saved_through_the_gateway_container_reaches_kafka(syste
         stored = await http.get(f"/v1/students/{student_id}/profile", headers=admin)
         assert stored.status_code == 200 and stored.json()["profile"]["research_items"] == 12
 
-    records = await read_topic(system.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student_id, expect=1)
+    records = await read_topic(system.endpoints, PROFILE_UPDATED.name, student_id, expect=1)
     events = [profile_events_pb2.ProfileUpdated.FromString(r.value) for r in records]
     assert [(e.event_id, e.profile_version, e.tenant_id) for e in events] == [
         (saved.json()["event_id"], 1, school.json()["school_id"])

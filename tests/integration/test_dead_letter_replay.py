@@ -1,6 +1,7 @@
 """The runbook's dead-letter replay on the real broker: a parked message goes back to its source topic once,
 without the dead-letter headers, however often the replay runs."""
 
+import os
 import subprocess
 import sys
 import uuid
@@ -14,9 +15,11 @@ from smartpick_platform.topics import MENTORSHIP_MATCHED, RECOMMENDATIONS_GENERA
 DLQ = RECOMMENDATIONS_GENERATED_DLQ.name
 
 
-def dead_letters(command: str, bootstrap: str) -> str:
+def dead_letters(command: str, endpoints) -> str:
+    """The operator's command, run with the broker admin's settings as the runbook says."""
     done = subprocess.run(
-        [sys.executable, "-m", "smartpick_platform.dead_letters", command, DLQ, "--bootstrap", bootstrap],
+        [sys.executable, "-m", "smartpick_platform.dead_letters", command, DLQ],
+        env={**os.environ, **endpoints.kafka_environment()},
         capture_output=True,
         text=True,
         timeout=120,
@@ -26,9 +29,8 @@ def dead_letters(command: str, bootstrap: str) -> str:
 
 
 async def test_a_dead_letter_is_replayed_to_its_source_once(stack):
-    bootstrap = stack.endpoints.kafka_bootstrap
     key = f"replay-{uuid.uuid4()}"
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**stack.endpoints.kafka_options())
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -45,11 +47,11 @@ async def test_a_dead_letter_is_replayed_to_its_source_once(stack):
     finally:
         await producer.stop()
 
-    assert f"event {key}  reason: cannot be processed: test" in dead_letters("list", bootstrap)
-    dead_letters("replay", bootstrap)
-    dead_letters("replay", bootstrap)  # again: nothing it already sent goes twice
+    assert f"event {key}  reason: cannot be processed: test" in dead_letters("list", stack.endpoints)
+    dead_letters("replay", stack.endpoints)
+    dead_letters("replay", stack.endpoints)  # again: nothing it already sent goes twice
 
-    replayed = await read_topic(bootstrap, MENTORSHIP_MATCHED.name, key, expect=1)
+    replayed = await read_topic(stack.endpoints, MENTORSHIP_MATCHED.name, key, expect=1)
     assert len(replayed) == 1 and replayed[0].value == b"payload"
     headers = header_map(replayed[0].headers)
     assert headers["ce_id"] == key and headers["x-dlq-replayed-from"].startswith(RECOMMENDATIONS_GENERATED_DLQ.name)

@@ -97,7 +97,7 @@ async def test_a_request_leads_to_suggestions_kept_current_by_the_students_event
             ranking_pb2.ProgramRecommendation(program_id="0801100001", name="Dr Far Hospital Dermatology", state="NY")
         ],
     )
-    producer = AIOKafkaProducer(bootstrap_servers=stack.endpoints.kafka_bootstrap)
+    producer = AIOKafkaProducer(**stack.endpoints.kafka_options())
     await producer.start()
     try:
         for _ in range(2):  # a redelivery changes nothing
@@ -174,9 +174,8 @@ async def test_a_round_is_reviewed_published_answered_and_each_transition_is_one
     mine = (await http.get(f"/v1/students/{offer['student_id']}/mentor-matches", headers=school.admin)).json()
     assert [m["status"] for m in mine["matches"]] == ["ended"] and mine["matches"][0]["rating"] == 5
 
-    bootstrap = stack.endpoints.kafka_bootstrap
     accepted_student, declined_student = offer["student_id"], other["student_id"]
-    records = await read_topic(bootstrap, MENTORSHIP_MATCHED.name, accepted_student, expect=3)
+    records = await read_topic(stack.endpoints, MENTORSHIP_MATCHED.name, accepted_student, expect=3)
     events = [mentorship_events_pb2.MentorshipMatched.FromString(r.value) for r in records]
     assert [KIND[e.transition] for e in events] == ["proposed", "accepted", "ended"]
     assert {e.match_id for e in events} == {offer["match_id"]} and events[-1].rating == 5
@@ -184,7 +183,7 @@ async def test_a_round_is_reviewed_published_answered_and_each_transition_is_one
     assert header_map(records[0].headers)["ce_type"] == "smartpick.events.v1.MentorshipMatched"
     assert events[0].score > 0 and events[0].reasons and events[0].tenant_id == school.school_id
 
-    records = await read_topic(bootstrap, MENTORSHIP_MATCHED.name, declined_student, expect=3)
+    records = await read_topic(stack.endpoints, MENTORSHIP_MATCHED.name, declined_student, expect=3)
     events = [mentorship_events_pb2.MentorshipMatched.FromString(r.value) for r in records]
     assert [(KIND[e.transition], e.mentor_id) for e in events] == [
         ("proposed", second),
@@ -196,7 +195,7 @@ async def test_a_round_is_reviewed_published_answered_and_each_transition_is_one
 
 async def test_an_unusable_event_goes_to_the_dead_letter_topic(stack):
     key = str(uuid.uuid4())
-    producer = AIOKafkaProducer(bootstrap_servers=stack.endpoints.kafka_bootstrap)
+    producer = AIOKafkaProducer(**stack.endpoints.kafka_options())
     await producer.start()
     try:
         headers = cloudevent_headers(
@@ -207,7 +206,7 @@ async def test_an_unusable_event_goes_to_the_dead_letter_topic(stack):
         )
     finally:
         await producer.stop()
-    (parked,) = await read_topic(stack.endpoints.kafka_bootstrap, RECOMMENDATIONS_GENERATED_DLQ.name, key, expect=1)
+    (parked,) = await read_topic(stack.endpoints, RECOMMENDATIONS_GENERATED_DLQ.name, key, expect=1)
     headers = header_map(parked.headers)
     assert "RecommendationsGenerated" in headers["x-dlq-reason"] and headers["x-dlq-group"] == "smartpick-mentorship"
 

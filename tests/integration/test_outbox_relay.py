@@ -62,9 +62,7 @@ class Scratch:
             await conn.close()
 
     async def relay(self, **options) -> OutboxRelay:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.stack.endpoints.kafka_bootstrap, enable_idempotence=True, acks="all"
-        )
+        producer = AIOKafkaProducer(**self.stack.endpoints.kafka_options(), enable_idempotence=True, acks="all")
         await producer.start()
         self.producers.append(producer)
         relay = OutboxRelay(self.pool, producer, self.table, self.channel, self.lock_id, poll_seconds=0.1, **options)
@@ -95,7 +93,7 @@ class Scratch:
 
 @pytest.fixture
 async def scratch(stack):
-    await ensure_topics(stack.endpoints.kafka_bootstrap, [TOPIC])
+    await ensure_topics(stack.endpoints.kafka_bootstrap, [TOPIC], security=stack.endpoints.kafka_security())
     pool = await db.create_pool(stack.endpoints.database_urls["profile"], max_size=4)
     made = Scratch(stack, pool)
     await made.create()
@@ -122,7 +120,7 @@ async def test_a_row_kafka_refuses_is_set_aside_and_the_rows_behind_it_go_out(st
     assert refused["publish_time"] is None and refused["set_aside_time"] is not None
     assert "MessageSizeTooLarge" in refused["set_aside_reason"]
     assert set_aside_count() == before + 1
-    records = await read_topic(stack.endpoints.kafka_bootstrap, TOPIC.name, key, expect=1)
+    records = await read_topic(stack.endpoints, TOPIC.name, key, expect=1)
     assert [r.value for r in records] == [b"small"]
 
 

@@ -37,7 +37,7 @@ async def test_a_transaction_left_open_is_rolled_back_on_release(one_connection_
 
 
 async def test_the_outbox_relay_gives_back_its_connection_without_its_lock_or_listen(stack, one_connection_pool):
-    producer = AIOKafkaProducer(bootstrap_servers=stack.endpoints.kafka_bootstrap)
+    producer = AIOKafkaProducer(**stack.endpoints.kafka_options())
     await producer.start()
     # A lock id of its own: the running gateway's relay holds the default one in this database.
     relay = OutboxRelay(one_connection_pool, producer, lock_id=DEFAULT_LOCK_ID + 1, poll_seconds=0.1)

@@ -46,7 +46,7 @@ async def test_each_profile_version_publishes_exactly_one_event_in_order(stack, 
         versions.append(reply.json()["version"])
     assert versions == [1, 2, 3]
 
-    records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=3)
+    records = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=3)
     events = [decode(r) for r in records]
     assert [e.profile_version for e in events] == [1, 2, 3]
     assert [e.profile.research_items for e in events] == [5, 6, 7]
@@ -72,7 +72,7 @@ async def test_an_unchanged_save_makes_no_new_version_or_event(stack, http, new_
     again = await http.put(f"/v1/students/{student}/profile", json=profile(), headers=school.admin)
     assert (first.json()["version"], first.json()["created"]) == (1, True)
     assert (again.json()["version"], again.json()["created"]) == (1, False)
-    records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=1)
+    records = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=1)
     assert len(records) == 1
 
 
@@ -89,7 +89,7 @@ async def test_a_retried_request_with_the_same_idempotency_key_makes_no_second_e
     reused = await http.put(f"/v1/students/{student}/profile", json=profile(research=4), headers=headers)
     assert reused.status_code == 422 and "Idempotency-Key" in reused.json()["detail"]
 
-    records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=1)
+    records = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=1)
     assert [decode(r).profile_version for r in records] == [1]
 
 
@@ -102,7 +102,7 @@ async def test_concurrent_retries_with_one_key_store_one_version(stack, http, ne
     )
     assert {r.status_code for r in replies} == {202}
     assert {r.json()["version"] for r in replies} == {1}
-    records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=1)
+    records = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=1)
     assert len(records) == 1
 
 
@@ -127,7 +127,7 @@ async def test_a_version_stored_for_a_gateway_that_died_before_answering_still_p
             timeout=10,
         )
     assert reply.created and reply.profile_version.version == 1
-    records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=1)
+    records = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=1)
     assert [decode(r).event_id for r in records] == [reply.event_id]
     conn = await asyncpg.connect(stack.endpoints.database_urls["profile"])
     try:
@@ -150,7 +150,7 @@ async def test_killing_the_profile_service_after_an_answer_loses_nothing(stack, 
     assert [r.status_code for r in replies] == [202] * 3
     stack.processes["profile"].kill()
     stack.processes["profile"].start().wait_ready()
-    records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=3)
+    records = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=3)
     # At least once: a row sent just before the kill and not yet marked is sent again, with the same event
     # id, which readers are idempotent on. What a reader keeps is each version once, in order.
     distinct = list({decode(r).event_id: decode(r) for r in records}.values())

@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from devstack import ServiceProcess, free_port
+from devstack import Endpoints, ServiceProcess, free_port
 from infra import TEST_STATE_DIR
 from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
 from smartpick.profile.v1 import profile_pb2
@@ -18,6 +18,7 @@ from support import add_student, profile, read_topic, wait_for_recommendations
 from smartpick_platform import caller_context, local_ca
 from smartpick_platform.grpc_channel import connect
 from smartpick_platform.kafka import cloudevent_headers, header_map
+from smartpick_platform.kafka_access import ADMIN_USER
 from smartpick_platform.topics import PROFILE_UPDATED, PROFILE_UPDATED_DLQ, RECOMMENDATIONS_GENERATED
 
 pytestmark = pytest.mark.integration
@@ -42,9 +43,9 @@ def synthetic_event(tenant_id: str, student_id: str, version: int, research: int
     )
 
 
-async def publish(bootstrap: str, messages: list[tuple[bytes, bytes]]) -> None:
+async def publish(endpoints: Endpoints, messages: list[tuple[bytes, bytes]], user: str = ADMIN_USER) -> None:
     """ProfileUpdated messages as a producer keeping the contract sends them: with CloudEvents headers."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**endpoints.kafka_options(user), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for key, value in messages:
@@ -83,7 +84,7 @@ async def test_a_profile_update_leads_to_one_stored_list_and_one_event(stack, ht
     assert 0 <= first["match_probability"] <= first["interview_probability"] <= 1
     assert first["tier"] in {"reach", "target", "likely"}
 
-    records = await read_topic(stack.endpoints.kafka_bootstrap, RECOMMENDATIONS_GENERATED.name, student, expect=1)
+    records = await read_topic(stack.endpoints, RECOMMENDATIONS_GENERATED.name, student, expect=1)
     assert len(records) == 1
     event = recommendation_events_pb2.RecommendationsGenerated.FromString(records[0].value)
     assert (event.profile_version, event.model_version) == (1, result["model_version"])
@@ -96,10 +97,10 @@ async def test_an_older_event_after_a_newer_one_never_replaces_the_newer_result(
     student = str(uuid.uuid4())
     newer, older = synthetic_event(school.school_id, student, 2, 30), synthetic_event(school.school_id, student, 1, 2)
     await publish(
-        stack.endpoints.kafka_bootstrap,
+        stack.endpoints,
         [(student.encode(), newer.SerializeToString()), (student.encode(), older.SerializeToString())],
     )
-    records = await read_topic(stack.endpoints.kafka_bootstrap, RECOMMENDATIONS_GENERATED.name, student, expect=2)
+    records = await read_topic(stack.endpoints, RECOMMENDATIONS_GENERATED.name, student, expect=2)
     assert [
         recommendation_events_pb2.RecommendationsGenerated.FromString(r.value).profile_version for r in records
     ] == [2, 1]
@@ -119,7 +120,7 @@ async def test_two_workers_share_the_partitions_and_store_each_version_once(stac
         school = await new_school()
         students = [str(uuid.uuid4()) for _ in range(40)]
         await publish(
-            stack.endpoints.kafka_bootstrap,
+            stack.endpoints,
             [(s.encode(), synthetic_event(school.school_id, s, 1, 5).SerializeToString()) for s in students],
         )
         conn = await asyncpg.connect(stack.endpoints.database_urls["ranking"])
@@ -145,22 +146,22 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_stream_goe
     school = await new_school()
     garbage_key, bad_tenant_key, good = f"poison-{uuid.uuid4()}", str(uuid.uuid4()), str(uuid.uuid4())
     await publish(
-        stack.endpoints.kafka_bootstrap,
+        stack.endpoints,
         [
             (garbage_key.encode(), b"\xff\x00 not protobuf"),
             (bad_tenant_key.encode(), synthetic_event("not-a-uuid", bad_tenant_key, 1, 1).SerializeToString()),
             (good.encode(), synthetic_event(school.school_id, good, 1, 3).SerializeToString()),
         ],
     )
-    for key, reason in [(garbage_key, "not a ProfileUpdated"), (bad_tenant_key, "tenant_id is not a UUID")]:
+    for key, reason in [(garbage_key, "not a ProfileUpdated"), (bad_tenant_key, "tenant_id must be a UUID")]:
         # Every consumer group of the topic (ranking, mentorship) parks its own copy: wait for both.
-        parked = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED_DLQ.name, key, expect=2)
+        parked = await read_topic(stack.endpoints, PROFILE_UPDATED_DLQ.name, key, expect=2)
         ours = [header_map(r.headers) for r in parked if header_map(r.headers)["x-dlq-group"] == "smartpick-ranking"]
         assert len(ours) == 1
         headers = ours[0]
         assert reason in headers["x-dlq-reason"]
         assert headers["x-dlq-source"].startswith(PROFILE_UPDATED.name)
-    produced = await read_topic(stack.endpoints.kafka_bootstrap, RECOMMENDATIONS_GENERATED.name, good, expect=1)
+    produced = await read_topic(stack.endpoints, RECOMMENDATIONS_GENERATED.name, good, expect=1)
     assert len(produced) == 1
 
 

@@ -67,7 +67,7 @@ async def test_new_program_facts_apply_at_once_and_rescore_the_latest_profile(st
     # A what-if answered after the facts request uses them at once.
     now = await http.post(f"/v1/students/{student}/what-if", json=body, headers=school.admin)
     assert first not in [p["program_id"] for p in now.json()["application_list"]]
-    records = await read_topic(stack.endpoints.kafka_bootstrap, RECOMMENDATIONS_GENERATED.name, student, expect=2)
+    records = await read_topic(stack.endpoints, RECOMMENDATIONS_GENERATED.name, student, expect=2)
     events = [recommendation_events_pb2.RecommendationsGenerated.FromString(r.value) for r in records]
     assert [e.cause for e in events] == [
         recommendation_events_pb2.RECOMMENDATION_CAUSE_PROFILE_UPDATED,

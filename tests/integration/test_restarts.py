@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 async def test_after_a_postgresql_crash_and_restart_the_relays_and_the_flow_go_on(stack, backend, http, new_school):
     school = await new_school()
     student = await add_student(http, school)
-    await ensure_topics(stack.endpoints.kafka_bootstrap, [TOPIC])
+    await ensure_topics(stack.endpoints.kafka_bootstrap, [TOPIC], security=stack.endpoints.kafka_security())
     pool = await db.create_pool(stack.endpoints.database_urls["profile"], max_size=4)
     scratch = Scratch(stack, pool)
     await scratch.create()
@@ -39,7 +39,7 @@ async def test_after_a_postgresql_crash_and_restart_the_relays_and_the_flow_go_o
         await wait_until(lambda: _published(scratch, event_id), seconds=30, what="the relay publishing again")
         # And the services' own relays and pools: a profile saved now reaches Kafka and gets its ranking.
         reply = await _put_when_up(http, student, school.admin)
-        records = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=1)
+        records = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=1)
         assert len(records) == 1 and reply.json()["version"] == 1
         await wait_for_recommendations(http, student, school.admin, version=1, wait_seconds=60)
         print(f"flow recovered {time.monotonic() - restarted:.1f}s after PostgreSQL came back")

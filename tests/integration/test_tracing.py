@@ -21,7 +21,7 @@ async def test_a_profile_save_keeps_the_callers_trace_to_the_recommendations(sta
     assert saved.status_code == 202, saved.text
     assert trace_id(saved.headers["traceparent"]) == trace_id(CALLER)
 
-    updated = await read_topic(stack.endpoints.kafka_bootstrap, PROFILE_UPDATED.name, student, expect=1)
+    updated = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=1)
     assert trace_id(header_map(updated[0].headers)["traceparent"]) == trace_id(CALLER)
-    ranked = await read_topic(stack.endpoints.kafka_bootstrap, RECOMMENDATIONS_GENERATED.name, student, expect=1)
+    ranked = await read_topic(stack.endpoints, RECOMMENDATIONS_GENERATED.name, student, expect=1)
     assert trace_id(header_map(ranked[0].headers)["traceparent"]) == trace_id(CALLER)

@@ -4,7 +4,9 @@ event type and commits only after their effects are stored.
 - Dispatch: a message's `ce_type` header picks its handler, which gets the batch's messages of that type,
   parsed, in partition order, and answers for each one: None (done) or the reason it can never be used.
 - Unusable messages go to the dead-letter topic with the reason: a tombstone (no value), an unknown or
-  missing event type, bytes that do not parse, a message its handler refuses, and one that failed
+  missing event type, CloudEvents headers or shared fields that do not validate (smartpick_platform.
+  event_checks: a tenant id not a UUID, a profile version out of range), bytes that do not parse, a message
+  its handler refuses, and one that failed
   `max_attempts` times. They are sent once per batch, after the handlers ran (a batch retried does not
   send them again); the `x-dlq-source` header (topic:partition:offset) tells a redelivery after a crash.
 - Retries: an outage (the database or the broker unreachable, a connection closed) is waited out with
@@ -27,7 +29,7 @@ from aiokafka.errors import KafkaError
 from google.protobuf.message import DecodeError
 from prometheus_client import Counter
 
-from smartpick_platform import kafka
+from smartpick_platform import event_checks, kafka
 from smartpick_platform.topics import Topic
 
 log = structlog.get_logger(__name__)
@@ -183,14 +185,22 @@ class BatchConsumer:
     def _parse(self, record) -> tuple[Delivery | None, str | None]:
         if record.value is None:
             return None, "a tombstone (no value): events are never deleted by key"
-        event_type = kafka.header_map(record.headers).get("ce_type")
+        headers = kafka.header_map(record.headers)
+        event_type = headers.get("ce_type")
         handler = self.handlers.get(event_type or "")
         if handler is None:
             return None, f"no handler for event type {event_type!r} (the ce_type header)"
+        problem = event_checks.envelope_problem(headers)
+        if problem is not None:
+            return None, problem
         try:
-            return Delivery(record, handler.message_class.FromString(record.value)), None
+            event = handler.message_class.FromString(record.value)
         except DecodeError as error:
             return None, f"not a {handler.message_class.DESCRIPTOR.name} message: {error}"
+        problem = event_checks.event_problem(event)
+        if problem is not None:
+            return None, f"{handler.message_class.DESCRIPTOR.name}: {problem}"
+        return Delivery(record, event), None
 
     async def _handle(
         self, handler: EventHandler, deliveries: list[Delivery], attempts: int, alone: bool = False

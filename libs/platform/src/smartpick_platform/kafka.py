@@ -42,7 +42,8 @@ def header_map(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, str]:
 
 
 def security_options(settings: KafkaSecuritySettings | None = None) -> dict:
-    """aiokafka's authentication arguments from SMARTPICK_KAFKA_SECURITY_PROTOCOL and the like (none locally)."""
+    """aiokafka's authentication arguments from SMARTPICK_KAFKA_SECURITY_PROTOCOL and the like: SCRAM on the
+    local broker (stack.sh, the Kafka image), SCRAM over TLS on a cluster; each process is its own user."""
     settings = settings or KafkaSecuritySettings()
     options: dict = {"security_protocol": settings.security_protocol}
     if settings.security_protocol in ("SSL", "SASL_SSL"):
@@ -63,15 +64,9 @@ def security_options(settings: KafkaSecuritySettings | None = None) -> dict:
 
 def create_producer(bootstrap: str, client_id: str, **overrides) -> AIOKafkaProducer:
     """Idempotent producer: acks=all, so nothing acknowledged is lost and retries never duplicate."""
+    defaults = {"enable_idempotence": True, "acks": "all", "linger_ms": 5, "request_timeout_ms": 15000}
     return AIOKafkaProducer(
-        **security_options(),
-        bootstrap_servers=bootstrap,
-        client_id=client_id,
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=5,
-        request_timeout_ms=15000,
-        **overrides,
+        **(security_options() | defaults | overrides), bootstrap_servers=bootstrap, client_id=client_id
     )
 
 
@@ -97,16 +92,9 @@ class CommitOnRevoke(ConsumerRebalanceListener):
 
 def create_consumer(bootstrap: str, group_id: str, client_id: str, **overrides) -> AIOKafkaConsumer:
     """A group member that commits by hand, after its work is stored (no auto-commit)."""
-    return AIOKafkaConsumer(
-        **security_options(),
-        bootstrap_servers=bootstrap,
-        group_id=group_id,
-        client_id=client_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        **overrides,
-    )
+    defaults = {"enable_auto_commit": False, "auto_offset_reset": "earliest", "isolation_level": "read_committed"}
+    options = security_options() | defaults | overrides
+    return AIOKafkaConsumer(**options, bootstrap_servers=bootstrap, group_id=group_id, client_id=client_id)
 
 
 def subscribe(consumer: AIOKafkaConsumer, topics: Iterable[Topic], processing: asyncio.Lock | None = None) -> None:
@@ -119,8 +107,10 @@ async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dic
     return {d["topic"]: len(d["partitions"]) for d in described if d.get("error_code", 0) == 0 and d["partitions"]}
 
 
-async def partition_count(bootstrap: str, topic: str) -> int:
-    admin = AIOKafkaAdminClient(**security_options(), bootstrap_servers=bootstrap, client_id="smartpick-describe")
+async def partition_count(bootstrap: str, topic: str, security: KafkaSecuritySettings | None = None) -> int:
+    admin = AIOKafkaAdminClient(
+        **security_options(security), bootstrap_servers=bootstrap, client_id="smartpick-describe"
+    )
     await admin.start()
     try:
         counts = await _partition_counts(admin, [topic])
@@ -131,9 +121,11 @@ async def partition_count(bootstrap: str, topic: str) -> int:
     return counts[topic]
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[Topic], replication_factor: int = 1) -> list[str]:
+async def ensure_topics(
+    bootstrap: str, topics: Iterable[Topic], replication_factor: int = 1, security: KafkaSecuritySettings | None = None
+) -> list[str]:
     """Creates missing topics and grows partition counts to the declared ones; returns what it did."""
-    admin = AIOKafkaAdminClient(**security_options(), bootstrap_servers=bootstrap, client_id="smartpick-topics")
+    admin = AIOKafkaAdminClient(**security_options(security), bootstrap_servers=bootstrap, client_id="smartpick-topics")
     await admin.start()
     report = []
     try:

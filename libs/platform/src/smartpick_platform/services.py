@@ -65,9 +65,18 @@ class Process:
 
 
 @dataclass(frozen=True)
+class Partner:
+    """A partner system: reads the topics it was granted, in consumer groups of its own name's prefix."""
+
+    name: str
+    reads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Manifest:
     services: dict[str, Service]
     processes: dict[str, Process]
+    partners: dict[str, Partner]
 
     def process(self, name: str) -> Process:
         try:
@@ -107,7 +116,8 @@ def parse(document: dict) -> Manifest:
         for callee in process.calls:
             if processes.get(callee) is None or processes[callee].grpc_port is None:
                 raise ValueError(f"process {process.name!r} calls {callee!r}, which serves no gRPC port")
-    return Manifest(services, processes)
+    partners = {name: Partner(name, tuple(fields["reads"])) for name, fields in document.get("partners", {}).items()}
+    return Manifest(services, processes, partners)
 
 
 @cache
@@ -132,6 +142,7 @@ def main() -> None:
             {
                 "services": {n: {**asdict(s), "command": s.command} for n, s in current.services.items()},
                 "processes": {n: asdict(p) for n, p in current.processes.items()},
+                "partners": {n: asdict(p) for n, p in current.partners.items()},
             },
             indent=2,
         )

@@ -3,6 +3,7 @@ letters once with the reason, retries (outages without limit, failures N times, 
 commit per batch after the work."""
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 
 import asyncpg
@@ -10,6 +11,8 @@ from aiokafka import TopicPartition
 from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
 
 from smartpick_platform.consumer import BatchConsumer, EventHandler
+from smartpick_platform.event_checks import MAX_PROFILE_VERSION
+from smartpick_platform.kafka import cloudevent_headers
 from smartpick_platform.topics import (
     PROFILE_UPDATED,
     PROFILE_UPDATED_DLQ,
@@ -32,14 +35,25 @@ class Record:
     key: bytes = b"k"
 
 
-def profile_record(offset: int, version: int, event_type: str = PROFILE_TYPE) -> Record:
-    value = profile_events_pb2.ProfileUpdated(event_id=f"e{offset}", profile_version=version).SerializeToString()
-    return Record(P0.topic, 0, offset, value, (("ce_type", event_type.encode()),))
+TENANT, STUDENT = str(uuid.uuid4()), str(uuid.uuid4())
+
+
+def ids(offset: int) -> dict[str, str]:
+    return {"event_id": str(uuid.UUID(int=offset)), "tenant_id": TENANT, "student_id": STUDENT}
+
+
+def headers(offset: int, event_type: str) -> tuple:
+    return tuple(cloudevent_headers(event_id=str(uuid.UUID(int=offset)), event_type=event_type, source="/tests"))
+
+
+def profile_record(offset: int, version: int, event_type: str = PROFILE_TYPE, **fields) -> Record:
+    event = profile_events_pb2.ProfileUpdated(**(ids(offset) | fields), profile_version=version)
+    return Record(P0.topic, 0, offset, event.SerializeToString(), headers(offset, event_type))
 
 
 def recommendations_record(offset: int, version: int) -> Record:
-    value = recommendation_events_pb2.RecommendationsGenerated(profile_version=version).SerializeToString()
-    return Record(P1.topic, 1, offset, value, (("ce_type", RECOMMENDATIONS_TYPE.encode()),))
+    value = recommendation_events_pb2.RecommendationsGenerated(**ids(offset), profile_version=version)
+    return Record(P1.topic, 1, offset, value.SerializeToString(), headers(offset, RECOMMENDATIONS_TYPE))
 
 
 class FakeConsumer:
@@ -132,7 +146,7 @@ async def test_tombstones_unknown_types_garbage_and_refused_events_are_dead_lett
         P0: [
             Record(P0.topic, 0, 20, None),
             profile_record(21, 1, event_type="smartpick.events.v1.Unknown"),
-            Record(P0.topic, 0, 22, b"\xff\xff not protobuf", (("ce_type", PROFILE_TYPE.encode()),)),
+            Record(P0.topic, 0, 22, b"\xff\xff not protobuf", headers(22, PROFILE_TYPE)),
             profile_record(23, 3),
             profile_record(24, 4),
         ]
@@ -147,6 +161,37 @@ async def test_tombstones_unknown_types_garbage_and_refused_events_are_dead_lett
     assert reasons[3] == "refused: 3"
     assert profiles.calls == [[3, 4]]
     assert consumer.consumer.commits == [{P0: 25}]
+
+
+async def test_forged_events_are_dead_lettered_with_their_reason_and_the_partition_moves_on():
+    """What a client allowed to write the topic could plant: each is refused before any handler sees it."""
+    profiles = Handler()
+    consumer = consumer_with(profiles)
+    envelope = dict(headers(34, PROFILE_TYPE))
+    batch = {
+        P0: [
+            profile_record(30, 2**62),
+            profile_record(31, 0),
+            profile_record(32, 2, tenant_id="school-a"),
+            profile_record(33, 3, student_id=STUDENT.upper()),
+            Record(P0.topic, 0, 34, profile_record(34, 4).value, tuple({**envelope, "ce_specversion": b"0.3"}.items())),
+            Record(P0.topic, 0, 35, profile_record(35, 5).value, (("ce_type", PROFILE_TYPE.encode()),)),
+            profile_record(36, MAX_PROFILE_VERSION),
+        ]
+    }
+    await consumer.process(batch)
+    reasons = {source: reason for _, source, reason in dead_letters(consumer)}
+    assert reasons == {
+        f"{P0.topic}:0:30": f"ProfileUpdated: profile_version must be between 1 and {MAX_PROFILE_VERSION}, got {2**62}",
+        f"{P0.topic}:0:31": f"ProfileUpdated: profile_version must be between 1 and {MAX_PROFILE_VERSION}, got 0",
+        f"{P0.topic}:0:32": "ProfileUpdated: tenant_id must be a UUID (lowercase, hyphenated), got 'school-a'",
+        f"{P0.topic}:0:33": "ProfileUpdated: student_id must be a UUID (lowercase, hyphenated), "
+        f"got {STUDENT.upper()!r}",
+        f"{P0.topic}:0:34": "ce_specversion must be '1.0', got '0.3'",
+        f"{P0.topic}:0:35": "missing CloudEvents header(s) ce_id, ce_source, ce_specversion, content-type",
+    }
+    assert profiles.calls == [[MAX_PROFILE_VERSION]]
+    assert consumer.consumer.commits == [{P0: 37}]
 
 
 async def test_an_outage_is_waited_out_without_limit_and_nothing_is_dead_lettered():

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import uuid
 from dataclasses import dataclass
 
 import asyncpg
@@ -10,14 +11,15 @@ from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
 from smartpick.profile.v1 import profile_pb2
 
 from smartpick_mentorship.entrypoints.consumer import EventConsumer
+from smartpick_platform.kafka import cloudevent_headers
 from smartpick_platform.topics import PROFILE_UPDATED, PROFILE_UPDATED_DLQ, RECOMMENDATIONS_GENERATED
 
 SCHOOL_A, SCHOOL_B = "0b7d8a36-1a62-4b9b-8a3e-9f1f0c1d2e3f", "5d0c2a1e-7b3f-4e8a-9c6d-1f2e3a4b5c6d"
 STUDENT = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
 
-PROFILE_TYPE = profile_events_pb2.ProfileUpdated.DESCRIPTOR.full_name.encode()
-RECOMMENDATIONS_TYPE = recommendation_events_pb2.RecommendationsGenerated.DESCRIPTOR.full_name.encode()
+PROFILE_TYPE = profile_events_pb2.ProfileUpdated.DESCRIPTOR.full_name
+RECOMMENDATIONS_TYPE = recommendation_events_pb2.RecommendationsGenerated.DESCRIPTOR.full_name
 
 
 @dataclass
@@ -31,12 +33,12 @@ class Record:
 
     def __post_init__(self):
         kind = PROFILE_TYPE if self.topic == PROFILE_UPDATED.name else RECOMMENDATIONS_TYPE
-        self.headers = (("ce_type", kind),)
+        self.headers = tuple(cloudevent_headers(event_id=str(uuid.uuid4()), event_type=kind, source="/tests"))
 
 
 def profile_updated(tenant: str, version: int) -> bytes:
     return profile_events_pb2.ProfileUpdated(
-        event_id="e",
+        event_id=str(uuid.uuid4()),
         tenant_id=tenant,
         student_id=STUDENT,
         profile_version=version,
@@ -46,7 +48,11 @@ def profile_updated(tenant: str, version: int) -> bytes:
 
 def recommendations(tenant: str, version: int) -> bytes:
     return recommendation_events_pb2.RecommendationsGenerated(
-        event_id="e", tenant_id=tenant, student_id=STUDENT, profile_version=version, specialties=["Dermatology"]
+        event_id=str(uuid.uuid4()),
+        tenant_id=tenant,
+        student_id=STUDENT,
+        profile_version=version,
+        specialties=["Dermatology"],
     ).SerializeToString()
 
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from smartpick.profile.v1 import profile_pb2
 
+from smartpick_platform.event_checks import MAX_PROFILE_VERSION
 from smartpick_platform.unit_of_work import UnitOfWork
 from smartpick_profile.adapters.repository import ProfileRepository, School, StoredVersion, Student
-from smartpick_profile.domain import needs_new_version, validate_profile
+from smartpick_profile.domain import ProfileInvalid, needs_new_version, validate_profile
 from smartpick_profile.events import profile_event_id, profile_updated_message
 
 
@@ -79,6 +80,8 @@ class ProfileService:
             if locked.latest is not None and not needs_new_version(locked.latest.profile, profile):
                 return self._saved(tenant_id, student_id, locked.latest, created=False)
             version = (locked.latest.version if locked.latest else 0) + 1
+            if version > MAX_PROFILE_VERSION:  # its event would be refused by every consumer
+                raise ProfileInvalid({"profile": f"a profile has at most {MAX_PROFILE_VERSION} versions"})
             stored = await self._repo.insert_version(work.conn, tenant_id, student_id, version, profile, request_id)
             work.raise_event(profile_updated_message(as_proto(tenant_id, student_id, stored)))
             return self._saved(tenant_id, student_id, stored, created=True)

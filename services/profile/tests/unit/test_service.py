@@ -8,6 +8,7 @@ import pytest
 from smartpick.events.v1 import profile_events_pb2
 from smartpick.profile.v1 import profile_pb2
 
+from smartpick_platform.event_checks import MAX_PROFILE_VERSION
 from smartpick_platform.unit_of_work import Work
 from smartpick_profile.adapters.repository import LockedStudent, School, StoredVersion, Student
 from smartpick_profile.domain import ProfileInvalid
@@ -117,6 +118,15 @@ async def test_an_invalid_profile_or_another_schools_student_stores_nothing(setu
         await service.upsert_profile(tenant, student, valid_profile(research_items=-1), "r1")
     with pytest.raises(NotFound):
         await service.upsert_profile(uuid.uuid4(), student, valid_profile(), "r2")
+    assert uow.committed == []
+
+
+async def test_no_version_past_the_one_consumers_accept_is_stored(setup):
+    service, uow, tenant, student = setup
+    repo = service._repo
+    repo.versions[student].append(("old", StoredVersion(MAX_PROFILE_VERSION, valid_profile(), NOW)))
+    with pytest.raises(ProfileInvalid, match=f"at most {MAX_PROFILE_VERSION} versions"):
+        await service.upsert_profile(tenant, student, valid_profile(research_items=9), "r-next")
     assert uow.committed == []
 
 

@@ -1,17 +1,21 @@
 """The ranking worker on the platform batch consumer, with a fake service layer and fakes of Kafka."""
 
 import asyncio
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from aiokafka import TopicPartition
 from smartpick.events.v1 import profile_events_pb2, recommendation_events_pb2
 
+from smartpick_platform.kafka import cloudevent_headers
 from smartpick_platform.topics import PROFILE_UPDATED, PROFILE_UPDATED_DLQ, RECOMMENDATIONS_GENERATED
 from smartpick_ranking.entrypoints.worker import RankingWorker
 from smartpick_ranking.service import Outcome
 
 P0 = TopicPartition(PROFILE_UPDATED.name, 0)
-PROFILE_TYPE = profile_events_pb2.ProfileUpdated.DESCRIPTOR.full_name.encode()
+PROFILE_TYPE = profile_events_pb2.ProfileUpdated.DESCRIPTOR.full_name
+SCHOOL_A, OTHER_SCHOOL = str(uuid.uuid4()), str(uuid.uuid4())
+UNUSABLE_VERSION = 7
 
 
 @dataclass
@@ -21,29 +25,36 @@ class Record:
     topic: str = P0.topic
     partition: int = 0
     key: bytes = b"k"
-    headers: tuple = (("ce_type", PROFILE_TYPE),)
+    headers: tuple = field(
+        default_factory=lambda: tuple(
+            cloudevent_headers(event_id=str(uuid.uuid4()), event_type=PROFILE_TYPE, source="/tests")
+        )
+    )
 
 
-def event(version: int, tenant: str = "school-a") -> bytes:
+def event(version: int, tenant: str = SCHOOL_A) -> bytes:
     return profile_events_pb2.ProfileUpdated(
-        tenant_id=tenant, student_id=f"s{version}", profile_version=version
+        event_id=str(uuid.uuid4()),
+        tenant_id=tenant,
+        student_id=str(uuid.UUID(int=version)),
+        profile_version=version,
     ).SerializeToString()
 
 
 class FakeService:
-    """Recommends every event; an event of `other_tenant` fails as a (student, version) stored under another
-    school does; version 0 is unusable."""
+    """Recommends every event; an event of OTHER_SCHOOL fails as a (student, version) stored under another
+    school does; UNUSABLE_VERSION is one the service cannot use."""
 
     def __init__(self):
         self.calls: list[list[int]] = []
 
     async def handle_profile_updates(self, events):
         self.calls.append([e.profile_version for e in events])
-        if any(e.tenant_id == "other_tenant" for e in events):
+        if any(e.tenant_id == OTHER_SCHOOL for e in events):
             raise AttributeError("'NoneType' object has no attribute 'result'")
         return [
-            Outcome(unusable="profile_version must be positive, got 0")
-            if e.profile_version == 0
+            Outcome(unusable="no program of the student's specialties")
+            if e.profile_version == UNUSABLE_VERSION
             else Outcome(
                 published=recommendation_events_pb2.RecommendationsGenerated(
                     event_id=f"r{e.profile_version}", student_id=e.student_id, profile_version=e.profile_version
@@ -80,7 +91,7 @@ def worker() -> RankingWorker:
 
 async def test_recommendations_are_published_before_the_commit_and_poison_goes_to_the_dead_letter_topic():
     ranking = worker()
-    batch = {P0: [Record(1, event(1)), Record(2, None), Record(3, event(0)), Record(4, event(2))]}
+    batch = {P0: [Record(1, event(1)), Record(2, None), Record(3, event(UNUSABLE_VERSION)), Record(4, event(2))]}
 
     await ranking.consumer.process(batch)
 
@@ -89,13 +100,13 @@ async def test_recommendations_are_published_before_the_commit_and_poison_goes_t
     assert published == [(RECOMMENDATIONS_GENERATED.name, "r1"), (RECOMMENDATIONS_GENERATED.name, "r2")]
     dead = {h["x-dlq-source"]: h["x-dlq-reason"] for topic, _, h in sent if topic == PROFILE_UPDATED_DLQ.name}
     assert set(dead) == {f"{P0.topic}:0:2", f"{P0.topic}:0:3"}
-    assert "tombstone" in dead[f"{P0.topic}:0:2"] and "positive" in dead[f"{P0.topic}:0:3"]
+    assert "tombstone" in dead[f"{P0.topic}:0:2"] and "specialties" in dead[f"{P0.topic}:0:3"]
     assert ranking.consumer.consumer.commits == [{P0: 5}]
 
 
 async def test_an_event_of_a_version_stored_under_another_school_is_dead_lettered_not_crash_looped():
     ranking = worker()
-    batch = {P0: [Record(1, event(1)), Record(2, event(2, tenant="other_tenant")), Record(3, event(3))]}
+    batch = {P0: [Record(1, event(1)), Record(2, event(2, tenant=OTHER_SCHOOL)), Record(3, event(3))]}
 
     await ranking.consumer.process(batch)
 

@@ -4,11 +4,11 @@ from their ProfileUpdated and RecommendationsGenerated events.
 It runs on the platform batch consumer (smartpick_platform.consumer: dispatch by event type, retries,
 dead letters, one commit per batch after the work). Each event type's share of a batch is stored in one
 tenant-scoped transaction per school (a part of the student's signals moves only forward in profile
-version, so a redelivered or late event changes nothing); an event that cannot be used goes to the
+version, so a redelivered or late event changes nothing). An event whose ids or version do not validate never
+reaches the handlers (the platform consumer's checks, smartpick_platform.event_checks): it goes to the
 dead-letter topic with the reason, as does one another school's data refuses (row-level security)."""
 
 import functools
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
@@ -35,20 +35,6 @@ DEAD_LETTER = {PROFILE_UPDATED.name: PROFILE_UPDATED_DLQ, RECOMMENDATIONS_GENERA
 MESSAGES = Counter(
     "smartpick_mentorship_messages_total", "Events the mentorship consumer handled", ["topic", "outcome"]
 )
-
-
-class Unusable(Exception):
-    """The message can never be processed: it goes to the dead-letter topic."""
-
-
-def _ids(event) -> tuple[str, str]:
-    try:
-        tenant, student = str(uuid.UUID(event.tenant_id)), str(uuid.UUID(event.student_id))
-    except ValueError as error:
-        raise Unusable(f"tenant_id and student_id must be UUIDs: {error}") from error
-    if event.profile_version <= 0:
-        raise Unusable(f"profile_version must be positive, got {event.profile_version}")
-    return tenant, student
 
 
 class EventConsumer:
@@ -83,22 +69,17 @@ class EventConsumer:
     async def _store(self, change: "Change", deliveries: Sequence[Delivery]) -> list[str | None]:
         """Stores the deliveries' changes, one transaction per school; a failure fails the whole call (the
         platform consumer retries, then tries each message alone)."""
-        reasons: list[str | None] = [None] * len(deliveries)
         by_tenant: dict[str, list[tuple[int, Apply]]] = {}
         for index, delivery in enumerate(deliveries):
             set_trace_id(delivery.headers.get(TRACE_HEADER))
-            try:
-                tenant, apply = change(delivery.event)
-            except Unusable as unusable:
-                reasons[index] = str(unusable)
-                continue
+            tenant, apply = change(delivery.event)
             by_tenant.setdefault(tenant, []).append((index, apply))
         for tenant, changes in by_tenant.items():
             async with self._repo.scope(tenant) as conn:
                 stored = [await apply(conn) for _, apply in changes]
             for (index, _), was_stored in zip(changes, stored, strict=True):
                 MESSAGES.labels(deliveries[index].record.topic, "stored" if was_stored else "already_seen").inc()
-        return reasons
+        return [None] * len(deliveries)
 
 
 Apply = Callable[[asyncpg.Connection], Awaitable[bool]]
@@ -109,7 +90,7 @@ Change = Callable[[object], tuple[str, Apply]]
 
 def _profile_change(event: profile_events_pb2.ProfileUpdated) -> tuple[str, Apply]:
     """The school a ProfileUpdated belongs to and the change it makes to its student's signals."""
-    tenant, student = _ids(event)
+    tenant, student = event.tenant_id, event.student_id
     preferences = event.profile.preferences
     return tenant, functools.partial(
         MentorshipRepository.apply_profile,
@@ -122,7 +103,7 @@ def _profile_change(event: profile_events_pb2.ProfileUpdated) -> tuple[str, Appl
 
 
 def _recommendations_change(event: recommendation_events_pb2.RecommendationsGenerated) -> tuple[str, Apply]:
-    tenant, student = _ids(event)
+    tenant, student = event.tenant_id, event.student_id
     programs = event.application_list
     return tenant, functools.partial(
         MentorshipRepository.apply_recommendations,
