@@ -12,6 +12,7 @@ from smartpick.ranking.v1 import ranking_pb2
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Deps
+from smartpick_gateway.entrypoints.errors import ErrorOut
 from smartpick_gateway.entrypoints.ranking_out import (
     CityOut,
     ProgramOut,
@@ -39,6 +40,10 @@ class RowErrorOut(BaseModel):
     row: int
     column: str
     message: str
+
+
+class FactsRejected(ErrorOut):
+    errors: list[RowErrorOut] = Field(default_factory=list, description="The rows that are wrong; nothing was applied")
 
 
 class FactsApplied(BaseModel):
@@ -98,6 +103,10 @@ async def what_if(
 ):
     """Scores a hypothetical profile for this student now; nothing is stored or published."""
     tenant = auth.require_can_read_student(caller, student_id)
+    # 404 unless the student is one of the caller's school (nothing below reads the student's records).
+    await deps.profiles.call(
+        "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(tenant), student_id=str(student_id))
+    )
     await schemas.require_known_catalog_names(deps.specialties, deps.cities, body)
     profile = body.to_proto()
     await deps.profiles.call(
@@ -175,7 +184,12 @@ async def list_cities(deps: Deps, caller: Caller):
     "/v1/programs/facts",
     response_model=FactsApplied,
     tags=["programs"],
-    responses={422: {"description": "Rows that are wrong, each with row, column and message; nothing was applied"}},
+    responses={
+        422: {
+            "model": FactsRejected,
+            "description": "Rows that are wrong, each with row, column and message; nothing was applied",
+        }
+    },
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def put_program_facts(request: Request, deps: Deps, caller: Caller):
@@ -190,7 +204,9 @@ async def put_program_facts(request: Request, deps: Deps, caller: Caller):
     try:
         csv_text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
-        raise HTTPException(422, "the CSV must be UTF-8 text") from None
+        raise HTTPException(
+            422, [{"loc": ["body"], "msg": "the CSV must be UTF-8 text", "type": "value_error"}]
+        ) from None
     reply = await deps.ranking.call(
         "EnrichPrograms", ranking_pb2.EnrichProgramsRequest(tenant_id=str(tenant), csv=csv_text)
     )
