@@ -1,11 +1,14 @@
 """Bad input is a 4xx that names its field; a failure behind the gateway is a generic 5xx with the trace id."""
 
 import grpc
+import httpx
 import pytest
 from pydantic import ValidationError
 
 from smartpick_gateway.adapters.grpc_client import _http_error
+from smartpick_gateway.entrypoints.app import create_app
 from smartpick_gateway.entrypoints.schemas import ProfileIn
+from smartpick_gateway.settings import GatewaySettings
 
 
 class FailedCall(grpc.aio.AioRpcError):
@@ -35,3 +38,14 @@ def test_a_5xx_keeps_the_internals_in_the_logs():
 def test_a_client_error_keeps_its_message():
     error = _http_error("profile", FailedCall(grpc.StatusCode.NOT_FOUND, "no such student"), "")
     assert (error.status_code, error.detail) == (404, "no such student")
+
+
+async def test_an_unexpected_failure_answers_only_the_trace_id():
+    """Without its start-up the app has no database: the key lookup fails as a bug would."""
+    app = create_app(GatewaySettings(database_url="postgresql://unused/unused"))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        reply = await http.get("/v1/students", headers={"Authorization": "Bearer spk_0123456789abcdef_secret"})
+    assert reply.status_code == 500
+    trace = reply.headers["traceparent"]
+    assert reply.json() == {"detail": f"the gateway failed unexpectedly; trace id {trace}"}

@@ -62,7 +62,7 @@ async def get_recommendations(
     student_id: uuid.UUID,
     deps: Deps,
     caller: Caller,
-    version: Annotated[int, Query(ge=0)] = 0,
+    version: schemas.Version = 0,
     page_size: PageSize = DEFAULT_LIST_PAGE,
     page_token: PageToken = None,
 ):
@@ -123,14 +123,14 @@ async def what_if(
 async def search_programs(
     deps: Deps,
     caller: Caller,
-    specialty: str = "",
-    state: Annotated[str, Query(max_length=2)] = "",
-    q: Annotated[str, Query(max_length=200, description="Name contains")] = "",
+    specialty: schemas.QueryText = "",
+    state: Annotated[str, Query(pattern=r"^([A-Z]{2})?$", description="Two-letter US state code")] = "",
+    q: Annotated[schemas.QueryText, Query(description="Name contains")] = "",
     near_lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     near_lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     within_miles: Annotated[float | None, Query(gt=0, le=5000)] = None,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    page_token: str | None = None,
+    page_token: schemas.PageTokenText = None,
 ):
     """Search the ACGME program catalog; facts your school added show in the results."""
     near = [near_lat, near_lon, within_miles]
