@@ -39,7 +39,7 @@ def pip_audit() -> list[dict]:
 def newest_release_advisories(name: str) -> tuple[str, list[dict]] | None:
     """(the newest version, its advisories), or None when PyPI's project JSON does not answer."""
     try:
-        with urllib.request.urlopen(PROJECT_JSON.format(name=name), timeout=20) as reply:  # noqa: S310 (a fixed https URL)
+        with urllib.request.urlopen(PROJECT_JSON.format(name=name), timeout=20) as reply:
             project = json.load(reply)
     except (urllib.error.URLError, TimeoutError, json.JSONDecodeError):
         return None

@@ -4,11 +4,17 @@ every operation, aimed at real records of the caller's school where an input is 
 Held to: no 5xx; every status, content type, header and body as the OpenAPI documents it; invalid input
 refused with a 4xx; every 422 naming its field; and (were there any) every 5xx body generic with the trace id."""
 
+import asyncio
+import json
 import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
+from devstack import VENV_BIN
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi import checks as openapi_checks
 from world import World, make_world
@@ -49,17 +55,28 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def gateway_schema(attack_gateway: str):
-    return schemathesis.openapi.from_url(
-        f"{attack_gateway}/openapi.json", config=SchemathesisConfig.from_path(CONFIG)
-    )
+def served_openapi() -> dict:
+    """The OpenAPI the gateway serves, from the gateway's own command (the app built, not started): the
+    operations must be known when pytest collects them; `test_the_fuzzed_openapi_is_the_served_one` holds
+    it to what the running gateway answers."""
+    out = subprocess.run([str(VENV_BIN / "smartpick-gateway"), "openapi"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+schema = schemathesis.openapi.from_dict(served_openapi(), config=SchemathesisConfig.from_path(CONFIG))
 
 
 @pytest.fixture(scope="session")
-async def fuzz_world(world: World, operator_key: str) -> World:
-    """Schools of the fuzzing's own: what it changes (a mentor's registration, a policy) touches no other test."""
-    return await make_world(world.own.http, operator_key)
+def fuzz_world(attack_gateway: str, operator_key: str) -> World:
+    """Schools of the fuzzing's own: what it changes (a mentor's registration, a policy) touches no other test.
+    Made on a loop of its own (in a thread), as the fuzzing runs outside pytest's."""
+
+    async def make() -> World:
+        async with httpx.AsyncClient(base_url=attack_gateway, timeout=30) as http:
+            return await make_world(http, operator_key)
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, make()).result()
 
 
 def real_records(world: World) -> dict[str, str]:
@@ -73,11 +90,12 @@ def real_records(world: World) -> dict[str, str]:
     }
 
 
-schema = schemathesis.pytest.from_fixture("gateway_schema")
+async def test_the_fuzzed_openapi_is_the_served_one(attack_http: httpx.AsyncClient):
+    assert (await attack_http.get("/openapi.json")).json() == schema.raw_schema
 
 
 @schema.parametrize()
-def test_no_input_breaks_the_gateway_or_its_contract(case, fuzz_world: World):
+def test_no_input_breaks_the_gateway_or_its_contract(case, fuzz_world: World, attack_gateway: str):
     """Each generated input is sent once with every role's key (and once with none)."""
     if case.meta is not None and case.meta.generation.mode.is_positive:
         records = real_records(fuzz_world)
@@ -86,7 +104,7 @@ def test_no_input_breaks_the_gateway_or_its_contract(case, fuzz_world: World):
                 case.path_parameters[name] = records[name]
     for role in FUZZED_ROLES:
         try:
-            case.call_and_validate(headers=fuzz_world.key(role), checks=CHECKS)
+            case.call_and_validate(base_url=attack_gateway, headers=fuzz_world.key(role), checks=CHECKS)
         except Exception as failure:
             failure.add_note(f"sent with the {role} role's key")
             raise
