@@ -1,5 +1,7 @@
 """Bad input is a 4xx that names its field; a failure behind the gateway is a generic 5xx with the trace id."""
 
+import json
+
 import grpc
 import httpx
 import pytest
@@ -7,6 +9,7 @@ from pydantic import ValidationError
 
 from smartpick_gateway.adapters.grpc_client import _http_error
 from smartpick_gateway.entrypoints.app import create_app
+from smartpick_gateway.entrypoints.routes.mentorship import PolicyIn
 from smartpick_gateway.entrypoints.schemas import ProfileIn
 from smartpick_gateway.settings import GatewaySettings
 
@@ -49,3 +52,25 @@ async def test_an_unexpected_failure_answers_only_the_trace_id():
     assert reply.status_code == 500
     trace = reply.headers["traceparent"]
     assert reply.json() == {"detail": f"the gateway failed unexpectedly; trace id {trace}"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"medical_school_state": "C\x00"}, ("medical_school_state",)),
+        ({"medical_school_state": "\udc80"}, ("medical_school_state",)),
+        ({"preferences": {"specialties": ["Derm\x00"], "application_budget": 30}}, ("preferences", "specialties")),
+    ],
+    ids=["a NUL", "a lone surrogate", "a NUL in a list"],
+)
+def test_text_no_database_can_store_is_refused_naming_its_field(overrides, field):
+    with pytest.raises(ValidationError) as raised:
+        ProfileIn.model_validate(profile(**overrides))
+    assert [e["loc"] for e in raised.value.errors()] == [field]
+
+
+def test_a_number_that_is_not_finite_is_refused():
+    """Python's JSON reader takes NaN and Infinity; a body never does."""
+    with pytest.raises(ValidationError) as raised:
+        PolicyIn.model_validate(json.loads('{"weights": {"specialty": 1}, "min_score": NaN}'))
+    assert [e["loc"] for e in raised.value.errors()] == [("min_score",)]
