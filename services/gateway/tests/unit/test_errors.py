@@ -74,3 +74,16 @@ def test_a_number_that_is_not_finite_is_refused():
     with pytest.raises(ValidationError) as raised:
         PolicyIn.model_validate(json.loads('{"weights": {"specialty": 1}, "min_score": NaN}'))
     assert [e["loc"] for e in raised.value.errors()] == [("min_score",)]
+
+
+def test_a_flag_or_a_count_of_another_type_is_refused():
+    with pytest.raises(ValidationError) as raised:
+        ProfileIn.model_validate(profile(aoa_member=0, research_items="12"))
+    assert [e["loc"] for e in raised.value.errors()] == [("research_items",), ("aoa_member",)]
+
+
+async def test_a_body_that_is_not_text_is_a_422_naming_the_body():
+    app = create_app(GatewaySettings(database_url="postgresql://unused/unused"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+        reply = await http.post("/v1/try-it", content=b"\xff\xfe{", headers={"Content-Type": "application/json"})
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body"]

@@ -6,13 +6,17 @@ trace id to quote, and nothing else: what went wrong inside stays in the logs.""
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartpick_gateway.domain import auth
 from smartpick_platform.telemetry import TRACE_HEADER, current_trace_id
 
 log = structlog.get_logger(__name__)
+
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's words (fastapi.routing)
 
 
 class FieldError(BaseModel):
@@ -53,6 +57,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(auth.NotVisible)
     async def not_visible(_request: Request, _exc: auth.NotVisible):
         return JSONResponse({"detail": "not found"}, status_code=404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """FastAPI's own 400 for a body it cannot read at all becomes the 422 every other bad body gets."""
+        if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:
+            detail = [{"loc": ["body"], "msg": "is not readable: send UTF-8 JSON", "type": "json_invalid"}]
+            return JSONResponse({"detail": detail}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):

@@ -65,7 +65,9 @@ class Body(BaseModel):
 
 # The contracts' whole numbers are 32-bit: a larger one is refused here, naming its field, rather than
 # failing in the protobuf encoding (the domain's own ranges are checked by the profile service).
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Int32 = Annotated[int, Field(strict=True, ge=-(2**31), le=2**31 - 1)]
+# true or false only: 0, 1 and "yes" are refused rather than read as a flag.
+Flag = Annotated[bool, Field(strict=True)]
 
 
 # Text a query carries to a service: bounded, and no control characters (which no search needs).
@@ -119,12 +121,12 @@ class ProfileIn(Body):
     step1_result: Literal["pass", "fail"] | None = None
     comlex_level2_score: Int32 | None = Field(None, description="COMLEX Level 2-CE, DO applicants only")
     research_items: Int32 = Field(0, description="Abstracts, presentations and publications")
-    aoa_member: bool = False
+    aoa_member: Flag = False
     clerkship_honors: Int32 = 0
     visa_need: Literal["none", "j1", "h1b"] = "none"
     years_since_graduation: Int32 = 0
     signals_sent: Int32 = 0
-    has_home_program: bool = False
+    has_home_program: Flag = False
     away_rotations: Int32 = 0
     medical_school_state: str = Field(
         "", description="Two-letter code of the medical school's state; empty for a school outside the US"

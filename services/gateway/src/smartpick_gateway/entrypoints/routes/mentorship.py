@@ -35,8 +35,8 @@ class MentorIn(schemas.Body):
     goals: list[Goal] = Field(default_factory=lambda: list(GOALS), description="What the mentor helps with")
     capacity: schemas.Int32 = Field(description="Most mentees at once")
     availability_hours_per_month: float = Field(2.0, description="Hours a month for each mentee")
-    accepting_new_mentees: bool = True
-    accepts_other_schools: bool = Field(False, description="Whether students of other schools may be matched")
+    accepting_new_mentees: schemas.Flag = True
+    accepts_other_schools: schemas.Flag = Field(False, description="Whether students of other schools may be matched")
 
     def to_proto(self) -> mentorship_pb2.MentorProfile:
         fields = self.model_dump()
@@ -242,8 +242,8 @@ class PolicyIn(schemas.Body):
         description="Weight per criterion: specialty, subspecialty, research, geography, institution, goals, "
         "availability, language (left out: 0)"
     )
-    require_specialty_match: bool = True
-    require_shared_language: bool = False
+    require_specialty_match: schemas.Flag = True
+    require_shared_language: schemas.Flag = False
     min_score: float = Field(0.0, description="Pairs scoring below this (0-1) are never proposed")
 
 
