@@ -69,6 +69,7 @@ EXPECTATIONS: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/students/{student_id}/mentor-matches"): READ_STUDENT,
     ("GET", "/v1/programs"): rule(scoped=False, **AUTHENTICATED),
     ("GET", "/v1/specialties"): rule(scoped=False, **AUTHENTICATED),
+    ("GET", "/v1/cities"): rule(scoped=False, **AUTHENTICATED),
     ("PUT", "/v1/programs/facts"): ADMIN_ONLY,
     ("POST", "/v1/mentorship/mentors"): rule(scoped=False, operator=EVERY, admin=EVERY),
     ("GET", "/v1/mentorship/mentors"): rule(scoped=False, **AUTHENTICATED),
