@@ -1,11 +1,17 @@
 """Bad input is a 4xx that names its field; a failure behind the gateway is a generic 5xx with the trace id."""
 
+import json
+
 import grpc
+import httpx
 import pytest
 from pydantic import ValidationError
 
 from smartpick_gateway.adapters.grpc_client import _http_error
+from smartpick_gateway.entrypoints.app import create_app
+from smartpick_gateway.entrypoints.routes.mentorship import PolicyIn
 from smartpick_gateway.entrypoints.schemas import ProfileIn
+from smartpick_gateway.settings import GatewaySettings
 
 
 class FailedCall(grpc.aio.AioRpcError):
@@ -35,3 +41,49 @@ def test_a_5xx_keeps_the_internals_in_the_logs():
 def test_a_client_error_keeps_its_message():
     error = _http_error("profile", FailedCall(grpc.StatusCode.NOT_FOUND, "no such student"), "")
     assert (error.status_code, error.detail) == (404, "no such student")
+
+
+async def test_an_unexpected_failure_answers_only_the_trace_id():
+    """Without its start-up the app has no database: the key lookup fails as a bug would."""
+    app = create_app(GatewaySettings(database_url="postgresql://unused/unused"))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        reply = await http.get("/v1/students", headers={"Authorization": "Bearer spk_0123456789abcdef_secret"})
+    assert reply.status_code == 500
+    trace = reply.headers["traceparent"]
+    assert reply.json() == {"detail": f"the gateway failed unexpectedly; trace id {trace}"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"medical_school_state": "C\x00"}, ("medical_school_state",)),
+        ({"medical_school_state": "\udc80"}, ("medical_school_state",)),
+        ({"preferences": {"specialties": ["Derm\x00"], "application_budget": 30}}, ("preferences", "specialties")),
+    ],
+    ids=["a NUL", "a lone surrogate", "a NUL in a list"],
+)
+def test_text_no_database_can_store_is_refused_naming_its_field(overrides, field):
+    with pytest.raises(ValidationError) as raised:
+        ProfileIn.model_validate(profile(**overrides))
+    assert [e["loc"] for e in raised.value.errors()] == [field]
+
+
+def test_a_number_that_is_not_finite_is_refused():
+    """Python's JSON reader takes NaN and Infinity; a body never does."""
+    with pytest.raises(ValidationError) as raised:
+        PolicyIn.model_validate(json.loads('{"weights": {"specialty": 1}, "min_score": NaN}'))
+    assert [e["loc"] for e in raised.value.errors()] == [("min_score",)]
+
+
+def test_a_flag_or_a_count_of_another_type_is_refused():
+    with pytest.raises(ValidationError) as raised:
+        ProfileIn.model_validate(profile(aoa_member=0, research_items="12"))
+    assert [e["loc"] for e in raised.value.errors()] == [("research_items",), ("aoa_member",)]
+
+
+async def test_a_body_that_is_not_text_is_a_422_naming_the_body():
+    app = create_app(GatewaySettings(database_url="postgresql://unused/unused"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+        reply = await http.post("/v1/try-it", content=b"\xff\xfe{", headers={"Content-Type": "application/json"})
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body"]

@@ -66,7 +66,8 @@ def _http_error(service: str, error: grpc.aio.AioRpcError, body_field: str) -> H
                 for field, why in violations.items()
             ]
             return HTTPException(422, detail=detail)
-        return HTTPException(422, detail=error.details())
+        # No field named: the request as a whole (or the part the body maps to) is what to fix.
+        return HTTPException(422, [{"loc": ["body"], "msg": error.details() or "invalid", "type": "value_error"}])
     status = HTTP_STATUS.get(error.code(), 502)
     if status < 500:
         return HTTPException(status, detail=error.details())

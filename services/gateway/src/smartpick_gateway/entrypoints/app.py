@@ -5,14 +5,13 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints.body_limit import BodyLimitMiddleware
 from smartpick_gateway.entrypoints.dependencies import Components
+from smartpick_gateway.entrypoints.errors import ERROR_RESPONSES, install_error_handlers
 from smartpick_gateway.entrypoints.routes import cohort, mentorship, public, ranking, schools, sessions, students
 from smartpick_gateway.entrypoints.routes.web import mount_web
 from smartpick_gateway.settings import GatewaySettings
@@ -76,6 +75,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by mount_web from local files, not a CDN
         redoc_url=None,
+        responses=ERROR_RESPONSES,
     )
     app.state.components = components
     app.router.routes.extend(ops_routes(components.readiness))
@@ -87,12 +87,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(TelemetryMiddleware)
     instrument_fastapi(app)
 
-    @app.exception_handler(auth.Forbidden)
-    async def forbidden(_request, exc: auth.Forbidden):
-        return JSONResponse({"detail": str(exc)}, status_code=403)
-
-    @app.exception_handler(auth.NotVisible)
-    async def not_visible(_request, _exc):
-        return JSONResponse({"detail": "not found"}, status_code=404)
-
+    install_error_handlers(app)
     return app

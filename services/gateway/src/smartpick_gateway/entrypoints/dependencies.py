@@ -10,6 +10,7 @@ from typing import Annotated
 import structlog
 from fastapi import Cookie, Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from smartpick.mentorship.v1 import mentorship_pb2_grpc
 from smartpick.profile.v1 import profile_pb2_grpc
@@ -135,12 +136,17 @@ async def _within(limit: RateLimit, who: str, too_many: str) -> None:
 
 SessionCookie = Annotated[str | None, Cookie(alias=sessions.SESSION_COOKIE, include_in_schema=False)]
 CsrfHeader = Annotated[str | None, Header(alias=sessions.CSRF_HEADER, include_in_schema=False)]
+# The API key as the OpenAPI's security scheme; a missing or non-bearer header is ours to refuse (401 below).
+ApiKey = Annotated[
+    HTTPAuthorizationCredentials | None,
+    Depends(HTTPBearer(auto_error=False, bearerFormat="spk_<key id>_<secret>", description="An API key")),
+]
 
 
 async def principal(
     deps: Deps,
     request: Request,
-    authorization: Annotated[str | None, Header()] = None,
+    api_key: ApiKey,
     session_token: SessionCookie = None,
     csrf: CsrfHeader = None,
 ) -> auth.Principal:
@@ -149,13 +155,12 @@ async def principal(
     Every such request counts against its client address's rate and, once authenticated, its credential's:
     one key (or session) over its limit gets 429s while every other key goes on."""
     await _within(deps.client_limit, client_address(request), "too many requests from your address")
-    if authorization is None and session_token is not None:
+    if request.headers.get("authorization") is None and session_token is not None:
         found = (await signed_in_session(deps, session_token)).principal
         if not sessions.csrf_ok(request.method, session_token, csrf):
             raise HTTPException(403, f"send the session's CSRF token as {sessions.CSRF_HEADER} (GET /v1/session)")
     else:
-        scheme, _, token = (authorization or "").partition(" ")
-        parsed = auth.parse_token(token.strip()) if scheme.lower() == "bearer" else None
+        parsed = auth.parse_token(api_key.credentials.strip()) if api_key else None
         found = await deps.repo.authenticate(*parsed) if parsed else None
         if found is None:
             raise HTTPException(
@@ -209,7 +214,16 @@ class Idempotency:
         ).digest()
         stored = await self._deps.repo.find_response(self.caller, self.key)
         if stored is not None and stored.request_sha256 != self.fingerprint:
-            raise HTTPException(422, "Idempotency-Key was already used for a different request; use a new key")
+            raise HTTPException(
+                422,
+                [
+                    {
+                        "loc": ["header", "Idempotency-Key"],
+                        "msg": "was already used for a different request; use a new key",
+                        "type": "value_error",
+                    }
+                ],
+            )
         return stored
 
     async def stored_answer(self) -> JSONResponse | None:

@@ -7,9 +7,9 @@ violations. What bounds a body as a whole is the gateway's limit on its size (41
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Query
 from google.protobuf.json_format import MessageToDict
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from smartpick.profile.v1 import profile_pb2
 
 from smartpick_gateway.domain.auth import Role
@@ -33,13 +33,49 @@ def _reverse(mapping: dict) -> dict:
     return {v: k for k, v in mapping.items()}
 
 
+def _unstorable(value) -> str | None:
+    """Why text cannot be stored (PostgreSQL takes no NUL; UTF-8 has no lone surrogate), or None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "must not contain NUL (\\u0000) characters"
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return "must be valid Unicode text (no lone surrogate code points)"
+    elif isinstance(value, list | tuple):
+        return next(filter(None, map(_unstorable, value)), None)
+    elif isinstance(value, dict):
+        return _unstorable([*value.keys(), *value.values()])
+    return None
+
+
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields, non-finite numbers and text no database can store are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value):
+        if problem := _unstorable(value):
+            raise ValueError(problem)
+        return value
 
 
 # The contracts' whole numbers are 32-bit: a larger one is refused here, naming its field, rather than
 # failing in the protobuf encoding (the domain's own ranges are checked by the profile service).
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Int32 = Annotated[int, Field(strict=True, ge=-(2**31), le=2**31 - 1)]
+# true or false only: 0, 1 and "yes" are refused rather than read as a flag.
+Flag = Annotated[bool, Field(strict=True)]
+
+
+# Text a query carries to a service: bounded, and no control characters (which no search needs).
+QueryText = Annotated[str, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+PageTokenText = Annotated[
+    str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$", description="next_page_token of the last page")
+]
+Version = Annotated[int, Query(ge=0, le=2**31 - 1, description="A profile version; 0: the latest")]
 
 
 class PreferencesIn(Body):
@@ -85,12 +121,12 @@ class ProfileIn(Body):
     step1_result: Literal["pass", "fail"] | None = None
     comlex_level2_score: Int32 | None = Field(None, description="COMLEX Level 2-CE, DO applicants only")
     research_items: Int32 = Field(0, description="Abstracts, presentations and publications")
-    aoa_member: bool = False
+    aoa_member: Flag = False
     clerkship_honors: Int32 = 0
     visa_need: Literal["none", "j1", "h1b"] = "none"
     years_since_graduation: Int32 = 0
     signals_sent: Int32 = 0
-    has_home_program: bool = False
+    has_home_program: Flag = False
     away_rotations: Int32 = 0
     medical_school_state: str = Field(
         "", description="Two-letter code of the medical school's state; empty for a school outside the US"

@@ -97,7 +97,7 @@ async def read_cohort(
     deps: Deps,
     caller: Caller,
     page_size: Annotated[int, Query(ge=1, le=100)] = 50,
-    page_token: Annotated[str | None, Query()] = None,
+    page_token: schemas.PageTokenText = None,
 ):
     """The school's students with their latest figures, a page at a time (advisors and school admins)."""
     tenant = auth.require_can_list_students(caller)

@@ -34,10 +34,10 @@ class MentorIn(schemas.Body):
     research_interests: list[str] = []
     languages: list[str] = ["English"]
     goals: list[Goal] = Field(default_factory=lambda: list(GOALS), description="What the mentor helps with")
-    capacity: int = Field(description="Most mentees at once")
+    capacity: schemas.Int32 = Field(description="Most mentees at once")
     availability_hours_per_month: float = Field(2.0, description="Hours a month for each mentee")
-    accepting_new_mentees: bool = True
-    accepts_other_schools: bool = Field(False, description="Whether students of other schools may be matched")
+    accepting_new_mentees: schemas.Flag = True
+    accepts_other_schools: schemas.Flag = Field(False, description="Whether students of other schools may be matched")
 
     def to_proto(self) -> mentorship_pb2.MentorProfile:
         fields = self.model_dump()
@@ -243,8 +243,8 @@ class PolicyIn(schemas.Body):
         description="Weight per criterion: specialty, subspecialty, research, geography, institution, goals, "
         "availability, language (left out: 0)"
     )
-    require_specialty_match: bool = True
-    require_shared_language: bool = False
+    require_specialty_match: schemas.Flag = True
+    require_shared_language: schemas.Flag = False
     min_score: float = Field(0.0, description="Pairs scoring below this (0-1) are never proposed")
 
 
@@ -283,9 +283,9 @@ async def register_mentor(body: MentorIn, deps: Deps, caller: Caller):
 async def list_mentors(
     deps: Deps,
     caller: Caller,
-    specialty: Annotated[str, Query(max_length=200)] = "",
+    specialty: schemas.QueryText = "",
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
-    page_token: Annotated[str | None, Query()] = None,
+    page_token: schemas.PageTokenText = None,
 ):
     """Mentors the caller's school may match with: its own, platform-wide ones, and other schools' mentors
     who take outside students."""

@@ -12,6 +12,7 @@ from smartpick.ranking.v1 import ranking_pb2
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Deps
+from smartpick_gateway.entrypoints.errors import ErrorOut
 from smartpick_gateway.entrypoints.ranking_out import (
     CityOut,
     ProgramOut,
@@ -41,6 +42,10 @@ class RowErrorOut(BaseModel):
     message: str
 
 
+class FactsRejected(ErrorOut):
+    errors: list[RowErrorOut] = Field(default_factory=list, description="The rows that are wrong; nothing was applied")
+
+
 class FactsApplied(BaseModel):
     updated_programs: int
     rescoring_students: int = Field(
@@ -57,7 +62,7 @@ async def get_recommendations(
     student_id: uuid.UUID,
     deps: Deps,
     caller: Caller,
-    version: Annotated[int, Query(ge=0)] = 0,
+    version: schemas.Version = 0,
     page_size: PageSize = DEFAULT_LIST_PAGE,
     page_token: PageToken = None,
 ):
@@ -98,6 +103,10 @@ async def what_if(
 ):
     """Scores a hypothetical profile for this student now; nothing is stored or published."""
     tenant = auth.require_can_read_student(caller, student_id)
+    # 404 unless the student is one of the caller's school (nothing below reads the student's records).
+    await deps.profiles.call(
+        "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(tenant), student_id=str(student_id))
+    )
     await schemas.require_known_catalog_names(deps.specialties, deps.cities, body)
     profile = body.to_proto()
     await deps.profiles.call(
@@ -114,14 +123,14 @@ async def what_if(
 async def search_programs(
     deps: Deps,
     caller: Caller,
-    specialty: str = "",
-    state: Annotated[str, Query(max_length=2)] = "",
-    q: Annotated[str, Query(max_length=200, description="Name contains")] = "",
+    specialty: schemas.QueryText = "",
+    state: Annotated[str, Query(pattern=r"^([A-Z]{2})?$", description="Two-letter US state code")] = "",
+    q: Annotated[schemas.QueryText, Query(description="Name contains")] = "",
     near_lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     near_lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     within_miles: Annotated[float | None, Query(gt=0, le=5000)] = None,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    page_token: str | None = None,
+    page_token: schemas.PageTokenText = None,
 ):
     """Search the ACGME program catalog; facts your school added show in the results."""
     near = [near_lat, near_lon, within_miles]
@@ -175,7 +184,12 @@ async def list_cities(deps: Deps, caller: Caller):
     "/v1/programs/facts",
     response_model=FactsApplied,
     tags=["programs"],
-    responses={422: {"description": "Rows that are wrong, each with row, column and message; nothing was applied"}},
+    responses={
+        422: {
+            "model": FactsRejected,
+            "description": "Rows that are wrong, each with row, column and message; nothing was applied",
+        }
+    },
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def put_program_facts(request: Request, deps: Deps, caller: Caller):
@@ -190,7 +204,9 @@ async def put_program_facts(request: Request, deps: Deps, caller: Caller):
     try:
         csv_text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
-        raise HTTPException(422, "the CSV must be UTF-8 text") from None
+        raise HTTPException(
+            422, [{"loc": ["body"], "msg": "the CSV must be UTF-8 text", "type": "value_error"}]
+        ) from None
     reply = await deps.ranking.call(
         "EnrichPrograms", ranking_pb2.EnrichProgramsRequest(tenant_id=str(tenant), csv=csv_text)
     )

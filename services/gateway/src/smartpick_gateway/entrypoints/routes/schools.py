@@ -1,8 +1,9 @@
 """Schools (tenants) and their API keys."""
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Path, Response
 from fastapi.responses import JSONResponse
 from smartpick.profile.v1 import profile_pb2
 
@@ -12,6 +13,7 @@ from smartpick_gateway.entrypoints.dependencies import Caller, Deps, Idempotent
 from smartpick_gateway.entrypoints.key_issuing import issue_key, key_expiry
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
+KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="The key's id (the part after spk_)")]
 
 
 def school_out(school: profile_pb2.School) -> dict:
@@ -120,7 +122,7 @@ async def list_api_keys(school_id: uuid.UUID, deps: Deps, caller: Caller):
 
 
 @router.delete("/{school_id}/api-keys/{key_id}", status_code=204)
-async def revoke_api_key(school_id: uuid.UUID, key_id: str, deps: Deps, caller: Caller):
+async def revoke_api_key(school_id: uuid.UUID, key_id: KeyId, deps: Deps, caller: Caller):
     """Revokes a key of the school; it stops working on every gateway process within a second."""
     auth.require_school_admin(caller, school_id)
     if not await deps.repo.revoke_key(school_id, key_id):

@@ -30,7 +30,7 @@ async def list_students(
     deps: Deps,
     caller: Caller,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
-    page_token: Annotated[str | None, Query()] = None,
+    page_token: schemas.PageTokenText = None,
 ):
     tenant = auth.require_can_list_students(caller)
     reply = await deps.profiles.call(
@@ -80,7 +80,7 @@ async def put_profile(
 
 
 @router.get("/{student_id}/profile", response_model=schemas.ProfileOut, tags=["profiles"])
-async def get_profile(student_id: uuid.UUID, deps: Deps, caller: Caller, version: Annotated[int, Query(ge=0)] = 0):
+async def get_profile(student_id: uuid.UUID, deps: Deps, caller: Caller, version: schemas.Version = 0):
     """The latest profile version, or the one asked for with ?version=N."""
     tenant = auth.require_can_read_student(caller, student_id)
     reply = await deps.profiles.call(

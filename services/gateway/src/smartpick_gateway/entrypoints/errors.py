@@ -1,0 +1,78 @@
+"""What an error answers, said once for the whole API: the bodies (documented in the OpenAPI, so a client and
+the attack suite can hold every answer to them) and the handlers that make them.
+
+A 4xx says what to fix, naming the field (`loc`) when one is to blame. A 5xx says which part failed and the
+trace id to quote, and nothing else: what went wrong inside stays in the logs."""
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from smartpick_gateway.domain import auth
+from smartpick_platform.telemetry import TRACE_HEADER, current_trace_id
+
+log = structlog.get_logger(__name__)
+
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's words (fastapi.routing)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description='Where the bad value is, e.g. ["body", "research_items"]')
+    msg: str = Field(description="What is wrong with it and how to fix it")
+    type: str
+
+
+class ErrorOut(BaseModel):
+    detail: str | list[FieldError] = Field(description="A sentence, or one entry per bad field")
+
+
+def _error(description: str) -> dict:
+    return {"model": ErrorOut, "description": description}
+
+
+# Every API operation may answer these (the route's own documented answers come on top).
+ERROR_RESPONSES = {
+    401: _error("No valid API key or session"),
+    403: _error("The caller is known but may not do this"),
+    404: _error("Not found, or not visible to the caller"),
+    409: _error("The request conflicts with the current state"),
+    413: _error("The request body is larger than the gateway takes"),
+    422: _error("Invalid input: each entry names its field (loc) and says what to fix"),
+    429: _error("Too many requests; wait Retry-After seconds"),
+    500: _error("An unexpected failure: the body carries only the trace id to quote"),
+    502: _error("A service behind the gateway failed: which one, and the trace id"),
+    503: _error("A service behind the gateway is unavailable: which one, and the trace id"),
+    504: _error("A service behind the gateway did not answer in time: which one, and the trace id"),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(auth.Forbidden)
+    async def forbidden(_request: Request, exc: auth.Forbidden):
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    @app.exception_handler(auth.NotVisible)
+    async def not_visible(_request: Request, _exc: auth.NotVisible):
+        return JSONResponse({"detail": "not found"}, status_code=404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """FastAPI's own 400 for a body it cannot read at all becomes the 422 every other bad body gets."""
+        if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:
+            detail = [{"loc": ["body"], "msg": "is not readable: send UTF-8 JSON", "type": "json_invalid"}]
+            return JSONResponse({"detail": detail}, status_code=422)
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        """Starlette's last resort answers plain text; this one the documented body, with the trace id."""
+        trace = current_trace_id()
+        log.error("unexpected failure", path=request.url.path, exc_info=exc)
+        return JSONResponse(
+            {"detail": f"the gateway failed unexpectedly; trace id {trace}"},
+            status_code=500,
+            headers={TRACE_HEADER: trace} if trace else None,
+        )
