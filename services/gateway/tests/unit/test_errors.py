@@ -38,6 +38,12 @@ def test_a_5xx_keeps_the_internals_in_the_logs():
     assert error.detail.startswith("the ranking service could not answer (INTERNAL); trace id")
 
 
+def test_a_service_at_its_concurrency_cap_is_a_503_to_retry_in_a_second():
+    error = _http_error("ranking", FailedCall(grpc.StatusCode.RESOURCE_EXHAUSTED, "Concurrent RPC limit exceeded!"), "")
+    assert (error.status_code, error.headers) == (503, {"Retry-After": "1"})
+    assert _http_error("ranking", FailedCall(grpc.StatusCode.UNAVAILABLE, "down"), "").headers is None
+
+
 def test_a_client_error_keeps_its_message():
     error = _http_error("profile", FailedCall(grpc.StatusCode.NOT_FOUND, "no such student"), "")
     assert (error.status_code, error.detail) == (404, "no such student")
