@@ -5,6 +5,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -38,8 +39,16 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-    """Tests marked after_everything go last, in their own order (a stable sort keeps everyone else's)."""
-    items.sort(key=lambda item: item.get_closest_marker("after_everything") is not None)
+    """The attack suite runs after the product's tests (what it registers, platform-wide mentors among them,
+    must not show in their lists), and tests marked after_everything go last; a stable sort keeps each
+    group's own order."""
+
+    def group(item) -> int:
+        if item.get_closest_marker("after_everything") is not None:
+            return 2
+        return 1 if "security" in item.path.relative_to(Path(__file__).parent).parts[:-1] else 0
+
+    items.sort(key=group)
 
 
 def pytest_terminal_summary(terminalreporter, config):

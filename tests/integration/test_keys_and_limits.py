@@ -190,7 +190,7 @@ async def test_a_repeated_school_creation_says_its_admin_key_was_issued_and_noth
         await conn.close()
     assert (stored, keys, records) == (0, 0, 1)
     other = await http.post("/v1/schools", json={"name": "Another"}, headers=headers)
-    assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
+    assert other.status_code == 422 and other.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
 
 
 def rss_bytes(pid: int) -> int:

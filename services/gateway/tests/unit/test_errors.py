@@ -82,6 +82,16 @@ def test_a_number_that_is_not_finite_is_refused():
     assert [e["loc"] for e in raised.value.errors()] == [("min_score",)]
 
 
+def test_a_number_given_as_true_or_false_is_refused_and_a_whole_number_is_taken():
+    from smartpick_gateway.entrypoints.routes.mentorship import MentorIn
+
+    body = {"display_name": "Dr A", "specialty": "Dermatology", "capacity": 1}
+    with pytest.raises(ValidationError) as raised:
+        MentorIn.model_validate(body | {"availability_hours_per_month": False})
+    assert [e["loc"] for e in raised.value.errors()] == [("availability_hours_per_month",)]
+    assert MentorIn.model_validate(body | {"availability_hours_per_month": 3}).availability_hours_per_month == 3.0
+
+
 def test_a_flag_or_a_count_of_another_type_is_refused():
     with pytest.raises(ValidationError) as raised:
         ProfileIn.model_validate(profile(aoa_member=0, research_items="12"))

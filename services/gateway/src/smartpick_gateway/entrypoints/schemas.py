@@ -68,6 +68,8 @@ class Body(BaseModel):
 Int32 = Annotated[int, Field(strict=True, ge=-(2**31), le=2**31 - 1)]
 # true or false only: 0, 1 and "yes" are refused rather than read as a flag.
 Flag = Annotated[bool, Field(strict=True)]
+# A number where JSON says one: true/false are not numbers (whole numbers are).
+Number = Annotated[float, Field(strict=True)]
 
 
 # Text a query carries to a service: bounded, and no control characters (which no search needs).

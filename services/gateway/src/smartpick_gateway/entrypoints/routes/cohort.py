@@ -37,7 +37,9 @@ class CohortPage(BaseModel):
 
 
 class CohortSettings(schemas.Body):
-    risk_threshold: float = Field(gt=0, lt=1, description="Flag students whose chance of a match is below this")
+    risk_threshold: schemas.Number = Field(
+        gt=0, lt=1, description="Flag students whose chance of a match is below this"
+    )
 
 
 async def _not_found_is_none(call):

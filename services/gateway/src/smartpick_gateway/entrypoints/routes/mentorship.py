@@ -35,7 +35,7 @@ class MentorIn(schemas.Body):
     languages: list[str] = ["English"]
     goals: list[Goal] = Field(default_factory=lambda: list(GOALS), description="What the mentor helps with")
     capacity: schemas.Int32 = Field(description="Most mentees at once")
-    availability_hours_per_month: float = Field(2.0, description="Hours a month for each mentee")
+    availability_hours_per_month: schemas.Number = Field(2.0, description="Hours a month for each mentee")
     accepting_new_mentees: schemas.Flag = True
     accepts_other_schools: schemas.Flag = Field(False, description="Whether students of other schools may be matched")
 
@@ -239,13 +239,13 @@ class AnswerOut(BaseModel):
 
 
 class PolicyIn(schemas.Body):
-    weights: dict[str, float] = Field(
+    weights: dict[str, schemas.Number] = Field(
         description="Weight per criterion: specialty, subspecialty, research, geography, institution, goals, "
         "availability, language (left out: 0)"
     )
     require_specialty_match: schemas.Flag = True
     require_shared_language: schemas.Flag = False
-    min_score: float = Field(0.0, description="Pairs scoring below this (0-1) are never proposed")
+    min_score: schemas.Number = Field(0.0, description="Pairs scoring below this (0-1) are never proposed")
 
 
 async def _mentor(deps: Components, caller: auth.Principal, mentor_id: uuid.UUID) -> mentorship_pb2.Mentor:
