@@ -6,6 +6,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,22 @@ from demo_mentors import load_mentors
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DIR = REPO / ".state/demo"
+RATE_LIMIT_RETRIES = 30
+
+
+class RateLimitedTransport(httpx.HTTPTransport):
+    """Waits out a 429 for its Retry-After and sends again: the loader makes requests faster than the
+    gateway's per-key limit allows, as a polite client would not."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(RATE_LIMIT_RETRIES):
+            response = super().handle_request(request)
+            if response.status_code != 429:
+                return response
+            response.read()
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+        return super().handle_request(request)
+
 
 SCHOOLS = {
     "Demo School of Medicine (Northeast)": [
@@ -56,7 +73,7 @@ def operator_key() -> str:
 def load(base_url: str) -> dict:
     operator = operator_key()
     demo: dict = {"operator_key": operator, "schools": []}
-    with httpx.Client(base_url=base_url, timeout=10) as http:
+    with httpx.Client(base_url=base_url, timeout=10, transport=RateLimitedTransport()) as http:
         for name, students in SCHOOLS.items():
             reply = http.post("/v1/schools", json={"name": name}, headers={"Authorization": f"Bearer {operator}"})
             reply.raise_for_status()
