@@ -4,6 +4,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from smartpick_platform.us_regions import REGION_OF
+
 
 class Goal(enum.StrEnum):
     """What a mentor can help with, and what a mentee asks help for."""
@@ -158,11 +160,5 @@ def merge_signals(
     )
 
 
-# US Census Bureau regions: a mentor in the same region as a state the student prefers counts half.
-CENSUS_REGIONS = {
-    "northeast": "CT ME MA NH RI VT NJ NY PA",
-    "midwest": "IL IN MI OH WI IA KS MN MO NE ND SD",
-    "south": "DE DC FL GA MD NC SC VA WV AL KY MS TN AR LA OK TX PR",
-    "west": "AZ CO ID MT NV NM UT WY AK CA HI OR WA",
-}
-REGION_OF_STATE = {state: region for region, states in CENSUS_REGIONS.items() for state in states.split()}
+# A mentor in the same US Census region as a state the student prefers counts half.
+REGION_OF_STATE = REGION_OF

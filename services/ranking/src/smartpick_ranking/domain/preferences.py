@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from smartpick_platform.us_regions import REGION_OF
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import PROGRAM_TYPES, Program
 
@@ -41,15 +42,6 @@ SIZES = ("small", "medium", "large")
 # A specialty with fewer programs of known size than this is measured against the whole catalog.
 MIN_PROGRAMS_FOR_OWN_SIZES = 10
 ALL_SPECIALTIES = ""
-
-# US Census Bureau regions (Puerto Rico with the South, as the Census groups its territories nowhere).
-CENSUS_REGIONS = {
-    "Northeast": "CT ME MA NH RI VT NJ NY PA",
-    "Midwest": "IL IN MI OH WI IA KS MN MO NE ND SD",
-    "South": "DE DC FL GA MD NC SC VA WV AL KY MS TN AR LA OK TX PR",
-    "West": "AZ CO ID MT NV NM UT WY AK CA HI OR WA",
-}
-REGION_OF = {state: region for region, states in CENSUS_REGIONS.items() for state in states.split()}
 
 
 @dataclass(frozen=True)
