@@ -6,10 +6,12 @@ or `auto`, the default: containers when a Docker engine answers and those images
 
 import os
 import secrets
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import docker
 from devstack import MANIFEST, REPO, Endpoints, IsolatedStack, free_port
@@ -28,6 +30,7 @@ PROJECT_DOCKER_SOCKET = Path(os.environ.get("SMARTPICK_DOCKER_DIR", STATE_DIR / 
 IMAGE_PREFIX = os.environ.get("SMARTPICK_IMAGE_PREFIX", "smartpick/")
 IMAGE_TAG = os.environ.get("SMARTPICK_IMAGE_TAG", "latest")
 INFRA_IMAGES = ("kafka", "postgres")
+NATIVE_PG_BIN = Path("/usr/lib/postgresql/15/bin")  # Debian's PostgreSQL 15, as stack.sh and the image use
 START_TIMEOUT = 180  # seconds; a cold Kafka on a busy 2-core machine needs most of a minute
 
 
@@ -43,6 +46,17 @@ class InfraBackend(Protocol):
 
     def start_part(self, part: str) -> None: ...
 
+    def dump_database(self, database_url: str) -> bytes: ...
+
+    def infrastructure_logs(self) -> dict[str, bytes]: ...
+
+
+def pg_dump_command(database_url: str, socket_dir: str) -> list[str]:
+    """pg_dump of every table, data included, over the server's socket: as the superuser (peer login), since a
+    service's own role sees only what row-level security lets it."""
+    url = urlsplit(database_url)
+    return ["pg_dump", "--no-owner", "-h", socket_dir, "-p", str(url.port), "-d", url.path.lstrip("/")]
+
 
 class NativeBackend(IsolatedStack):
     """Kafka and PostgreSQL as local processes (deploy/local/stack.sh) in TEST_STATE_DIR."""
@@ -52,6 +66,18 @@ class NativeBackend(IsolatedStack):
     def __init__(self, reason: str = "SMARTPICK_TEST_BACKEND=native"):
         super().__init__(TEST_STATE_DIR)
         self.reason = reason
+
+    def dump_database(self, database_url: str) -> bytes:
+        """As stack.sh reaches its server: the postgres user when run as root, else the caller's own."""
+        command = pg_dump_command(database_url, str(self.state_dir / "postgres/run"))
+        command[0] = str(NATIVE_PG_BIN / "pg_dump")
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=True, capture_output=True, timeout=120).stdout
+
+    def infrastructure_logs(self) -> dict[str, bytes]:
+        """None apart: Kafka's and PostgreSQL's logs are files under the test state dir with the services'."""
+        return {}
 
 
 def image(name: str) -> str:
@@ -192,6 +218,20 @@ class ContainersBackend:
     def start_part(self, part: str) -> None:
         self.containers[part].get_wrapped_container().start()
         wait_healthy(self.containers[part])
+
+    def dump_database(self, database_url: str) -> bytes:
+        """pg_dump inside the PostgreSQL container (its own client, so of the server's version), as the image's
+        postgres user over the container's socket."""
+        command = pg_dump_command(database_url, "/var/run/postgresql")
+        wrapped = self.containers["postgres"].get_wrapped_container()
+        exit_code, (stdout, stderr) = wrapped.exec_run(command, user="postgres", demux=True)
+        if exit_code != 0:
+            raise RuntimeError(f"{' '.join(command)} exited {exit_code}: {(stderr or b'').decode(errors='replace')}")
+        return stdout or b""
+
+    def infrastructure_logs(self) -> dict[str, bytes]:
+        """Each container's output so far (stop() also saves it beside the services' logs)."""
+        return {f"{name}-container": b"".join(c.get_logs()) for name, c in self.containers.items()}
 
     def stop(self) -> None:
         try:
