@@ -90,10 +90,69 @@ async def test_idempotency_records_past_their_window_and_ended_or_expired_sessio
                 timedelta(minutes=expires),
                 ended,
             )
-    for purge in retention_purges(timedelta(hours=24)):
+    for purge in retention_purges(timedelta(hours=24), timedelta(days=30)):
         await retention.purge(pool, purge, batch_rows=1000, max_batches=10)
     async with db.tenant_transaction(pool, school) as conn:
         records = await conn.fetch("SELECT idempotency_key FROM idempotency_records WHERE key_id = $1", owner)
         sessions = await conn.fetch("SELECT session_id FROM sessions WHERE session_id LIKE $1", f"{owner}-%")
     assert {r[0] for r in records} == {"fresh"}
     assert {r[0] for r in sessions} == {f"{owner}-open"}
+
+
+async def add_code(conn: asyncpg.Connection, code_id: str, school: str, used: timedelta | None, expires: timedelta):
+    """A code used `used` ago (None: never), expiring `expires` from now (negative: in the past)."""
+    await conn.execute(
+        """INSERT INTO sign_in_codes (code_id, code_sha256, tenant_id, role, issued_by, create_time, expire_time,
+                                      use_time)
+           VALUES ($1, $2, $3, 'advisor', 'test', now() - interval '90 days', now() + $4::interval,
+                   now() - $5::interval)""",
+        code_id,
+        uuid.uuid4().bytes,
+        uuid.UUID(school),
+        expires,
+        used,
+    )
+
+
+async def add_session(conn: asyncpg.Connection, code_id: str, school: str, ended: bool) -> None:
+    await conn.execute(
+        """INSERT INTO sessions (session_id, secret_sha256, code_id, tenant_id, role, expire_time, end_time)
+           VALUES ($1, '\\x00', $2, $3, 'advisor', now() + interval '1 hour', CASE WHEN $4 THEN now() END)""",
+        f"session-of-{code_id}",
+        code_id,
+        uuid.UUID(school),
+        ended,
+    )
+
+
+async def test_sign_in_codes_go_a_window_after_their_use_or_expiry_once_no_session_names_them(pools):
+    """Kept: a code not yet used, one used or expired within the window, one whose session is still open. Gone in
+    the same round: old used and expired codes, and an old code whose ended session the sessions' purge takes."""
+    pool, school = pools["gateway"], str(uuid.uuid4())
+    day, window = timedelta(days=1), timedelta(days=30)
+    codes = {
+        "unused": (None, 3 * day),
+        "used-recently": (2 * day, -day),
+        "expired-recently": (None, -2 * day),
+        "used-long-ago": (40 * day, -35 * day),
+        "expired-long-ago": (None, -40 * day),
+        "used-long-ago-session-open": (40 * day, -35 * day),
+        "used-long-ago-session-ended": (40 * day, -35 * day),
+    }
+    ids = {name: f"{name}-{uuid.uuid4().hex[:8]}" for name in codes}
+    async with db.tenant_transaction(pool, school) as conn:
+        for name, (used, expires) in codes.items():
+            await add_code(conn, ids[name], school, used, expires)
+        await add_session(conn, ids["used-long-ago-session-open"], school, ended=False)
+        await add_session(conn, ids["used-long-ago-session-ended"], school, ended=True)
+
+    rounds = {}
+    for purge in retention_purges(timedelta(hours=24), window):
+        rounds[purge.what] = await retention.purge(pool, purge, batch_rows=1000, max_batches=10)
+    async with db.tenant_transaction(pool, school) as conn:
+        left = {
+            r[0] for r in await conn.fetch("SELECT code_id FROM sign_in_codes WHERE tenant_id = $1", uuid.UUID(school))
+        }
+    kept = {"unused", "used-recently", "expired-recently", "used-long-ago-session-open"}
+    assert left == {ids[name] for name in kept}
+    assert rounds["sign-in codes"][0] >= len(codes) - len(kept)  # other tests' old codes may go too

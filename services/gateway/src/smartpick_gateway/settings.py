@@ -45,5 +45,7 @@ class GatewaySettings(PlatformSettings):
     retention_interval_seconds: float = Field(300.0, gt=0)
     retention_batch_rows: int = Field(5000, ge=1)
     sign_in_code_hours: float = 72.0
+    # How long a used or expired sign-in code stays in the admin's list before the purge takes it.
+    sign_in_code_retention_days: float = Field(30.0, gt=0)
     session_hours: float = 12.0
     default_risk_threshold: float = 0.6

@@ -21,13 +21,15 @@ from smartpick_platform.retention import FunctionPurge
 KEY_CACHE_SECONDS = 30
 
 
-def retention_purges(idempotency_window: timedelta) -> list[FunctionPurge]:
+def retention_purges(idempotency_window: timedelta, sign_in_code_window: timedelta) -> list[FunctionPurge]:
     """What the gateway's tables let go of: idempotency records past their window (never replayed then),
-    sessions that ended or expired (never usable again). Functions of the schema (migration 0006), as the
-    purge acts for every school at once."""
+    sessions that ended or expired (never usable again), and sign-in codes `sign_in_code_window` after their
+    use or expiry (the admin's list shows them until then) once no session names them, so after the sessions.
+    Functions of the schema (migrations 0006 and 0007), as the purge acts for every school at once."""
     return [
         FunctionPurge("idempotency records", "purge_idempotency_records", idempotency_window),
         FunctionPurge("sessions", "purge_sessions", timedelta(0)),
+        FunctionPurge("sign-in codes", "purge_sign_in_codes", sign_in_code_window),
     ]
 
 

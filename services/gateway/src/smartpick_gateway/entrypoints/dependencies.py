@@ -70,7 +70,7 @@ class Components:
             self.settings.database_url, self.repo.forget_key, self.repo.forget_all_keys
         )
         self.repo.cache_trusted = lambda: self.revocations.listening
-        purges = retention_purges(idempotency_window)
+        purges = retention_purges(idempotency_window, timedelta(days=self.settings.sign_in_code_retention_days))
         self._tasks = [
             background.start(self.revocations.run(), "key-revocations"),
             background.start(
