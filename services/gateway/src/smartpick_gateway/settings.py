@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from smartpick_platform import services
@@ -18,8 +18,12 @@ class GatewaySettings(PlatformSettings):
     http_port: int = services.port("gateway", "http_port")
     # HTTP worker processes, each running the whole API.
     http_workers: int = 1
-    # Requests and connections one worker process handles at once; past it, 503 at once (uvicorn's limit).
+    # Requests one worker process handles at once; past it, 503 at once with Retry-After (in_flight.py).
     http_max_in_flight: int = Field(200, ge=1)
+    # A backstop on open connections per worker process (uvicorn's limit_concurrency, its bare 503 beyond):
+    # an idle connection costs about 4.7 KiB and a file descriptor, and uvicorn never times out one that sends
+    # nothing, so past this the process refuses rather than run out of either. The ingress bounds them per client.
+    http_max_connections: int = Field(4096, ge=2)
     profile_grpc_target: str = services.grpc_target("profile")
     ranking_grpc_target: str = services.grpc_target("ranking")
     mentorship_grpc_target: str = services.grpc_target("mentorship")
@@ -49,3 +53,10 @@ class GatewaySettings(PlatformSettings):
     sign_in_code_retention_days: float = Field(30.0, gt=0)
     session_hours: float = 12.0
     default_risk_threshold: float = 0.6
+
+    @model_validator(mode="after")
+    def _connections_above_requests(self):
+        """uvicorn counts the asking connection too: below this its bare 503 would come before the documented one."""
+        if self.http_max_connections <= self.http_max_in_flight:
+            raise ValueError("http_max_connections must be more than http_max_in_flight")
+        return self

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smartpick_gateway.entrypoints.body_limit import BodyLimitMiddleware
 from smartpick_gateway.entrypoints.dependencies import Components
 from smartpick_gateway.entrypoints.errors import ERROR_RESPONSES, install_error_handlers
+from smartpick_gateway.entrypoints.in_flight import InFlightLimitMiddleware
 from smartpick_gateway.entrypoints.routes import cohort, mentorship, public, ranking, schools, sessions, students
 from smartpick_gateway.entrypoints.routes.web import mount_web
 from smartpick_gateway.settings import GatewaySettings
@@ -83,7 +84,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.include_router(module.router)
     mount_web(app, settings.web_dir)
 
+    # The last added is the outermost: the trace id is set before the in-flight cap may refuse.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(InFlightLimitMiddleware, max_in_flight=settings.http_max_in_flight)
     app.add_middleware(TelemetryMiddleware)
     instrument_fastapi(app)
 

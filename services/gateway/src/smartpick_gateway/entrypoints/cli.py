@@ -22,7 +22,8 @@ def serve(settings: GatewaySettings) -> None:
         "port": settings.http_port,
         "log_config": None,
         "access_log": False,
-        "limit_concurrency": settings.http_max_in_flight,
+        # A backstop on connections; the cap on requests is the app's own (entrypoints/in_flight.py).
+        "limit_concurrency": settings.http_max_connections,
     }
     if settings.http_workers > 1:
         # Worker processes import the app themselves, reading the same environment.
