@@ -1,7 +1,8 @@
 """Bounded concurrency: a gRPC service serves at most max_concurrent_rpcs calls at once and refuses the rest at
 once with RESOURCE_EXHAUSTED (the gateway answers 503 with Retry-After); a service at the default serves a burst
 whole. A second ranking server on ports of its own, capped at one call, beside the stack's. And the gateway's
-own cap on what it handles at once (uvicorn's limit_concurrency): a second gateway capped low, beside the stack's."""
+own cap on the requests it handles at once (its in-flight middleware), with uvicorn's limit_concurrency as a higher
+backstop on connections: a second gateway capped low, beside the stack's."""
 
 import asyncio
 import dataclasses
@@ -10,6 +11,7 @@ import uuid
 
 import grpc
 import httpx
+import pytest
 from devstack import Ports, ServiceProcess, free_port
 from infra import TEST_STATE_DIR
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
@@ -17,6 +19,7 @@ from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 from smartpick_platform import caller_context, local_ca
 from smartpick_platform.caller_context import CallerContext
 from smartpick_platform.grpc_channel import connect
+from smartpick_platform.telemetry import TRACE_HEADER
 
 BURST = 40
 
@@ -57,6 +60,27 @@ async def test_a_service_past_its_concurrency_cap_refuses_at_once_and_one_at_the
 
 
 GATEWAY_CAP = 4  # SMARTPICK_GATEWAY_HTTP_MAX_IN_FLIGHT of the capped gateway
+GATEWAY_CONNECTIONS = 12  # its SMARTPICK_GATEWAY_HTTP_MAX_CONNECTIONS (uvicorn's limit_concurrency)
+A_PROFILE = f"/v1/students/{uuid.uuid4()}/profile"  # without credentials: the route answers 401 at once
+
+
+@pytest.fixture(scope="module")
+def capped_gateway(stack):
+    """The port of a second gateway, capped at GATEWAY_CAP requests and GATEWAY_CONNECTIONS connections."""
+    ports = dataclasses.replace(stack.ports, gateway_http=free_port())
+    capped = ServiceProcess(
+        "gateway",
+        stack.endpoints,
+        ports,
+        TEST_STATE_DIR / "logs" / "capped",
+        http_max_in_flight=str(GATEWAY_CAP),
+        http_max_connections=str(GATEWAY_CONNECTIONS),
+    )
+    try:
+        capped.start().wait_ready()
+        yield ports.gateway_http
+    finally:
+        capped.stop()
 
 
 async def hold_a_request(port: int) -> asyncio.StreamWriter:
@@ -71,53 +95,120 @@ async def hold_a_request(port: int) -> asyncio.StreamWriter:
     return writer
 
 
-async def probe(base_url: str) -> tuple[httpx.Response, float]:
-    """GET /healthz on a connection of its own: the answer and how long it took (seconds)."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+async def open_idle(port: int, count: int) -> list[asyncio.StreamWriter]:
+    """Connections that send nothing at all."""
+    return [(await asyncio.open_connection("127.0.0.1", port))[1] for _ in range(count)]
+
+
+def close_all(writers: list[asyncio.StreamWriter]) -> None:
+    for writer in writers:
+        writer.close()
+
+
+async def probe(port: int) -> tuple[httpx.Response, float]:
+    """An API request (no credentials, so 401 when it is handled) on a connection of its own: the answer and how
+    long it took (seconds)."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
         started = time.perf_counter()
-        reply = await client.get("/healthz")
+        reply = await client.get(A_PROFILE)
         return reply, time.perf_counter() - started
 
 
-async def test_the_gateway_past_its_in_flight_cap_answers_503_at_once_and_under_it_serves(stack):
-    """uvicorn counts the open connections, the asking one included, and the requests being handled: at a cap of
-    C, C - 1 requests on connections of their own are handled at once, and the next one is refused with a 503
-    while the others are still held (so at once: they never finish). Once they leave, requests are served again."""
-    ports = dataclasses.replace(stack.ports, gateway_http=free_port())
-    capped = ServiceProcess(
-        "gateway", stack.endpoints, ports, TEST_STATE_DIR / "logs" / "capped", http_max_in_flight=str(GATEWAY_CAP)
-    )
-    base_url = f"http://127.0.0.1:{ports.gateway_http}"
+async def test_the_gateway_serves_exactly_its_cap_and_refuses_the_next_at_once_with_the_documented_503(
+    capped_gateway,
+):
+    """With CAP - 1 requests held the probe is the CAP-th and is handled; with CAP held it is refused while the
+    others are still open (so at once: they never finish), with Retry-After and the ErrorOut body naming the trace
+    id; once they leave, it is handled again."""
     held: list[asyncio.StreamWriter] = []
     try:
-        capped.start().wait_ready()
-        held = [await hold_a_request(ports.gateway_http) for _ in range(GATEWAY_CAP - 2)]
+        held = [await hold_a_request(capped_gateway) for _ in range(GATEWAY_CAP - 1)]
         await asyncio.sleep(0.5)  # the gateway has read their headers and is handling them
-        under, under_seconds = await probe(base_url)
+        under, under_seconds = await probe(capped_gateway)
 
-        held.append(await hold_a_request(ports.gateway_http))
+        held.append(await hold_a_request(capped_gateway))
         await asyncio.sleep(0.5)
-        past, past_seconds = await probe(base_url)
-
-        for writer in held:
-            writer.close()
-        held = []
-        for _ in range(50):  # until the gateway has seen them leave
-            after, _ = await probe(base_url)
-            if after.status_code != 503:
-                break
-            await asyncio.sleep(0.2)
+        past, past_seconds = await probe(capped_gateway)
     finally:
-        for writer in held:
-            writer.close()
-        capped.stop()
+        close_all(held)
+    for _ in range(50):  # until the gateway has seen them leave
+        after, _ = await probe(capped_gateway)
+        if after.status_code != 503:
+            break
+        await asyncio.sleep(0.2)
 
-    assert under.status_code == 200, under.text
+    assert under.status_code == 401, under.text
     assert past.status_code == 503, past.text
-    assert past.headers["content-type"].startswith("text/plain") and past.text == "Service Unavailable"
-    assert after.status_code == 200, after.text
+    assert past.headers["retry-after"] == "1"
+    assert past.headers["content-type"] == "application/json"
+    trace = past.headers[TRACE_HEADER]
+    assert past.json() == {
+        "detail": f"the gateway is handling as many requests as it takes at once ({GATEWAY_CAP}); retry after 1 s; "
+        f"trace id {trace}"
+    }
+    assert after.status_code == 401, after.text
     print(
-        f"cap {GATEWAY_CAP}: with {GATEWAY_CAP - 2} requests held, /healthz {under.status_code} in "
-        f"{under_seconds * 1000:.1f} ms; with {GATEWAY_CAP - 1} held, {past.status_code} in "
-        f"{past_seconds * 1000:.1f} ms (Retry-After: {past.headers.get('retry-after')})"
+        f"cap {GATEWAY_CAP}: with {GATEWAY_CAP - 1} requests held, the probe {under.status_code} in "
+        f"{under_seconds * 1000:.1f} ms; with {GATEWAY_CAP} held, {past.status_code} in "
+        f"{past_seconds * 1000:.1f} ms (Retry-After: {past.headers['retry-after']})"
     )
+
+
+async def test_idle_connections_do_not_shut_the_gateway_out_and_the_connection_backstop_is_uvicorns(
+    capped_gateway,
+):
+    """Twice the request cap in connections that never send a request: requests are still handled (401), the cap
+    counts requests, not connections. Past the connection backstop uvicorn itself refuses with its bare 503."""
+    idle: list[asyncio.StreamWriter] = []
+    try:
+        idle = await open_idle(capped_gateway, 2 * GATEWAY_CAP)
+        await asyncio.sleep(0.5)
+        beside_idle, beside_seconds = await probe(capped_gateway)
+        # With the probe's own connection, GATEWAY_CONNECTIONS open: uvicorn's limit_concurrency is reached.
+        idle += await open_idle(capped_gateway, GATEWAY_CONNECTIONS - 1 - len(idle))
+        await asyncio.sleep(0.5)
+        at_backstop, _ = await probe(capped_gateway)
+    finally:
+        close_all(idle)
+    for _ in range(50):
+        after, _ = await probe(capped_gateway)
+        if after.status_code != 503:
+            break
+        await asyncio.sleep(0.2)
+
+    assert beside_idle.status_code == 401, beside_idle.text
+    assert at_backstop.status_code == 503
+    assert at_backstop.text == "Service Unavailable"  # uvicorn's own answer: the backstop, not the API's cap
+    assert after.status_code == 401, after.text
+    print(
+        f"with {2 * GATEWAY_CAP} idle connections (cap {GATEWAY_CAP}), the probe {beside_idle.status_code} in "
+        f"{beside_seconds * 1000:.1f} ms; with {GATEWAY_CONNECTIONS - 1} idle, uvicorn's backstop answered "
+        f"{at_backstop.status_code}"
+    )
+
+
+async def seconds_until_closed(reader: asyncio.StreamReader, limit: float) -> float | None:
+    started = time.perf_counter()
+    try:
+        while await asyncio.wait_for(reader.read(65536), timeout=limit):
+            pass
+    except TimeoutError:
+        return None
+    return time.perf_counter() - started
+
+
+async def test_an_idle_keep_alive_connection_is_closed_after_uvicorns_keep_alive_timeout(capped_gateway):
+    """After an answer, a connection that sends nothing more is closed after timeout_keep_alive (5 s). One that
+    never sent a request is not: uvicorn has no timer for a request head (the ingress bounds it); measured here."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", capped_gateway)
+    fresh_reader, fresh_writer = await asyncio.open_connection("127.0.0.1", capped_gateway)
+    try:
+        writer.write(f"GET {A_PROFILE} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        await writer.drain()
+        kept_alive, fresh = await asyncio.gather(
+            seconds_until_closed(reader, 10), seconds_until_closed(fresh_reader, 10)
+        )
+    finally:
+        close_all([writer, fresh_writer])
+    assert kept_alive is not None and 4.5 < kept_alive < 7, kept_alive
+    print(f"keep-alive connection closed after {kept_alive:.1f} s; a fresh one sending nothing: {fresh} after 10 s")
