@@ -44,7 +44,10 @@ ERROR_RESPONSES = {
     429: _error("Too many requests; wait Retry-After seconds"),
     500: _error("An unexpected failure: the body carries only the trace id to quote"),
     502: _error("A service behind the gateway failed: which one, and the trace id"),
-    503: _error("A service behind the gateway is unavailable: which one, and the trace id"),
+    503: _error(
+        "A service behind the gateway is unavailable, or the gateway is at its cap on requests at once (then "
+        "Retry-After): which, and the trace id"
+    ),
     504: _error("A service behind the gateway did not answer in time: which one, and the trace id"),
 }
 
