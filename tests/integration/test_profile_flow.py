@@ -106,6 +106,71 @@ async def test_concurrent_retries_with_one_key_store_one_version(stack, http, ne
     assert len(records) == 1
 
 
+def _upsert_request(school, student: str, research: int, request_id: str) -> profile_pb2.UpsertProfileRequest:
+    return profile_pb2.UpsertProfileRequest(
+        tenant_id=school.school_id,
+        student_id=student,
+        profile=profile_pb2.ApplicantProfile(
+            degree_type=profile_pb2.DEGREE_TYPE_MD,
+            research_items=research,
+            preferences=profile_pb2.Preferences(specialties=["Dermatology"], application_budget=30),
+        ),
+        request_id=request_id,
+    )
+
+
+async def _upserts_after_a_wait_for_the_lock(stack, school, student: str, requests) -> list:
+    """The calls, each made while the test holds the student's row lock, so every one waits for it; the
+    lock is let go once all are waiting. Returns each call's reply, or its error."""
+    caller_context.act_as(caller_context.CallerContext(role="school_admin", tenant_id=school.school_id))
+    gateway = local_ca.identity(stack.endpoints.identity_dir, "gateway")
+    holder = await asyncpg.connect(stack.endpoints.database_urls["profile"])
+    try:
+        async with connect(gateway, f"127.0.0.1:{stack.ports.grpc['profile']}", "profile") as channel:
+            stub = profile_pb2_grpc.ProfileServiceStub(channel)
+            async with holder.transaction():
+                await holder.execute("SELECT set_config('app.tenant_id', $1, true)", school.school_id)
+                await holder.execute("SELECT 1 FROM students WHERE student_id = $1 FOR UPDATE", uuid.UUID(student))
+                calls = [asyncio.ensure_future(stub.UpsertProfile(r, timeout=20)) for r in requests]
+                for _ in range(200):
+                    if await holder.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted") >= len(requests):
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    raise AssertionError("the saves never waited for the student's lock")
+            return await asyncio.gather(*calls, return_exceptions=True)
+    finally:
+        await holder.close()
+
+
+async def test_retries_of_one_save_that_waited_for_the_lock_all_get_its_version(stack, http, new_school):
+    """Retries with one request id racing each other: one stores the version, the others wait for its lock
+    and must answer the same version (once a TypeError: the latest version was read from a stale snapshot)."""
+    school = await new_school()
+    student = await add_student(http, school)
+    replies = await _upserts_after_a_wait_for_the_lock(
+        stack, school, student, [_upsert_request(school, student, 4, "raced-retry")] * 3
+    )
+    assert not [r for r in replies if isinstance(r, BaseException)], replies
+    assert [r.profile_version.version for r in replies] == [1, 1, 1]
+    assert sorted(r.created for r in replies) == [False, False, True]
+    assert len({r.event_id for r in replies}) == 1
+    records = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=1)
+    assert [decode(r).event_id for r in records] == [replies[0].event_id]
+
+
+async def test_two_first_saves_of_one_student_racing_get_versions_one_and_two(stack, http, new_school):
+    school = await new_school()
+    student = await add_student(http, school)
+    requests = [_upsert_request(school, student, 4, "first-a"), _upsert_request(school, student, 5, "first-b")]
+    replies = await _upserts_after_a_wait_for_the_lock(stack, school, student, requests)
+    assert not [r for r in replies if isinstance(r, BaseException)], replies
+    assert sorted(r.profile_version.version for r in replies) == [1, 2]
+    assert all(r.created for r in replies)
+    records = await read_topic(stack.endpoints, PROFILE_UPDATED.name, student, expect=2)
+    assert [decode(r).profile_version for r in records] == [1, 2]
+
+
 async def test_a_version_stored_for_a_gateway_that_died_before_answering_still_publishes(stack, http, new_school):
     """The gateway's one step is the profile service's call: here it is made, and the gateway "dies" before
     it answers or records anything. The version's event is in the profile service's outbox all the same."""

@@ -114,27 +114,35 @@ class ProfileRepository:
 
     async def lock_student(self, conn, student_id: uuid.UUID, request_id: str) -> LockedStudent | None:
         """Locks the student row, so concurrent saves of one student get consecutive versions; None if there
-        is no such student. One round trip: the lock, the version this request made, the latest version."""
+        is no such student. Then the version this request made and the latest one.
+
+        Two statements, not one: a statement that waited for the lock re-reads the locked row as the other
+        save committed it, but its joins keep the snapshot taken before the wait, which misses that save's
+        version (the latest would be a number with no row, the replay not found). The second statement,
+        run once the lock is held, sees every committed save (READ COMMITTED)."""
+        latest_version = await conn.fetchval(
+            "SELECT latest_version FROM students WHERE student_id = $1 FOR UPDATE", student_id
+        )
+        if latest_version is None:
+            return None
         found = await conn.fetchrow(
-            """SELECT s.latest_version, replay.version AS replay_version, replay.profile AS replay_profile,
+            """SELECT replay.version AS replay_version, replay.profile AS replay_profile,
                       replay.create_time AS replay_time, latest.profile AS latest_profile,
                       latest.create_time AS latest_time
-               FROM students s
-               LEFT JOIN profile_versions replay ON replay.student_id = s.student_id AND replay.request_id = $2
-               LEFT JOIN profile_versions latest
-                      ON latest.student_id = s.student_id AND latest.version = s.latest_version
-               WHERE s.student_id = $1
-               FOR UPDATE OF s""",
+               FROM (SELECT 1) AS one
+               LEFT JOIN profile_versions replay ON replay.student_id = $1 AND replay.request_id = $2
+               LEFT JOIN profile_versions latest ON latest.student_id = $1 AND latest.version = $3""",
             student_id,
             request_id,
+            latest_version,
         )
-        if found is None:
-            return None
         replayed = latest = None
         if found["replay_version"] is not None:
             replayed = StoredVersion(found["replay_version"], _from_json(found["replay_profile"]), found["replay_time"])
-        if found["latest_version"]:
-            latest = StoredVersion(found["latest_version"], _from_json(found["latest_profile"]), found["latest_time"])
+        if latest_version:
+            if found["latest_profile"] is None:
+                raise RuntimeError(f"student {student_id} has latest_version {latest_version} but no such version")
+            latest = StoredVersion(latest_version, _from_json(found["latest_profile"]), found["latest_time"])
         return LockedStudent(latest, replayed)
 
     async def insert_version(
