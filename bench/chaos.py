@@ -10,7 +10,8 @@ The client is a demanding one: an update not answered 2xx is retried with its Id
 30 s. Acknowledged = answered 2xx. Per run it prints: updates acknowledged, versions stored, distinct
 ProfileUpdated and RecommendationsGenerated events, lost (acknowledged versions with no
 RecommendationsGenerated), orphans (stored versions with no ProfileUpdated), visible duplicates (a version
-with two different RecommendationsGenerated event ids), dead letters, service restarts the launcher made,
+with two different RecommendationsGenerated event ids, or with two open mentor matches: the run drafts and
+publishes mentorship rounds through the gateway every 15 s), dead letters, service restarts the launcher made,
 and the seconds after the fault ended until the outbox backlog and the ranking group's lag were zero.
 
 Starts its own stack in .state/chaos on free ports. Exits 1 if anything was lost, orphaned or duplicated.
@@ -34,6 +35,12 @@ from common import BenchStack, bench_stack
 FAULTS = ("none", "gateway", "ranking-worker", "ranking-child", "profile", "postgres", "kafka")
 SUPERVISED_WORKERS = ("worker", "--workers", "2")
 RETRY_SECONDS = 30.0
+# Mentorship during every run: each school has mentors; before each round a few more of its students ask for
+# one, then the round is drafted and published, so matches are made while the fault hits.
+MENTORS_PER_SCHOOL = 5
+MENTOR_CAPACITY = 20
+ROUND_EVERY_SECONDS = 15.0
+ASKING_PER_ROUND = 5
 
 
 @dataclass
@@ -44,6 +51,9 @@ class Run:
     gave_up: int = 0
     restarts: int = 0
     fault_ended: float = 0.0
+    schools: list[tuple[dict, list[str]]] = field(default_factory=list)  # (admin headers, its students)
+    rounds: int = 0
+    rounds_failed: int = 0
 
 
 def profile(research: int) -> dict:
@@ -72,6 +82,15 @@ async def setup_schools(http: httpx.AsyncClient, operator_key: str, schools: int
             )
             made.raise_for_status()
             pairs.append((made.json()["student_id"], admin))
+        for m in range(MENTORS_PER_SCHOOL):
+            mentor = {
+                "display_name": f"Dr Chaos {m}",
+                "specialty": "Internal Medicine",
+                "state": "CA",
+                "capacity": MENTOR_CAPACITY,
+            }
+            (await http.post("/v1/mentorship/mentors", json=mentor, headers=admin)).raise_for_status()
+        run.schools.append((admin, [student for student, headers in pairs if headers is admin]))
     return pairs
 
 
@@ -91,6 +110,43 @@ async def update(http: httpx.AsyncClient, student: str, admin: dict, research: i
             pass
         await asyncio.sleep(0.5)
     run.gave_up += 1
+
+
+async def retried(http: httpx.AsyncClient, method: str, url: str, **options) -> httpx.Response | None:
+    """The call, again while it gets no answer, a 5xx or a 429, for up to RETRY_SECONDS; None if it never
+    got one. A 4xx other than 429 is a mistake of this script and raises."""
+    deadline = time.monotonic() + RETRY_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            reply = await http.request(method, url, **options)
+            if reply.status_code < 400:
+                return reply
+            if reply.status_code < 500 and reply.status_code != 429:
+                raise RuntimeError(f"{method} {url} refused: {reply.status_code} {reply.text}")
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.5)
+    return None
+
+
+async def mentorship_rounds(http: httpx.AsyncClient, run: Run, stop: asyncio.Event) -> None:
+    """Until `stop`: every ROUND_EVERY_SECONDS, per school, a few more students ask for a mentor, then a round
+    is drafted and published (a round that never got an answer counts in `rounds_failed`)."""
+    asked = 0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), ROUND_EVERY_SECONDS)
+        for admin, students in run.schools:
+            for student in students[asked : asked + ASKING_PER_ROUND]:
+                body = {"goals": ["interviews"], "preferred_specialties": ["Internal Medicine"]}
+                await retried(http, "PUT", f"/v1/students/{student}/mentorship-request", json=body, headers=admin)
+            drafted = await retried(http, "POST", "/v1/mentorship/rounds", headers=admin)
+            published = drafted and await retried(
+                http, "POST", f"/v1/mentorship/rounds/{drafted.json()['round_id']}/publish", headers=admin
+            )
+            run.rounds += 1
+            run.rounds_failed += published is None
+        asked += ASKING_PER_ROUND
 
 
 async def load(http, pairs, updates: int, rate: float, run: Run) -> None:
@@ -204,6 +260,7 @@ async def one_run(stack: BenchStack, fault: str, args) -> dict:
         stop = asyncio.Event()
         launcher = asyncio.create_task(supervise(stack, run))
         injector = asyncio.create_task(inject(stack, fault, args, stop, run))
+        rounds = asyncio.create_task(mentorship_rounds(http, run, stop))
         started = time.monotonic()
         await load(http, pairs, args.updates, args.rate, run)
         load_seconds = time.monotonic() - started
@@ -211,6 +268,7 @@ async def one_run(stack: BenchStack, fault: str, args) -> dict:
         await injector
         run.fault_ended = max(run.fault_ended, time.monotonic())  # the fault, or the load, whichever ended last
         backlog_s, lag_s = await drained_after(stack, run, args.drain_timeout)
+        await rounds  # its last round runs while the stack drains
         launcher.cancel()
         await asyncio.gather(launcher, return_exceptions=True)
     # The ranking lag is zero; give the last RecommendationsGenerated a moment to be readable everywhere.
@@ -218,6 +276,7 @@ async def one_run(stack: BenchStack, fault: str, args) -> dict:
     topics = await count.read_topics(stack.endpoints.kafka_bootstrap, run.tenants)
     stored = await count.stored_versions(stack.endpoints.database_urls["profile"], run.tenants)
     dead = await count.dead_letters(stack.endpoints.kafka_bootstrap) - dlq_before
+    matches = await count.open_matches(stack.endpoints.database_urls["mentorship"], run.tenants)
     return {
         "fault": fault,
         "acked": len(run.acknowledged),
@@ -228,6 +287,9 @@ async def one_run(stack: BenchStack, fault: str, args) -> dict:
         "lost": len(run.acknowledged - topics.recommendations.keys()),
         "orphans": len(stored - topics.profile_updated.keys()),
         "duplicates": sum(len(ids) > 1 for ids in topics.recommendations.values()),
+        "rounds": f"{run.rounds - run.rounds_failed}/{run.rounds}",
+        "open matches": sum(matches.values()),
+        "match duplicates": sum(n > 1 for n in matches.values()),
         "dead letters": dead,
         "set aside": await count.outbox_set_aside(stack.endpoints.database_urls["profile"], run.tenants),
         "restarts": run.restarts,
@@ -278,7 +340,7 @@ def main() -> None:
         rows = asyncio.run(chaos(stack, args))
     print("\nall runs:")
     print_table(rows)
-    failed = [r["fault"] for r in rows if r["lost"] or r["orphans"] or r["duplicates"]]
+    failed = [r["fault"] for r in rows if r["lost"] or r["orphans"] or r["duplicates"] or r["match duplicates"]]
     if failed:
         print(f"FAILED: lost, orphaned or duplicated updates in the runs {failed}")
         sys.exit(1)

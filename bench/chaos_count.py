@@ -1,5 +1,5 @@
 """What a chaos run counts once the stack has drained: versions stored, events on the topics, dead letters,
-and the backlogs (outbox rows not yet published, the ranking group's lag) it waits on."""
+open mentor matches, and the backlogs (outbox rows not yet published, the ranking group's lag) it waits on."""
 
 import uuid
 from collections import defaultdict
@@ -101,6 +101,25 @@ async def stored_versions(profile_db: str, tenants: set[str]) -> set[Version]:
                 rows = await conn.fetch("SELECT student_id, version FROM profile_versions")
             stored |= {(str(r["student_id"]), r["version"]) for r in rows}
         return stored
+    finally:
+        await conn.close()
+
+
+async def open_matches(mentorship_db: str, tenants: set[str]) -> dict[Version, int]:
+    """Per (student, profile version), the mentor matches open (draft, proposed or accepted) for the run's
+    schools: two for one version is a duplicate a student and a mentor would see."""
+    conn = await asyncpg.connect(mentorship_db)
+    try:
+        found: dict[Version, int] = {}
+        for tenant in tenants:
+            async with conn.transaction():
+                await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tenant)
+                rows = await conn.fetch(
+                    """SELECT student_id, profile_version, count(*) AS open FROM matches
+                       WHERE status IN ('draft', 'proposed', 'accepted') GROUP BY student_id, profile_version"""
+                )
+            found |= {(str(r["student_id"]), r["profile_version"]): r["open"] for r in rows}
+        return found
     finally:
         await conn.close()
 
