@@ -46,6 +46,9 @@ class Settings(GrpcServiceSettings):
     model_path: Path = SHIPPED_MODEL
     onnx_threads: int = 1
     batch_size: int = 50
+    # Each worker joins its group as a static member named after this host and its ops port, so a worker
+    # killed and started again takes its partitions back without a rebalance (off: a dynamic member).
+    static_membership: bool = True
 
 
 async def _open(settings: Settings) -> tuple[RankingRepository, RankingService]:
@@ -69,9 +72,12 @@ async def serve(settings: Settings) -> None:
 
 
 async def work(settings: Settings, index: int) -> None:
-    repo, service = await _open(settings)
+    repo, service = await _open(settings)  # the catalog and the model, before the group is joined
     client_id = f"{GROUP_ID}-{index}"
-    consumer = kafka.create_consumer(settings.kafka_bootstrap, GROUP_ID, client_id)
+    ops_port = settings.worker_ops_port + index
+    static = settings.static_membership and ops_port != 0
+    member = kafka.static_member_id(GROUP_ID, ops_port) if static else None
+    consumer = kafka.create_consumer(settings.kafka_bootstrap, GROUP_ID, client_id, group_instance_id=member)
     producer = kafka.create_producer(settings.kafka_bootstrap, client_id)
     await consumer.start()
     await producer.start()
@@ -80,7 +86,9 @@ async def work(settings: Settings, index: int) -> None:
     async def readiness() -> dict[str, bool]:
         return {"database": await db.is_ready(repo.pool), "consuming": worker.running}
 
-    ops, ops_task = await serve_ops_http(settings.grpc_host, settings.worker_ops_port + index, readiness)
+    # Bound before the group is joined (worker.run), so a second process on this port exits before it could
+    # take the static member's place.
+    ops, ops_task = await serve_ops_http(settings.grpc_host, ops_port, readiness)
     stop = stop_on_signals()
     tasks = [background.start(worker.run(), "consumer"), background.start(Rescorer(service, producer).run(), "rescore")]
     try:
@@ -106,11 +114,17 @@ def _work_process(index: int) -> None:
 
 def run_workers(count: int) -> None:
     """Worker processes, one consumer each: scoring is CPU-bound, so the group scales by processes. One
-    worker runs in this process (its own supervisor restarts it); several are supervised here."""
+    worker runs in this process (its own supervisor restarts it); several are supervised here.
+
+    They are forked from a fork server that imported this module (onnxruntime, numpy, the service) once, so
+    a worker started again is consuming in about the time it takes to load the catalog, not a whole
+    interpreter's start; no worker inherits another's connections or threads."""
     if count == 1:
         _work_process(0)
         return
-    WorkerSupervisor(count, multiprocessing.get_context("spawn"), _work_process).run()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    WorkerSupervisor(count, context, _work_process).run()
 
 
 async def import_catalog(settings: Settings) -> None:

@@ -1,8 +1,10 @@
 """Supervision of the ranking worker processes that `worker --workers N` starts: one that exits for any
 reason but a stop request is started again, so the group's capacity never silently drops.
 
-A worker that dies soon after it started waits longer before each new start (capped), so one that cannot
-run (the database gone, say) does not spin; SIGTERM or SIGINT stops them all, gracefully."""
+A worker that exits by itself soon after it started waits longer before each new start (capped), so one
+that cannot run (the database gone, say) does not spin. One killed with SIGKILL (an operator, the OOM
+killer) was stopped from outside, whatever its age: it starts again at once, as its consumer-group member
+is waiting for it. SIGTERM or SIGINT stops them all, gracefully."""
 
 import signal
 import time
@@ -46,7 +48,8 @@ class WorkerSupervisor:
             if process.is_alive():
                 continue
             if index not in self.restart_at:
-                quick = now - self.started_at[index] < STEADY_SECONDS
+                killed = process.exitcode == -signal.SIGKILL
+                quick = not killed and now - self.started_at[index] < STEADY_SECONDS
                 self.quick_deaths[index] = self.quick_deaths.get(index, 0) + 1 if quick else 0
                 delay = min(MAX_DELAY_SECONDS, 0.5 * 2 ** self.quick_deaths[index]) if quick else 0.0
                 self.restart_at[index] = now + delay
