@@ -169,13 +169,23 @@ async def restart(stack: BenchStack, name: str) -> None:
     await asyncio.to_thread(process.wait_ready, 120)
 
 
+def children(pid: int | str) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
 def kill_a_worker_child(stack: BenchStack) -> None:
-    """kill -9 of one of the worker processes `worker --workers 2` supervises (its supervisor restarts it)."""
-    parent = stack.processes["ranking-worker"].process.pid
-    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-    workers = [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    if workers:
-        os.kill(int(workers[0]), signal.SIGKILL)
+    """kill -9 of one of the worker processes `worker --workers 2` supervises (its supervisor restarts it):
+    the children its fork server forked (or, spawned, its own children running spawn_main)."""
+    workers = []
+    for pid in children(stack.processes["ranking-worker"].process.pid):
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"forkserver" in command:
+            workers += children(pid)
+        elif b"spawn_main" in command:
+            workers.append(pid)
+    if not workers:
+        raise RuntimeError("no ranking worker process to kill under `worker --workers 2`")
+    os.kill(int(workers[0]), signal.SIGKILL)
 
 
 async def use_ranking_workers(stack: BenchStack, arguments: tuple[str, ...]) -> None:
