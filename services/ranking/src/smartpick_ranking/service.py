@@ -33,6 +33,7 @@ from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.cost import FeeSchedule
 from smartpick_ranking.domain.enrichment import with_facts
+from smartpick_ranking.domain.known_gaps import KnownGaps
 from smartpick_ranking.domain.preferences import City, catalog_cities, size_bands
 from smartpick_ranking.domain.recommend import Recommendation, recommend_many
 
@@ -69,8 +70,10 @@ class RankingService:
         programs: Sequence[Program],
         stats: Mapping[str, SpecialtyStats],
         fees: FeeSchedule,
+        gaps: KnownGaps | None = None,
     ):
         self.repo = repo
+        self.gaps = gaps or KnownGaps({})
         self.model = model
         self.fees = fees
         self.stats = dict(stats)
@@ -83,12 +86,12 @@ class RankingService:
         self._views: dict[uuid.UUID, tuple[int, Mapping[str, list[Program]]]] = {}
 
     @classmethod
-    async def load(cls, repo: RankingRepository, model: OnnxModel) -> "RankingService":
+    async def load(cls, repo: RankingRepository, model: OnnxModel, gaps: KnownGaps | None = None) -> "RankingService":
         programs, stats = await repo.load_catalog()
         if not programs:
             raise RuntimeError("the program catalog is empty: run `smartpick-ranking import-catalog` first")
         log.info("catalog loaded", programs=len(programs), specialties=len(stats), model=model.version)
-        return cls(repo, model, programs, stats, load_fee_schedule())
+        return cls(repo, model, programs, stats, load_fee_schedule(), gaps)
 
     async def views_for(
         self, tenant_ids: Sequence[uuid.UUID]
@@ -128,7 +131,12 @@ class RankingService:
 
     def score_many(self, requests: Sequence[tuple[Applicant, Mapping[str, list[Program]]]]) -> list[Recommendation]:
         with SCORE_SECONDS.time():
-            return recommend_many(requests, self.stats, self.model.predict, self.model.factor, self.fees, self.sizes)
+            results = recommend_many(requests, self.stats, self.model.predict, self.model.factor, self.fees, self.sizes)
+        # What the model's own check against NRMP found for this student's cohort, beside the chance.
+        return [
+            dataclasses.replace(result, notes=(*result.notes, *self.gaps.notes(applicant)))
+            for result, (applicant, _) in zip(results, requests, strict=True)
+        ]
 
     def applicant_of(self, profile: profile_pb2.ApplicantProfile) -> Applicant:
         """The profile's applicant with its home city placed on the catalog's map (left unplaced, and said

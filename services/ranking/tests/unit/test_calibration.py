@@ -6,30 +6,49 @@ import json
 import pytest
 
 from smartpick_ranking.adapters.onnx_model import SHIPPED_MODEL, OnnxModel
-from smartpick_ranking.data import BAND_RATES_FILE, load_fee_schedule, load_programs, load_specialty_stats, read_rows
+from smartpick_ranking.data import (
+    BAND_RATES_FILE,
+    IMG_OUTCOMES_FILE,
+    load_fee_schedule,
+    load_programs,
+    load_specialty_stats,
+    read_rows,
+)
 from smartpick_ranking.training import calibration
-from smartpick_ranking.training.targets import parse_band_rates
+from smartpick_ranking.training.targets import parse_band_rates, parse_img_outcomes
 
 CARD = json.loads((SHIPPED_MODEL.parent / "model_card.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def checks():
+def scoring():
     model = OnnxModel()
     by_specialty: dict = {}
     for program in load_programs():
         by_specialty.setdefault(program.specialty, []).append(program)
-    bands = parse_band_rates(read_rows(BAND_RATES_FILE))
-    return calibration.external_checks(
-        bands, by_specialty, load_specialty_stats(), model.predict, model.factor, load_fee_schedule()
-    )
+    return by_specialty, load_specialty_stats(), model.predict, model.factor, load_fee_schedule()
 
 
-def test_the_card_shows_what_the_shipped_model_computes(checks):
-    """The table people read (model card, docs/model.md) is what the shipped model gives, row for row."""
-    shown = {(row["specialty"], row["band"]): row["shown"] for row in CARD["calibration_external"]["rows"]}
-    assert len(shown) == len(checks) > 80
-    for check in checks:
+@pytest.fixture(scope="module")
+def checks(scoring):
+    return calibration.external_checks(parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring)
+
+
+@pytest.fixture(scope="module")
+def img_checks(scoring):
+    return calibration.img_checks(parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring)
+
+
+@pytest.mark.parametrize(
+    ("table", "fixture", "at_least"),
+    [("calibration_external", "checks", 80), ("calibration_external_img", "img_checks", 12)],
+)
+def test_the_card_shows_what_the_shipped_model_computes(table, fixture, at_least, request):
+    """The tables people read (model card, docs/model.md) are what the shipped model gives, row for row."""
+    computed = request.getfixturevalue(fixture)
+    shown = {(row["specialty"], row["band"]): row["shown"] for row in CARD[table]["rows"]}
+    assert len(shown) == len(computed) > at_least
+    for check in computed:
         assert shown[check.specialty, check.band] == pytest.approx(check.shown, abs=1e-4), check
 
 
@@ -45,9 +64,10 @@ def test_simulated_applicants_training_never_saw_are_calibrated():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not met yet: 57 of 96 bands lie within 10 points; the product overstates the chance of an optimized, "
-    "fully signaled list in the competitive specialties and at low Step 2 CK bands (docs/model.md)",
+    reason="not met yet: 62 of 96 US MD bands and 5 of 15 non-US IMG specialties lie within 10 points; the "
+    "product overstates the chance of an optimized, fully signaled list in the competitive specialties, at low "
+    "Step 2 CK bands and for non-US IMGs (docs/model.md)",
 )
-def test_every_band_with_30_applicants_is_within_10_points_of_the_published_rate(checks):
-    off = [c for c in checks if abs(c.gap) > calibration.EXTERNAL_TOLERANCE]
+def test_every_band_with_30_applicants_is_within_10_points_of_the_published_rate(checks, img_checks):
+    off = [c for c in [*checks, *img_checks] if abs(c.gap) > calibration.EXTERNAL_TOLERANCE]
     assert not off, "\n".join(f"{c.specialty} {c.band}: shown {c.shown:.2f}, published {c.published:.2f}" for c in off)

@@ -6,14 +6,22 @@ import pytest
 from scipy.special import ndtr, ndtri
 
 from smartpick_ranking.adapters.onnx_model import OnnxModel
-from smartpick_ranking.data import BAND_RATES_FILE, load_programs, load_specialty_stats, read_rows
+from smartpick_ranking.data import BAND_RATES_FILE, IMG_OUTCOMES_FILE, load_programs, load_specialty_stats, read_rows
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import FEATURE_NAMES
 from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group
-from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, fit_latent_loading, to_onnx, train
+from smartpick_ranking.training.model import (
+    Platt,
+    TrainingParameters,
+    TrainingRefused,
+    fit_latent_loading,
+    fit_list_calibration,
+    to_onnx,
+    train,
+)
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, RowError, parse_outcomes
 from smartpick_ranking.training.simulation import simulate_specialty
-from smartpick_ranking.training.targets import parse_band_rates, resolve_targets
+from smartpick_ranking.training.targets import parse_band_rates, parse_img_outcomes, resolve_targets
 
 SMALL = TrainingParameters(rounds=40, threads=1)
 SPECIALTY = "Thoracic Surgery"
@@ -25,7 +33,9 @@ def catalog():
 
 
 def targets_of(programs, stats):
-    return resolve_targets(programs, stats, parse_band_rates(read_rows(BAND_RATES_FILE)))
+    return resolve_targets(
+        programs, stats, parse_band_rates(read_rows(BAND_RATES_FILE)), parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +72,42 @@ def test_simulation_calibrates_to_the_public_figures(catalog, small_dataset):
     top, _, none = derm.signal_rates
     assert abs(got["interview_rate_top_signal"] - top) < 0.1 and abs(got["interview_rate_no_signal"] - none) < 0.05
     assert small_dataset.interviewed.any() and small_dataset.admitted.any()
+
+
+def test_non_us_imgs_come_as_many_per_position_as_nrmp_counted_and_match_near_its_rate(catalog):
+    """Anesthesiology 2026: 230 non-US IMGs for 2,290 positions, 38.7% matched (img_charting_outcomes_2026.csv)."""
+    programs, stats = catalog
+    anesthesiology = targets_of(programs, stats)["Anesthesiology"]
+    img = anesthesiology.img
+    assert (img.applicants, img.positions, img.p_match) == (230, 2290, 0.387)
+    assert "img_outcomes" not in anesthesiology.fallbacks
+    outcome = simulate_specialty([p for p in programs if p.specialty == "Anesthesiology"], anesthesiology, 1, 0)
+    imgs = sum(a.degree == "IMG" for a in outcome.applicants)
+    assert imgs == pytest.approx(img.per_position * outcome.achieved["positions"], abs=1)
+    assert abs(outcome.achieved["img_match_rate"] - img.p_match) < 0.1
+    scores = [a.step2_ck_score for a in outcome.applicants if a.degree == "IMG"]
+    assert abs(np.mean(scores) - img.mean_step2) < 3
+
+
+def test_img_means_pool_matched_and_unmatched_and_a_suppressed_cohort_leaves_the_mean_unknown():
+    def row(measure, cohort, n, mean):
+        return {
+            "specialty": "X",
+            "positions": "100",
+            "img_applicants": "50",
+            "img_match_rate": "0.4",
+            "measure": measure,
+            "cohort": cohort,
+            "n": n,
+            "mean": mean,
+        }
+
+    rows = [row("step2ck", "matched", "10", "250"), row("step2ck", "not_matched", "30", "242")]
+    rows += [row(m, c, "10", "2") for m in ("abstracts", "presentations") for c in ("matched", "not_matched")]
+    rows += [row("publications", "matched", "3", ""), row("publications", "not_matched", "30", "1")]
+    outcome = parse_img_outcomes(rows)["X"]
+    assert outcome.mean_step2 == pytest.approx(244.0) and outcome.per_position == 0.5
+    assert outcome.mean_research is None  # NRMP withheld the matched publications
 
 
 def test_admitted_is_the_counterfactual_and_matched_means_at_least_one_admission(catalog):
@@ -112,6 +158,39 @@ def test_the_latent_loading_fit_recovers_the_correlation_that_made_the_outcomes(
         np.zeros((len(p), len(FEATURE_NAMES)), dtype=np.float32), admitted, admitted, np.full(len(p), "X"), group
     )
     assert fit_latent_loading(p, dataset) == pytest.approx(factor.loading, abs=0.3)
+
+
+def test_the_list_calibration_finds_the_scale_that_made_the_lists_outcomes():
+    """Admission margins whose true scale is twice what the per-application fit said, with a shared factor of
+    loading 0.8: refitted to whether each applicant matched, the admission Platt finds the scale back, and the
+    lists' chances of at least one match are then calibrated where the start's were not. (At the list level
+    the loading and the scale trade off against each other, so the loading is not asserted here.)"""
+    rng = np.random.default_rng(11)
+    applicants, per_applicant, loading = 3000, 10, 0.8
+    margin = rng.normal(-2.5, 0.8, applicants * per_applicant)
+    true = Platt(2.0, 2.0)(margin)
+    z = np.repeat(rng.normal(size=applicants), per_applicant)
+    admitted = rng.random(len(margin)) < ndtr(ndtri(true) * np.sqrt(1 + loading**2) + loading * z)
+    group = np.repeat(np.arange(applicants), per_applicant)
+    dataset = Dataset(
+        np.zeros((len(margin), len(FEATURE_NAMES)), dtype=np.float32),
+        admitted,
+        admitted,
+        np.full(len(margin), "X"),
+        group,
+    )
+    start = Platt(1.0, -0.5)
+    platt, fitted_loading = fit_list_calibration(np.ones(len(margin)), margin, start, dataset)
+    assert platt.slope == pytest.approx(2.0, abs=0.4)
+    _, matched = dataset.applicants()
+
+    def mean_list_chance(p, b):
+        factor = LatentFactor.of(b)
+        log_none = np.log1p(-factor.conditional(p))
+        return float(np.mean(1 - np.exp(np.add.reduceat(log_none, dataset.applicants()[0], axis=0)) @ factor.weights))
+
+    assert abs(mean_list_chance(platt(margin), fitted_loading) - matched.mean()) < 0.01
+    assert abs(mean_list_chance(start(margin), fitted_loading) - matched.mean()) > 0.03
 
 
 def test_training_refuses_data_with_one_outcome_only(small_dataset):

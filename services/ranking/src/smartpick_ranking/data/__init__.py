@@ -24,6 +24,14 @@ BAND_RATES_FILE = "step2_band_match_rates.csv"
 QUARTILES_FILE = "step2_quartiles_usmd_2026.csv"
 IMG_OUTCOMES_FILE = "img_charting_outcomes_2026.csv"
 FEES_FILE = "eras_fees.csv"
+TRAINING_FILES = (
+    PROGRAMS_FILE,
+    SPECIALTY_STATS_FILE,
+    PROGRAM_FACTS_FILE,
+    SIGNAL_RATES_FILE,
+    BAND_RATES_FILE,
+    IMG_OUTCOMES_FILE,
+)
 CATALOG_SOURCE = "ACGME public directory (PROGRAMS_SOURCES.md)"
 
 
@@ -57,7 +65,7 @@ def load_specialty_stats() -> dict[str, SpecialtyStats]:
 def data_digest() -> str:
     """SHA-256 of the shipped data files a model is trained from, so its card names the exact data."""
     digest = hashlib.sha256()
-    for name in (PROGRAMS_FILE, SPECIALTY_STATS_FILE, PROGRAM_FACTS_FILE, SIGNAL_RATES_FILE, BAND_RATES_FILE):
+    for name in TRAINING_FILES:
         digest.update(resources.files(__name__).joinpath(name).read_bytes())
     return digest.hexdigest()
 

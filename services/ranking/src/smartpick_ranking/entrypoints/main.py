@@ -5,6 +5,7 @@ Each command is a composition root: it reads settings, migrates the database, an
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from smartpick_platform.telemetry import configure_logging
 from smartpick_ranking.adapters.onnx_model import SHIPPED_MODEL, OnnxModel
 from smartpick_ranking.adapters.repository import RankingRepository
 from smartpick_ranking.data import load_programs, load_specialty_stats, program_sources
+from smartpick_ranking.domain.known_gaps import KnownGaps
 from smartpick_ranking.entrypoints.grpc_api import RankingServicer
 from smartpick_ranking.entrypoints.rescore import Rescorer
 from smartpick_ranking.entrypoints.supervisor import WorkerSupervisor
@@ -55,7 +57,16 @@ async def _open(settings: Settings) -> tuple[RankingRepository, RankingService]:
     await db.migrate(settings.database_url, MIGRATIONS, migration_database_url=settings.migration_database_url)
     repo = RankingRepository(await db.create_pool(settings.database_url))
     model = OnnxModel(settings.model_path, intra_op_threads=settings.onnx_threads)
-    return repo, await RankingService.load(repo, model)
+    return repo, await RankingService.load(repo, model, _known_gaps(settings.model_path))
+
+
+def _known_gaps(model_path: Path) -> KnownGaps:
+    """The external check of the model's card beside the model file (a model without a card has none)."""
+    card = model_path.with_name("model_card.json")
+    if not card.exists():
+        log.warning("no model card beside the model: lists carry no note on its checked gaps", model=str(model_path))
+        return KnownGaps({})
+    return KnownGaps.from_card(json.loads(card.read_text()))
 
 
 async def serve(settings: Settings) -> None:

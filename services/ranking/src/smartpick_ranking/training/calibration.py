@@ -10,7 +10,10 @@ scores a typical applicant of the band (US MD senior, Step 2 CK at the band's ty
 the specialty's matched mean (or the simulation's fallback for it), no AOA, three honors, a home program
 and the simulation's typical away rotations, its own school's state preferred, the specialty's typical
 number of applications, its signals planned, averaged over TYPICAL_SCHOOL_STATES) exactly as a student
-would be scored, and the table puts that chance beside the published rate."""
+would be scored, and the table puts that chance beside the published rate. The same for non-US IMGs, one row
+per specialty, against NRMP's 2026 non-US IMG match rates (img_charting_outcomes_2026.csv): Step 2 CK and
+research at the means of the specialty's IMG applicants, matched and unmatched together, no home program,
+three years since graduation, the visa needs the simulation assumes (IMG_VISA_NEED, two thirds J-1)."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,8 +27,14 @@ from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import FeeSchedule
 from smartpick_ranking.domain.recommend import Predict, recommend_many
 from smartpick_ranking.training.dataset import Dataset
-from smartpick_ranking.training.market import typical_away_rotations
-from smartpick_ranking.training.targets import BAND_TAIL_MEAN, MEAN_APPLICATIONS, BandRate, resolve_targets
+from smartpick_ranking.training.market import IMG_VISA_NEED, typical_away_rotations
+from smartpick_ranking.training.targets import (
+    BAND_TAIL_MEAN,
+    MEAN_APPLICATIONS,
+    BandRate,
+    ImgOutcome,
+    resolve_targets,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -33,6 +42,9 @@ import matplotlib.pyplot as plt
 MIN_BAND_APPLICANTS = 30
 EXTERNAL_TOLERANCE = 0.10  # the issue's bar: within 10 points of the published rate
 TYPICAL_SCHOOL_STATES = ("CA", "NY", "TX", "PA", "IL", "OH", "MI", "FL")
+IMG_VISA_MIX = (("none", 1 - IMG_VISA_NEED), ("J1", IMG_VISA_NEED * 2 / 3), ("H1B", IMG_VISA_NEED / 3))
+IMG_YEARS_SINCE_GRADUATION = 3
+IMG_BAND = "non-US IMG"
 DECILES = 10
 NOISE_DRAWS = 200
 
@@ -152,6 +164,47 @@ def external_checks(
     return checks
 
 
+def img_checks(
+    outcomes: Mapping[str, ImgOutcome],
+    programs_by_specialty: Mapping[str, Sequence[Program]],
+    stats: Mapping[str, SpecialtyStats],
+    predict: Predict,
+    factor: LatentFactor,
+    fees: FeeSchedule,
+) -> list[BandCheck]:
+    """The product's chance for a typical non-US IMG of every specialty with enough IMG applicants."""
+    checks = []
+    for specialty in sorted(outcomes):
+        outcome = outcomes[specialty]
+        if outcome.applicants < MIN_BAND_APPLICANTS or outcome.mean_step2 is None or specialty not in stats:
+            continue
+        figures = stats[specialty]
+        applications = round(figures.mean_applications_usmd or MEAN_APPLICATIONS)
+        score = round(outcome.mean_step2)
+        requests, weights = [], []
+        for visa, share in IMG_VISA_MIX:
+            for state in TYPICAL_SCHOOL_STATES:
+                applicant = Applicant(
+                    degree="IMG",
+                    step2_ck_score=score,
+                    step1_result="pass",
+                    research_items=round(outcome.mean_research or 0),
+                    clerkship_honors=3,
+                    visa_need=visa,
+                    years_since_graduation=IMG_YEARS_SINCE_GRADUATION,
+                    specialties=(specialty,),
+                    preferred_states=frozenset({state}),
+                    application_budget=applications,
+                    away_rotations=round(typical_away_rotations(figures.signals or 0)),
+                )
+                requests.append((applicant, programs_by_specialty))
+                weights.append(share)
+        results = recommend_many(requests, stats, predict, factor, fees)
+        shown = float(np.average([r.list_match_probability for r in results], weights=weights))
+        checks.append(BandCheck(specialty, IMG_BAND, outcome.applicants, score, applications, outcome.p_match, shown))
+    return checks
+
+
 def external_summary(checks: Sequence[BandCheck]) -> dict:
     gaps = np.array([c.gap for c in checks])
     return {
@@ -178,7 +231,7 @@ def external_summary(checks: Sequence[BandCheck]) -> dict:
     }
 
 
-def draw(internal: dict, checks: Sequence[BandCheck], path) -> None:
+def draw(internal: dict, checks: Sequence[BandCheck], img: Sequence[BandCheck], path) -> None:
     """The reliability diagram (internal) beside published against shown (external), as one PNG."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5), dpi=110)
     predicted = [row["predicted"] for row in internal["deciles"]]
@@ -209,9 +262,23 @@ def draw(internal: dict, checks: Sequence[BandCheck], path) -> None:
         [c.shown for c in checks],
         c=["#2c7a2c" if ok else "#b3261e" for ok in inside],
         s=[max(12, c.applicants**0.5) for c in checks],
+        label="US MD seniors, by Step 2 CK band (2020-2024)",
     )
-    right.set_title(f"Typical US MD applicant by Step 2 CK band\n{sum(inside)} of {len(checks)} bands within 10 points")
-    right.set_xlabel("published P(match), NRMP 2020-2024 (US MD seniors)")
+    img_inside = [abs(c.gap) <= EXTERNAL_TOLERANCE for c in img]
+    right.scatter(
+        [c.published for c in img],
+        [c.shown for c in img],
+        facecolors="none",
+        edgecolors=["#2c7a2c" if ok else "#b3261e" for ok in img_inside],
+        marker="s",
+        s=[max(12, c.applicants**0.5) for c in img],
+        label="non-US IMGs, by specialty (2026)",
+    )
+    right.set_title(
+        "Typical applicant within 10 points of NRMP:\n"
+        f"US MD {sum(inside)} of {len(checks)} bands, non-US IMG {sum(img_inside)} of {len(img)} specialties"
+    )
+    right.set_xlabel("published P(match), NRMP Charting Outcomes")
     right.set_ylabel("P(at least one match) Smart Pick shows")
     right.legend(loc="lower right")
     figure.suptitle("Smart Pick ranking model: calibration (estimates from public aggregate data)")

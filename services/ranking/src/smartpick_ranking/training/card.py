@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from smartpick_ranking.data import TRAINING_FILES
 from smartpick_ranking.training.dataset import Dataset
 
 DISCLAIMER = (
@@ -70,7 +71,7 @@ def render_markdown(card: Mapping) -> str:
         "",
         f"- Trained: {card['trained_on']} with `{card['command']}` (seed {card['seed']})",
         f"- Data: {card['data']['kind']}; {card['data']['description']}",
-        f"- Catalog files (SHA-256 of programs.csv + specialty_stats.csv): `{card['data']['catalog_sha256']}`",
+        f"- Data files (SHA-256 of {' + '.join(TRAINING_FILES)}): `{card['data']['catalog_sha256']}`",
         f"- Rows: {card['rows']['train']} train, {card['rows']['calibration']} calibration, "
         f"{card['rows']['test']} held-out test (split by applicant)",
         f"- ONNX file: {card['onnx']['bytes']} bytes; largest |ONNX - native LightGBM| on the held-out test rows: "
@@ -183,17 +184,40 @@ def calibration_markdown(card: Mapping) -> list[str]:
         "Against NRMP Charting Outcomes (US MD seniors who preferred the specialty, P(match) by Step 2 CK band, "
         "pooled 2020-2024, `step2_band_match_rates.csv`): the chance the product shows a typical US MD applicant "
         "of the band (Step 2 CK at the band's typical score, research at the specialty's matched mean, no AOA, "
-        "three honors, the specialty's typical number of applications, its signals planned, averaged over 8 "
-        "school states), for every band of at least 30 applicants. "
+        "three honors, a home program and the simulation's typical away rotations, the specialty's typical number "
+        "of applications, its signals planned, averaged over 8 school states), for every band of at least 30 "
+        "applicants. "
         f"**{external['within_tolerance']} of {external['bands']}** lie within {external['tolerance'] * 100:.0f} "
         f"points; mean absolute gap {external['mean_absolute_gap'] * 100:.1f} points.",
         "",
         "| specialty | band | applicants 2020-2024 | typical score | applications | published | shown | gap |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for row in external["rows"]:
+    lines += _external_rows(external)
+    img = card.get("calibration_external_img")
+    if img:
+        lines += [
+            "",
+            "Against NRMP Charting Outcomes for non-US IMGs (the share of those who preferred the specialty who "
+            "matched, 2026 Main Match, `img_charting_outcomes_2026.csv`): a typical non-US IMG (Step 2 CK and "
+            "research at the means of the specialty's IMG applicants, matched and unmatched together, no home "
+            "program, three years since graduation, the simulation's mix of visa needs, the same applications), "
+            "for every specialty of at least 30 IMG applicants whose Step 2 CK NRMP gives. "
+            f"**{img['within_tolerance']} of {img['bands']}** lie within {img['tolerance'] * 100:.0f} points; "
+            f"mean absolute gap {img['mean_absolute_gap'] * 100:.1f} points.",
+            "",
+            "| specialty | cohort | IMG applicants 2026 | mean score | applications | published | shown | gap |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += _external_rows(img)
+    return lines
+
+
+def _external_rows(summary: Mapping) -> list[str]:
+    lines = []
+    for row in summary["rows"]:
         gap = row["shown"] - row["published"]
-        flag = " **off**" if abs(gap) > external["tolerance"] else ""
+        flag = " **off**" if abs(gap) > summary["tolerance"] else ""
         lines.append(
             f"| {row['specialty']} | {row['band']} | {row['applicants']} | {row['step2']} | {row['applications']} "
             f"| {row['published']:.2f} | {row['shown']:.2f} | {gap * 100:+.0f}{flag} |"

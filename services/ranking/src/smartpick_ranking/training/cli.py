@@ -20,6 +20,7 @@ from tqdm import tqdm
 from smartpick_ranking.adapters.onnx_model import OnnxModel
 from smartpick_ranking.data import (
     BAND_RATES_FILE,
+    IMG_OUTCOMES_FILE,
     data_digest,
     load_fee_schedule,
     load_programs,
@@ -34,7 +35,7 @@ from smartpick_ranking.training.market import ASSUMPTIONS
 from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, parse_outcomes
 from smartpick_ranking.training.simulation import simulate_specialty
-from smartpick_ranking.training.targets import FALLBACKS, parse_band_rates, resolve_targets
+from smartpick_ranking.training.targets import FALLBACKS, parse_band_rates, parse_img_outcomes, resolve_targets
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
 SOURCES = (
@@ -44,6 +45,11 @@ SOURCES = (
     "ACS24, QP, ORTHO, SOS22, HCN24, RAD25 and AAMC ERAS25 (see SPECIALTY_SOURCES.md)",
 )
 MIN_APPLICANTS = 20
+CALIBRATION_METHOD = (
+    "Platt scaling of each LightGBM margin on the calibration split; admission_probability = P(interview) x "
+    "P(admitted | interview); the admission Platt and the latent loading then refitted together on the same "
+    "split to the applicants' matched-or-not outcomes"
+)
 UNSEEN_PER_SPECIALTY = 700  # simulated applicants training never saw, for the calibration table
 
 
@@ -67,7 +73,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tuple[Dataset, Dataset, dict]:
-    targets = resolve_targets(programs, stats, parse_band_rates(read_rows(BAND_RATES_FILE)))
+    targets = resolve_targets(
+        programs,
+        stats,
+        parse_band_rates(read_rows(BAND_RATES_FILE)),
+        parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)),
+    )
     by_specialty: dict[str, list] = {}
     for program in programs:
         by_specialty.setdefault(program.specialty, []).append(program)
@@ -87,6 +98,8 @@ def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tupl
                 "mean_applications": target.mean_applications,
                 "band_match_rates": {f"{b.low}-{b.high}": b.p_match for b in target.bands},
                 "signal_interview_rates": target.signal_rates,
+                "img_per_position": target.img.per_position if target.img else None,
+                "img_match_rate": target.img.p_match if target.img else None,
             },
             "achieved": outcome.achieved,
             "fallbacks": list(target.fallbacks),
@@ -183,8 +196,16 @@ def run(args: argparse.Namespace, command: str) -> dict:
         scorer.factor,
         load_fee_schedule(),
     )
+    img = calibration.img_checks(
+        parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)),
+        by_specialty(programs),
+        stats,
+        scorer.predict,
+        scorer.factor,
+        load_fee_schedule(),
+    )
     picture = io.BytesIO()
-    calibration.draw(unseen_reliability if unseen is not None else internal, checks, picture)
+    calibration.draw(unseen_reliability if unseen is not None else internal, checks, img, picture)
     difference = float(max(np.abs(onnx_interview - native_interview).max(), np.abs(onnx_match - native_match).max()))
     card = {
         "model_version": version,
@@ -199,8 +220,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
         },
         "features": list(FEATURE_NAMES),
         "monotone": dict(MONOTONE),
-        "calibration": "Platt scaling of each LightGBM margin on the calibration split; "
-        "admission_probability = P(interview) x P(admitted | interview); latent loading fitted on the same split",
+        "calibration": CALIBRATION_METHOD,
         "latent_loading": model.latent_loading,
         "lightgbm": {
             "interview": params.lightgbm(args.seed, len(train_set.features)),
@@ -211,6 +231,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
         "calibration_internal": internal,
         **({"calibration_unseen": unseen_reliability} if unseen is not None else {}),
         "calibration_external": calibration.external_summary(checks),
+        "calibration_external_img": calibration.external_summary(img),
         "disclaimer": model_card.SCHOOL_DISCLAIMER if args.outcomes else model_card.DISCLAIMER,
     }
     if simulation:

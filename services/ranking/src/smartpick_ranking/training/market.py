@@ -16,23 +16,29 @@ from smartpick_ranking.training.matching import deferred_acceptance
 from smartpick_ranking.training.targets import BAND_TAIL_MEAN, SpecialtyTargets
 
 ASSUMPTIONS = {
-    "applicants": "US MD applicants' other strengths (research, AOA, honors) follow their Step 2 CK with a "
-    "correlation fitted to the band rates (start 0.6); their Step 2 CK follows the specialty's band counts "
+    "applicants": "US MD applicants' AOA membership follows their Step 2 CK with a correlation fitted to the "
+    "band rates (start 0.6); their research and honors do not (a typical applicant of every band has the "
+    "specialty's); their Step 2 CK follows the specialty's band counts "
     "(uniform within a band; 250+ as 250 + exponential, mean 9); without bands, normal with SD 13 around a "
-    "shifted mean; DO 5 and IMG 3 points lower; non-US-MD applicants 40% DO, 60% IMG",
+    "shifted mean; DO 5 points lower; non-US IMGs as many per position as NRMP counted in 2026, with their "
+    "Step 2 CK mean (SD 13) and research mean, where it gives them (else 3 points lower, 0.7 of the matched "
+    "research, and the non-US-MD applicants 40% DO, 60% IMG)",
     "latent_strength": "every applicant has a strength no input shows, N(0, 1), weighing 0.7 in every "
     "program's score, before and after interviews",
     "noise": "each program's view of an applicant adds N(0, 1.0) before interviews and N(0, 0.7) after",
     "applications": "Gamma-distributed (shape 4) around the specialty's mean applications, at most its "
     "program count; programs chosen in proportion to the applications they received per position (drawn "
     "from the specialty's where unknown) times the share of residents of the applicant's own degree (+0.05), "
-    "three times as likely in a preferred state",
+    "three times as likely in a preferred state, never where the public facts say the applicant's visa is not "
+    "taken",
     "strategy": "from the second calibration pass on, applicants plan like the product's users: each estimates "
     "their chance at every program from their visible strengths against where the program drew its interview "
     "and ranking lines in the previous pass, and weighs log(chance) as much as a program's draw when choosing "
     "where to apply, and the chance a signal adds when choosing where to signal",
     "interviews": "each program gives as many interviews as its share interviewed times the applications it "
-    "received (AAMC 2020-2021) where both are known, else 12 per position",
+    "received (AAMC 2020-2021) where both are known, else 12 per position, offered to the highest-scored in up "
+    "to 4 waves; an applicant attends at most 24 and declines the offers they want least, which the next wave "
+    "offers to others",
     "program_facts": "unknown facts drawn from the specialty's programs that state them",
     "program_weights": "standardized Step 2 CK (or COMLEX) weight fitted to the band rates (start 1.0), log "
     "research 0.45, AOA 0.5, honors 0.12 each, top signal and second signal fitted to the ERAS interview "
@@ -54,6 +60,7 @@ LATENT_WEIGHT = 0.7
 OPEN_LINE = -10.0  # a program that interviewed everyone / did not fill, as a line no applicant is below
 STRATEGY_WEIGHT = 1.0  # log(estimated chance) against log(a program's draw) when applicants plan
 PRE_INTERVIEW_NOISE, POST_INTERVIEW_NOISE = 1.0, 0.7
+MAX_INTERVIEWS, INTERVIEW_WAVES = 24, 4  # an applicant attends at most 24; declined slots are offered again
 DEGREES = np.array(["MD", "DO", "IMG"])
 
 
@@ -105,13 +112,14 @@ class Knobs:
     """What the calibration passes adjust."""
 
     md_per_position: float  # US MD applicants per position
-    other_per_position: float  # DO and IMG applicants per position
+    other_per_position: float  # DO and IMG applicants per position (DO alone where the IMG pool is known)
     non_md_weight: float  # how much programs hold a DO or IMG degree against an applicant
     step2_weight: float
-    step2_coupling: float  # how much a US MD applicant's other strengths follow their Step 2 CK (0-1)
+    step2_coupling: float  # how much a US MD applicant's AOA chance follows their Step 2 CK (0-1)
     top_signal_weight: float
     second_signal_weight: float
     step2_shift: float  # without band rates: the US MD Step 2 CK mean
+    img_weight: float = 0.0  # where the IMG match rate is known: what programs add to (or take from) an IMG
 
 
 def _top_k_per_row(keys: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +130,7 @@ def _top_k_per_row(keys: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndar
         negated = np.partition(negated, widest - 1, axis=1)[:, :widest]
     ordered = -np.sort(negated, axis=1)
     threshold = ordered[np.arange(len(k)), np.maximum(k, 1) - 1]
-    chosen = keys >= threshold[:, None]
+    chosen = (keys >= threshold[:, None]) & np.isfinite(keys)
     chosen[k <= 0] = False
     return np.nonzero(chosen)
 
@@ -134,6 +142,32 @@ def _top_k_pairs(pair_a: np.ndarray, key: np.ndarray, k: np.ndarray) -> np.ndarr
     chosen = np.zeros(len(pair_a), dtype=bool)
     chosen[order] = (np.arange(len(order)) - first) < k[pair_a[order]]
     return chosen
+
+
+def _interview_waves(
+    a: np.ndarray, p: np.ndarray, score: np.ndarray, utility: np.ndarray, capacity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(offered, attended) per pair. Each wave, every program offers its free interview slots to the
+    highest-scored applicants it has not asked yet; each applicant keeps at most MAX_INTERVIEWS, the ones
+    they want most (those already accepted first), and declines the rest, whose slots the next wave offers."""
+    order = np.lexsort((-score, p))
+    first = np.searchsorted(p[order], p[order])  # where each pair's program starts in `order`
+    offered = np.zeros(len(p), dtype=bool)
+    attended = np.zeros(len(p), dtype=bool)
+    keep_all = np.full(int(a.max(initial=0)) + 1, MAX_INTERVIEWS)
+    for _ in range(INTERVIEW_WAVES):
+        free = capacity - np.bincount(p[attended], minlength=len(capacity))
+        waiting = (~offered & np.isfinite(score))[order]
+        before = np.cumsum(waiting) - waiting  # waiting pairs ahead in the whole order
+        rank = before - before[first]  # ... and ahead in the pair's own program
+        new = np.zeros(len(p), dtype=bool)
+        new[order] = waiting & (rank < free[p[order]])
+        if not new.any():
+            break
+        offered |= new
+        held = attended | new
+        attended = held & _top_k_pairs(a, np.where(held, utility + 1e3 * attended, -np.inf), keep_all)
+    return offered, attended
 
 
 def _known_or_drawn(rng, known: list, draw) -> np.ndarray:
@@ -204,9 +238,16 @@ def simulate_market(
     # Applicants: US MD seniors, then DO and IMG graduates.
     positions = int(size.sum())
     n_md = max(1, round(positions * knobs.md_per_position))
-    n_other = max(1, round(positions * knobs.other_per_position))
+    img = targets.img
+    if img is None:
+        n_other = max(1, round(positions * knobs.other_per_position))
+        other_degrees = np.where(rng.random(n_other) < DO_SHARE_OF_NON_MD, 1, 2)
+    else:  # the IMG pool as NRMP counts it; the DO pool fills the rest
+        n_do, n_img = max(1, round(positions * knobs.other_per_position)), max(1, round(positions * img.per_position))
+        n_other = n_do + n_img
+        other_degrees = np.concatenate([np.ones(n_do, dtype=int), np.full(n_img, 2)])
     n_applicants = n_md + n_other
-    degree_index = np.concatenate([np.zeros(n_md, dtype=int), np.where(rng.random(n_other) < DO_SHARE_OF_NON_MD, 1, 2)])
+    degree_index = np.concatenate([np.zeros(n_md, dtype=int), other_degrees])
     degree = DEGREES[degree_index]
     ability = rng.normal(0, 1, n_applicants)
     latent = rng.normal(0, 1, n_applicants)
@@ -215,16 +256,26 @@ def simulate_market(
     coupling = knobs.step2_coupling
     ability[:n_md] = coupling * (md_scores - md_center) / STEP2_SD + rng.normal(0, math.sqrt(1 - coupling**2), n_md)
     offset = np.where(degree_index == 1, DEGREE_STEP2_OFFSET["DO"], DEGREE_STEP2_OFFSET["IMG"])
-    other_scores = np.round(md_center + offset[n_md:] + STEP2_SD * rng.normal(0, 1, n_other))
+    other_center = md_center + offset[n_md:]
+    if img is not None and img.mean_step2 is not None:
+        other_center = np.where(degree_index[n_md:] == 2, img.mean_step2, other_center)
+    other_scores = np.round(other_center + STEP2_SD * rng.normal(0, 1, n_other))
     step2 = np.clip(np.concatenate([md_scores, other_scores]), 180, 300)
     has_step2 = (degree_index != 1) | (rng.random(n_applicants) < DO_WITH_STEP2)
     comlex = np.clip(np.round(580 + 75 * ability + rng.normal(0, 25, n_applicants)), 200, 999)
-    research_scale = targets.mean_research_items_matched * np.select(
-        [degree_index == 1, degree_index == 2], [0.6, 0.7], 0.85
+    img_research = 0.7 * targets.mean_research_items_matched
+    if img is not None and img.mean_research is not None:
+        img_research = img.mean_research
+    research_scale = np.select(
+        [degree_index == 1, degree_index == 2],
+        [0.6 * targets.mean_research_items_matched, img_research],
+        0.85 * targets.mean_research_items_matched,
     )
-    research = rng.poisson(rng.gamma(2.0, research_scale * np.exp(0.25 * ability) / 2.0))
+    # Research and honors do not follow Step 2 CK: a typical applicant of any band has the specialty's own.
+    drive = rng.normal(0, 1, n_applicants)
+    research = rng.poisson(rng.gamma(2.0, research_scale * np.exp(0.25 * drive) / 2.0))
     aoa = (degree_index == 0) & (rng.random(n_applicants) < _sigmoid(-2.2 + 1.5 * ability))
-    honors = rng.binomial(7, _sigmoid(-0.3 + 0.9 * ability))
+    honors = rng.binomial(7, _sigmoid(-0.3 + 0.9 * drive))
     step1_draw = rng.random(n_applicants)
     step1 = np.where(step1_draw < 0.02, "fail", np.where(step1_draw < 0.05, "", "pass"))
     visa_draw = rng.random(n_applicants)
@@ -276,9 +327,17 @@ def simulate_market(
         )[:, None]
         + 0.6 * home_match
         + knobs.non_md_weight * degree_term
+        + knobs.img_weight * (degree_index == 2)[:, None]
     )
     visible = np.where(takes_visa, visible, -np.inf)
+    # Nobody applies where the public facts say their visa is not taken (as the product excludes those).
+    said_no_j1 = np.array([p.sponsors_j1 is False for p in programs])
+    said_no_h1b = np.array([p.sponsors_h1b is False for p in programs])
+    known_refusal = np.where(
+        (visa == "J1")[:, None], said_no_j1[None, :], np.where((visa == "H1B")[:, None], said_no_h1b[None, :], False)
+    )
     keys = np.log(popularity)[None, :] + degree_fit + np.log1p(2.0 * in_pref)
+    keys = np.where(known_refusal, -np.inf, keys)
     keys += rng.gumbel(size=(n_applicants, n_programs))
     top_count = np.minimum(targets.top_signals, n_apps)
     second_count = np.minimum(targets.second_signals, n_apps - top_count)
@@ -310,16 +369,12 @@ def simulate_market(
     base = visible[a, p] + 1.0 * home_program + 0.8 * away + LATENT_WEIGHT * latent[a]
     signal_term = knobs.top_signal_weight * top_signal + knobs.second_signal_weight * second_signal
     score = base + signal_term + rng.normal(0, PRE_INTERVIEW_NOISE, n_pairs)
-    order = np.lexsort((-score, p))
-    first = np.searchsorted(p[order], np.arange(n_programs))
-    rank_in_program = np.arange(n_pairs) - first[p[order]]
     capacity = np.ceil(np.where(np.isnan(interviews), INTERVIEWS_PER_POSITION * size, interviews))
     capacity = np.maximum(capacity, size).astype(int)
-    invited = np.zeros(n_pairs, dtype=bool)
-    invited[order] = (rank_in_program < capacity[p[order]]) & np.isfinite(score[order])
+    utility = np.log(popularity)[p] + 0.7 * in_pref_pair + 0.5 * home_pair + rng.normal(0, 1, n_pairs)
+    offered, invited = _interview_waves(a, p, score, utility, capacity)
 
     # Rank lists after interviews, then the match.
-    utility = np.log(popularity)[p] + 0.7 * in_pref_pair + 0.5 * home_pair + rng.normal(0, 1, n_pairs)
     final_score = base + rng.normal(0, POST_INTERVIEW_NOISE, n_pairs)
     interviewed_pairs = np.nonzero(invited)[0]
     by_applicant: list[list[tuple[float, int]]] = [[] for _ in range(n_applicants)]
@@ -340,9 +395,9 @@ def simulate_market(
             cutoff[j] = min(program_scores[j][i] for i in np.nonzero(matched_program == j)[0])
     admitted = invited & ((final_score >= cutoff[p]) | matched)
     applied = np.bincount(p[np.isfinite(score)], minlength=n_programs)
-    lowest_invited = np.full(n_programs, np.inf)
-    np.minimum.at(lowest_invited, p[invited], score[invited])
-    interview_bar = np.where(applied > capacity, lowest_invited, -np.inf)
+    lowest_offered = np.full(n_programs, np.inf)
+    np.minimum.at(lowest_offered, p[offered], score[offered])
+    interview_bar = np.where(applied > capacity, lowest_offered, -np.inf)
 
     pairs_of = np.split(np.argsort(a, kind="stable"), np.searchsorted(np.sort(a), np.arange(1, n_applicants)))
     ids = np.array([prog.program_id for prog in programs])
@@ -373,26 +428,30 @@ def simulate_market(
         )
         for i in range(n_applicants)
     ]
-    md = degree_index == 0
+    md, imgs = degree_index == 0, degree_index == 2
+    attended = np.bincount(a[invited], minlength=n_applicants)
     md_matched = (matched_program >= 0) & md
     achieved = {
         "mean_step2ck_matched_usmd": float(step2[md_matched].mean()) if md_matched.any() else math.nan,
         "mean_research_items_matched": float(research[md_matched].mean()) if md_matched.any() else math.nan,
         "usmd_match_rate": float(md_matched.sum() / max(1, md.sum())),
+        "img_match_rate": float((matched_program >= 0)[imgs].mean()) if imgs.any() else math.nan,
         "usmd_share": float(md_matched.sum() / positions),
         "fill_rate": float((matched_program >= 0).sum() / positions),
         "applicants": float(n_applicants),
         "positions": float(positions),
-        "interview_rate": float(invited.mean()),
+        "interview_rate": float(offered.mean()),
+        "interviews_matched_usmd": float(attended[md_matched].mean()) if md_matched.any() else math.nan,
+        "interviews_unmatched_usmd": float(attended[md & ~md_matched].mean()) if (md & ~md_matched).any() else math.nan,
     }
     for name, chosen in (
         ("interview_rate_top_signal", top_signal),
         ("interview_rate_second_signal", second_signal),
         ("interview_rate_no_signal", ~(top_signal | second_signal)),
     ):
-        # As the public figure is: each program's rate, then their mean over programs.
+        # As the public figure is: each program's rate of offers, then their mean over programs.
         sent = np.bincount(p[chosen], minlength=n_programs)
-        got = np.bincount(p[chosen & invited], minlength=n_programs)
+        got = np.bincount(p[chosen & offered], minlength=n_programs)
         achieved[name] = float(np.mean(got[sent > 0] / sent[sent > 0])) if chosen.any() else math.nan
     for band in targets.bands:
         scores = step2[:n_md]

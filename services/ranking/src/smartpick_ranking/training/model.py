@@ -7,9 +7,9 @@ exceeds the interview probability, and it stays monotone: both factors are posit
 every +1 feature (the trees are constrained, and Platt's sigmoid(a * margin + b) with a > 0 keeps the
 order), so their product is non-decreasing too.
 
-The latent loading (domain/chances.py) is fitted last, on the calibration split: the value that makes the
-applicants' chance of at least one admission most likely given whether they matched. It travels in the
-ONNX file's metadata.
+The latent loading (domain/chances.py) is fitted last, on the calibration split, with the admission stage's
+Platt refitted beside it (`fit_list_calibration`): the values that make the applicants' chance of at least
+one admission most likely given whether they matched. The loading travels in the ONNX file's metadata.
 """
 
 import json
@@ -21,6 +21,7 @@ import onnx
 import onnxmltools
 from onnx import TensorProto, helper
 from onnxmltools.convert.common.data_types import FloatTensorType
+from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
@@ -85,20 +86,44 @@ class TrainedModel:
         return interview, interview * given
 
 
+def _list_loglik(admission: np.ndarray, dataset: Dataset, loading: float) -> float:
+    """Log-likelihood of each applicant matched or not, given their applications' admission chances."""
+    starts, matched = dataset.applicants()
+    factor = LatentFactor.of(float(loading))
+    log_none = np.log1p(-np.clip(factor.conditional(admission), 0, 1 - 1e-12))
+    none = np.exp(np.add.reduceat(log_none, starts, axis=0)) @ factor.weights
+    p = np.clip(1 - none, 1e-9, 1 - 1e-9)
+    return float(np.sum(np.where(matched, np.log(p), np.log1p(-p))))
+
+
 def fit_latent_loading(admission: np.ndarray, dataset: Dataset) -> float:
     """The loading on LOADING_GRID that maximizes the likelihood of each applicant matched or not, given
     the predicted admission chances of their applications."""
-    starts, matched = dataset.applicants()
-    best, best_loglik = 0.0, -np.inf
-    for loading in LOADING_GRID:
-        factor = LatentFactor.of(float(loading))
-        log_none = np.log1p(-np.clip(factor.conditional(admission), 0, 1 - 1e-12))
-        none = np.exp(np.add.reduceat(log_none, starts, axis=0)) @ factor.weights
-        p = np.clip(1 - none, 1e-9, 1 - 1e-9)
-        loglik = float(np.sum(np.where(matched, np.log(p), np.log1p(-p))))
-        if loglik > best_loglik:
-            best, best_loglik = float(loading), loglik
-    return best
+    return float(max(LOADING_GRID, key=lambda loading: _list_loglik(admission, dataset, float(loading))))
+
+
+def fit_list_calibration(
+    interview: np.ndarray, given_margin: np.ndarray, start: Platt, dataset: Dataset
+) -> tuple[Platt, float]:
+    """The admission Platt and the loading that make the lists' chances of at least one match most likely.
+
+    The per-application fit alone left the chance of a list, the figure a student decides on, over-confident
+    for weak lists and under-confident for strong ones; refitting the admission stage's two numbers on the
+    list outcomes (slope kept positive, so the order and monotonicity stay) and the loading with them aligns
+    it. Loading, then Platt, then loading again."""
+    loading = fit_latent_loading(interview * start(given_margin), dataset)
+
+    def negative(x: np.ndarray) -> float:
+        return -_list_loglik(interview * Platt(float(np.exp(x[0])), float(x[1]))(given_margin), dataset, loading)
+
+    fitted = minimize(
+        negative,
+        np.array([np.log(start.slope), start.intercept]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-3, "fatol": 1e-2, "maxiter": 300},
+    )
+    platt = Platt(float(np.exp(fitted.x[0])), float(fitted.x[1]))
+    return platt, fit_latent_loading(interview * platt(given_margin), dataset)
 
 
 class TrainingRefused(ValueError):
@@ -140,9 +165,10 @@ def train(train_set: Dataset, calibration_set: Dataset, params: TrainingParamete
         given.predict(calibration_set.features[seen], raw_score=True),
         calibration_set.admitted[seen],
     )
-    unloaded = TrainedModel(interview, interview_platt, given, admit_platt, 0.0)
-    _, admission = unloaded.predict_native(calibration_set.features, threads=params.threads)
-    loading = fit_latent_loading(admission, calibration_set)
+    threads = params.threads
+    interview_p = interview_platt(interview.predict(calibration_set.features, raw_score=True, num_threads=threads))
+    given_margin = given.predict(calibration_set.features, raw_score=True, num_threads=threads)
+    admit_platt, loading = fit_list_calibration(interview_p, given_margin, admit_platt, calibration_set)
     return TrainedModel(interview, interview_platt, given, admit_platt, loading)
 
 

@@ -18,14 +18,15 @@ the program's last matched applicant, or the program had a seat left). By stabil
 applicant matched exactly when at least one application is admitted.
 
 Calibration, pass after pass (the pools start where the figures put them): the weight programs give Step 2
-CK, and how much US MD applicants' other strengths follow it, until the slope of the US MD seniors' P(match)
+CK, and how much US MD applicants' AOA membership follows it, until the slope of the US MD seniors' P(match)
 across Step 2 CK bands reproduces step2_band_match_rates.csv (NRMP Charting Outcomes, pooled 2020-2024)
-where the specialty has it; the weight of a non-MD degree until the US MD share of positions is reproduced,
-which with the pools sets the US MD match rate; the other applicants' pool until the fill rate is; the
-signal weights until the mean interview rates with a top, a second and no signal reproduce the ERAS 2024
-per-program rates. Where a figure is missing the
-simulation uses a documented fallback (FALLBACKS), and what no public figure gives it ASSUMES (ASSUMPTIONS):
-both are listed in the model card.
+where the specialty has it; the weight of a non-MD degree until the US MD share of positions is reproduced
+(which with the pools sets the US MD match rate), and of a non-US IMG's until NRMP's 2026 non-US IMG match
+rate is (img_charting_outcomes_2026.csv, whose counts size the IMG pool); the other applicants' pool until
+the fill rate is; the signal weights until the mean interview rates with a top, a second and no signal
+reproduce the ERAS 2024 per-program rates. Where a figure is missing the simulation uses a documented
+fallback (FALLBACKS), and what no public figure gives it ASSUMES (ASSUMPTIONS): both are listed in the
+model card.
 """
 
 import math
@@ -42,6 +43,7 @@ CALIBRATION_PASSES = 8
 BELIEF_UPDATE = 0.5  # how far applicants' idea of the programs' lines moves toward the last pass
 ASSUMED_USMD_MATCH_RATE, ASSUMED_OTHER_MATCH_RATE = 0.9, 0.5
 MAX_SIMULATED_PROGRAMS = 250
+MIN_IMG_APPLICANTS = 50  # fewer non-US IMGs than this: their pool is NRMP's, their match rate too noisy to fit
 
 
 def _logit(x: float) -> float:
@@ -51,12 +53,14 @@ def _logit(x: float) -> float:
 
 def _band_fit(targets: SpecialtyTargets, achieved: Mapping[str, float]) -> tuple[float, float]:
     """(level, slope) gaps between the published and the simulated band rates, on the logit scale,
-    weighted by the band's applicants: level = mean gap, slope = ratio of the spreads."""
+    weighted by the square root of the band's applicants (weighted by the applicants themselves, the top
+    band decided the slope alone and the low bands, where a student most needs a true figure, matched far
+    too often): level = mean gap, slope = ratio of the spreads."""
     weights, wanted, got, centers = [], [], [], []
     for band in targets.bands:
         value = achieved.get(f"band_{band.low}_{band.high}", math.nan)
         if not math.isnan(value):
-            weights.append(band.applicants)
+            weights.append(math.sqrt(band.applicants))
             wanted.append(_logit(band.p_match))
             got.append(_logit(value))
             centers.append((band.low if band.low is not None else band.high - 9) + 5)
@@ -99,9 +103,10 @@ def simulate_specialty(
     )
     programs = market_of(programs, seed, specialty_index)
     md_filled = min(targets.fill_rate, targets.usmd_share)
+    img_filled = targets.img.per_position * targets.img.p_match if targets.img else 0.0
     knobs = Knobs(
         md_per_position=md_filled / max(md_rate, 0.05),
-        other_per_position=max(0.02, targets.fill_rate - md_filled) / ASSUMED_OTHER_MATCH_RATE,
+        other_per_position=max(0.02, targets.fill_rate - md_filled - img_filled) / ASSUMED_OTHER_MATCH_RATE,
         non_md_weight=1.0,
         step2_weight=1.0,
         step2_coupling=0.6,
@@ -124,6 +129,9 @@ def simulate_specialty(
             got["usmd_share"] / max(got["fill_rate"], 0.01)
         )
         knobs.non_md_weight = float(np.clip(knobs.non_md_weight + 2.0 * share_gap, 0.0, 10.0))
+        if targets.img is not None and targets.img.applicants >= MIN_IMG_APPLICANTS:
+            img_gap = _logit(targets.img.p_match) - _logit(got["img_match_rate"])
+            knobs.img_weight = float(np.clip(knobs.img_weight + 0.6 * img_gap, -4.0, 4.0))
         fill_ratio = targets.fill_rate / max(got["fill_rate"], 0.01)
         knobs.other_per_position = float(np.clip(knobs.other_per_position * fill_ratio**2, 0.02, 6.0))
         if targets.signal_rates is not None:

@@ -25,6 +25,7 @@ FALLBACKS = {
     "mean_applications_usmd": f"{45} applications (assumption)",
     "band_match_rates": "no Step 2 CK band rates: the pool is sized to the fill rate and US MD share alone",
     "signal_interview_rates": "no per-program signal rates: signal weights stay at their assumed start",
+    "img_outcomes": "no non-US IMG figures: the other applicants are 40% DO, 60% IMG, matching as the pools say",
 }
 MEAN_APPLICATIONS = 45.0
 BAND_TAIL_MEAN = 9.0
@@ -38,6 +39,23 @@ class BandRate:
     high: int | None
     p_match: float
     applicants: int
+
+
+@dataclass(frozen=True)
+class ImgOutcome:
+    """Non-US IMGs who preferred a specialty in the 2026 Match: how many, the share matched, and the means of
+    their Step 2 CK and research items (abstracts, presentations and publications, as for US MD seniors) over
+    matched and unmatched together (weighted by each cohort's n; None where NRMP suppressed a cohort)."""
+
+    applicants: int
+    p_match: float
+    mean_step2: float | None
+    mean_research: float | None
+    positions: int
+
+    @property
+    def per_position(self) -> float:
+        return self.applicants / max(1, self.positions)
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,7 @@ class SpecialtyTargets:
     bands: tuple[BandRate, ...]
     signal_rates: tuple[float, float, float] | None  # mean interview rate: top signal, second, none
     fallbacks: tuple[str, ...]
+    img: ImgOutcome | None = None  # non-US IMGs who preferred the specialty, 2026 Match
 
 
 def _band_key(row: Mapping[str, str]) -> tuple[int | None, int | None]:
@@ -73,6 +92,39 @@ def parse_band_rates(rows: Sequence[Mapping[str, str]]) -> dict[str, tuple[BandR
     return {s: tuple(b) for s, b in bands.items()}
 
 
+def _pooled_mean(cohorts: Sequence[Mapping[str, str]]) -> float | None:
+    known = [(int(row["n"]), float(row["mean"])) for row in cohorts if row["mean"] and row["n"]]
+    if len(known) < len(cohorts) or not known:
+        return None  # a suppressed cohort would bias the mean toward the other
+    return sum(n * mean for n, mean in known) / sum(n for n, _ in known)
+
+
+def parse_img_outcomes(rows: Sequence[Mapping[str, str]]) -> dict[str, ImgOutcome]:
+    """img_charting_outcomes_2026.csv by specialty (NRMP Charting Outcomes, non-US IMGs, 2026 Main Match)."""
+    by_specialty: dict[str, list[Mapping[str, str]]] = {}
+    for row in rows:
+        by_specialty.setdefault(row["specialty"], []).append(row)
+    outcomes = {}
+    for specialty, members in by_specialty.items():
+        first = members[0]
+        if not first["img_applicants"] or not first["img_match_rate"]:
+            continue
+
+        def pooled(measure: str, members=members) -> float | None:
+            return _pooled_mean([row for row in members if row["measure"] == measure])
+
+        parts = [pooled(measure) for measure in ("abstracts", "presentations", "publications")]
+        research = None if None in parts else sum(parts)
+        outcomes[specialty] = ImgOutcome(
+            int(first["img_applicants"]),
+            float(first["img_match_rate"]),
+            pooled("step2ck"),
+            research,
+            int(first["positions"]),
+        )
+    return outcomes
+
+
 def mean_signal_rates(programs: Sequence[Program]) -> tuple[float, float, float] | None:
     """Mean interview rates (top signal, second signal, no signal) over the programs that state them."""
     top = [p.rate_top_signal for p in programs if p.rate_top_signal is not None]
@@ -87,8 +139,10 @@ def resolve_targets(
     programs: Sequence[Program],
     stats: Mapping[str, SpecialtyStats],
     bands: Mapping[str, tuple[BandRate, ...]],
+    img_outcomes: Mapping[str, ImgOutcome] | None = None,
 ) -> dict[str, SpecialtyTargets]:
     """Targets for every specialty of the catalog: the public figure, or the documented fallback."""
+    img_outcomes = img_outcomes or {}
     by_specialty: dict[str, list[Program]] = {}
     for program in programs:
         by_specialty.setdefault(program.specialty, []).append(program)
@@ -119,6 +173,8 @@ def resolve_targets(
             fallbacks.append("signals")
         if specialty not in bands:
             fallbacks.append("band_match_rates")
+        if specialty not in img_outcomes:
+            fallbacks.append("img_outcomes")
         rates = mean_signal_rates(members)
         if rates is None and figures.signals:
             fallbacks.append("signal_interview_rates")
@@ -134,5 +190,6 @@ def resolve_targets(
             bands=bands.get(specialty, ()),
             signal_rates=rates if figures.signals else None,
             fallbacks=tuple(fallbacks),
+            img=img_outcomes.get(specialty),
         )
     return targets

@@ -1,0 +1,76 @@
+"""The list says where the model's own check against NRMP found it off, for the student's cohort and specialty."""
+
+import asyncio
+import json
+import uuid
+
+from smartpick.profile.v1 import profile_pb2
+
+from smartpick_ranking.adapters.onnx_model import SHIPPED_MODEL, OnnxModel
+from smartpick_ranking.data import load_fee_schedule, load_programs, load_specialty_stats
+from smartpick_ranking.domain.applicant import Applicant
+from smartpick_ranking.domain.known_gaps import KnownGaps
+from smartpick_ranking.service import RankingService
+
+CARD = {
+    "calibration_external": {
+        "rows": [
+            {"specialty": "Dermatology", "band": "220-229", "published": 0.43, "shown": 0.70},
+            {"specialty": "Dermatology", "band": "250+", "published": 0.81, "shown": 0.97},
+            {"specialty": "Internal Medicine", "band": "250+", "published": 0.99, "shown": 0.99},
+            {"specialty": "Vascular Surgery", "band": "230-239", "published": 0.79, "shown": 0.57},
+        ]
+    },
+    "calibration_external_img": {
+        "rows": [{"specialty": "Internal Medicine", "band": "non-US IMG", "published": 0.485, "shown": 0.896}]
+    },
+}
+
+
+def applicant(degree: str, *specialties: str) -> Applicant:
+    return Applicant(degree=degree, step2_ck_score=240, specialties=specialties)
+
+
+def test_a_cohort_and_specialty_the_check_found_off_gets_the_gap_and_which_way():
+    gaps = KnownGaps.from_card(CARD)
+    (note,) = gaps.notes(applicant("MD", "Dermatology"))
+    assert "+16 to +27 points off" in note and "higher than the record supports" in note
+    assert "Dermatology" in note and "Charting Outcomes 2020-2024" in note
+    (low,) = gaps.notes(applicant("MD", "Vascular Surgery"))
+    assert "-22 points off" in low and "lower than the record supports" in low
+
+
+def test_within_ten_points_or_never_checked_says_nothing():
+    gaps = KnownGaps.from_card(CARD)
+    assert gaps.notes(applicant("MD", "Internal Medicine")) == ()
+    assert gaps.notes(applicant("DO", "Dermatology")) == ()  # NRMP's bands are US MD seniors'
+    assert gaps.notes(applicant("MD", "Urology")) == ()
+    assert KnownGaps({}).notes(applicant("MD", "Dermatology")) == ()
+
+
+def test_the_cohort_is_the_students_own_and_every_specialty_named_is_checked():
+    gaps = KnownGaps.from_card(CARD)
+    (img,) = gaps.notes(applicant("IMG", "Internal Medicine"))
+    assert "typical non-US IMG applicant in Internal Medicine was +41 points off" in img and "2026" in img
+    assert len(gaps.notes(applicant("MD", "Dermatology", "Vascular Surgery", "Internal Medicine"))) == 2
+
+
+class NoSchoolFacts:
+    async def facts_revisions(self, tenants):
+        return dict.fromkeys(tenants, 0)
+
+
+def test_the_shipped_cards_check_reaches_the_lists_a_student_reads():
+    """Through the service, with the shipped model and its card: the note comes after the list's own notes."""
+    gaps = KnownGaps.from_card(json.loads(SHIPPED_MODEL.with_name("model_card.json").read_text()))
+    ranking = RankingService(
+        NoSchoolFacts(), OnnxModel(), load_programs(), load_specialty_stats(), load_fee_schedule(), gaps
+    )
+    profile = profile_pb2.ApplicantProfile(
+        degree_type=profile_pb2.DEGREE_TYPE_MD,
+        step2_ck_score=240,
+        preferences=profile_pb2.Preferences(specialties=["Dermatology"], application_budget=30),
+    )
+    answer = asyncio.run(ranking.what_if(uuid.uuid4(), profile))
+    expected = gaps.notes(applicant("MD", "Dermatology"))
+    assert expected and tuple(answer.notes[-len(expected) :]) == expected
