@@ -128,7 +128,10 @@ class RankingService:
 
     def score_many(self, requests: Sequence[tuple[Applicant, Mapping[str, list[Program]]]]) -> list[Recommendation]:
         with SCORE_SECONDS.time():
-            return recommend_many(requests, self.stats, self.model.predict, self.model.factor, self.fees, self.sizes)
+            model = self.model
+            return recommend_many(
+                requests, self.stats, model.predict, model.factor, self.fees, self.sizes, model.predict_levels
+            )
 
     def applicant_of(self, profile: profile_pb2.ApplicantProfile) -> Applicant:
         """The profile's applicant with its home city placed on the catalog's map (left unplaced, and said

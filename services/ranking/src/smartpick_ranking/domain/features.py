@@ -74,6 +74,9 @@ MONOTONE: Mapping[str, int] = {
 }
 
 NO_VISA_SPONSORSHIP = "no sponsorship of the visa you need"
+# The only columns a signal level sets (`at_signal_level`): rows of one applicant and program at each level
+# differ in these alone.
+SIGNAL_FEATURES = ("signal_sent", "top_signal_sent")
 
 _COLUMN = {name: index for index, name in enumerate(FEATURE_NAMES)}
 _NUMBER = {name: index for index, name in enumerate(PROGRAM_NUMBERS)}
@@ -202,6 +205,15 @@ def build_features(
     features[:, applicant_end:specialty_end] = specialty_rows[[specialties[p.specialty] for p in programs]]
     features[:, specialty_end:] = _program_columns(applicant, programs, signals)
     return features
+
+
+def at_signal_level(rows: np.ndarray, level: float) -> np.ndarray:
+    """A copy of feature rows with every program at one signal level (2 top, 1 second, 0 none): the same
+    rows `build_features` gives with that level for all programs."""
+    changed = rows.copy()
+    changed[:, _COLUMN["signal_sent"]] = level >= 1
+    changed[:, _COLUMN["top_signal_sent"]] = level == 2
+    return changed
 
 
 def tiered_specialties(stats: Mapping[str, SpecialtyStats]) -> dict[str, bool]:

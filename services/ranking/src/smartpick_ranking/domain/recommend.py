@@ -7,9 +7,8 @@ scored again under each counterfactual (`reasons`) in a second call. The list's 
 match integrates over the latent applicant factor (`chances`); every chance carries its 10th-90th
 percentile interval over that factor."""
 
-import itertools
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ from smartpick_ranking.domain.features import build_features, hard_exclusion, si
 from smartpick_ranking.domain.optimize import NONE, SECOND, TOP, Portfolio, plan
 from smartpick_ranking.domain.preferences import SizeBands, preference_values, preferences_named
 from smartpick_ranking.domain.reasons import Reason, counterfactual_rows, list_reasons, program_reasons
+from smartpick_ranking.domain.scoring import Predict, PredictLevels, predict_blocks, stacked
 from smartpick_ranking.domain.tiers import Tier, tier
 
 DISCLAIMER = (
@@ -31,8 +31,7 @@ DISCLAIMER = (
     "not designed to predict success or failure in the Match."
 )
 SAME_ESTIMATE_DIGITS = 4
-
-Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+_FEATURE_LEVEL = {NONE: 0.0, TOP: 2.0, SECOND: 1.0}  # a plan's signal level as the features' signal value
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def _signal_budget(applicant: Applicant, stats: Mapping[str, SpecialtyStats]) ->
 
 def _levels_to_score(programs: Sequence[Program], stats: Mapping[str, SpecialtyStats]) -> list[int]:
     """Signal levels worth scoring: the top one where the specialty signals, the second where tiered."""
-    signaling = {p.specialty for p in programs if (stats.get(p.specialty) and stats[p.specialty].signals)}
+    signaling = {s for s in {p.specialty for p in programs} if (stats.get(s) and stats[s].signals)}
     tiered = {s for s in signaling if stats[s].silver_signals}
     return [NONE] + ([TOP] if signaling else []) + ([SECOND] if tiered else [])
 
@@ -126,12 +125,14 @@ def recommend_many(
     factor: LatentFactor,
     fees: FeeSchedule,
     sizes: Mapping[str, SizeBands] | None = None,
+    predict_levels: PredictLevels | None = None,
 ) -> list[Recommendation]:
     """The optimized, explained list and signal plan for each (applicant, the catalog as their school sees it).
     `sizes`: the public catalog's size bands (`preferences.size_bands`), which preferred sizes are read by.
+    `predict_levels`: a faster way to the same numbers as `predict` at several signal levels (`scoring`).
 
-    Two model calls whatever the number of applicants: one over every candidate of every applicant at each
-    signal level, one over the counterfactuals of every listed program."""
+    Two requests to the model whatever the number of applicants: every candidate of every applicant at each
+    signal level, then the counterfactuals of every listed program."""
     tiered = tiered_specialties(stats)
     prepared, blocks = [], []
     for applicant, view in requests:
@@ -139,21 +140,18 @@ def recommend_many(
         own = signal_levels(applicant, programs, tiered)
         planned = not own.any()
         levels = _levels_to_score(programs, stats) if planned else [None]
-        for level in levels:
-            chosen = own if level is None else np.full(len(programs), {NONE: 0.0, TOP: 2.0, SECOND: 1.0}[level])
-            blocks.append(build_features(applicant, programs, stats, chosen))
+        # Every level's rows are these with the signal columns set (`features.at_signal_level`).
+        rows = build_features(applicant, programs, stats, np.zeros(len(programs)) if planned else own)
+        blocks.append((rows, [None] if not planned else [_FEATURE_LEVEL[k] for k in levels]))
         prepared.append((applicant, programs, excluded, own, planned, levels))
-    scores = _predict_blocks(predict, blocks)
-    at = 0
+    scores = (predict_levels or stacked(predict))(blocks)
     stage, explain_blocks = [], []
-    for applicant, programs, excluded, own, planned, levels in prepared:
-        per_level = scores[at : at + len(levels)]
-        at += len(levels)
-        interview = np.zeros((len(programs), 3))
-        admission = np.zeros((len(programs), 3))
-        for k in range(3):
-            source = per_level[levels.index(k)] if k in levels else per_level[0]
-            interview[:, k], admission[:, k] = source
+    for (applicant, programs, excluded, own, planned, levels), (interview_at, admission_at) in zip(
+        prepared, scores, strict=True
+    ):
+        columns = [levels.index(k) if k in levels else 0 for k in range(3)]
+        # float64, as the plan and the sums over the list work in.
+        interview, admission = (np.asarray(s[:, columns], dtype=np.float64) for s in (interview_at, admission_at))
         budget = _signal_budget(applicant, stats)
         values = preference_values(applicant, programs, sizes)
         if planned:
@@ -165,7 +163,7 @@ def recommend_many(
             level_of_own = np.where(own == 2, TOP, np.where(own == 1, SECOND, NONE))
             signals = level_of_own[portfolio.order] if portfolio.order else np.empty(0, dtype=int)
         listed = [programs[i] for i in portfolio.order]
-        feature_signals = np.array([{NONE: 0.0, TOP: 2.0, SECOND: 1.0}[int(s)] for s in signals])
+        feature_signals = np.array([_FEATURE_LEVEL[int(s)] for s in signals])
         rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats)
         explain_blocks.append(rows)
         stage.append(
@@ -183,7 +181,7 @@ def recommend_many(
                 budget,
             )
         )
-    typicals = _predict_blocks(predict, explain_blocks)
+    typicals = predict_blocks(predict, explain_blocks)
     return [_result(planned, typical[1], factor, fees) for planned, typical in zip(stage, typicals, strict=True)]
 
 
@@ -263,16 +261,6 @@ def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: F
     )
 
 
-def _predict_blocks(predict: Predict, blocks: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """One model call over several feature blocks; the answers split back per block."""
-    sizes = [len(block) for block in blocks]
-    if not any(sizes):
-        return [(np.empty(0), np.empty(0)) for _ in blocks]
-    interview, admission = predict(np.concatenate([b for b in blocks if len(b)]))
-    bounds = np.cumsum([0, *sizes])
-    return [(interview[a:b], admission[a:b]) for a, b in itertools.pairwise(bounds)]
-
-
 def recommend(
     applicant: Applicant,
     programs_by_specialty: Mapping[str, Sequence[Program]],
@@ -281,6 +269,7 @@ def recommend(
     factor: LatentFactor,
     fees: FeeSchedule,
     sizes: Mapping[str, SizeBands] | None = None,
+    predict_levels: PredictLevels | None = None,
 ) -> Recommendation:
     """The optimized, explained list for one applicant."""
-    return recommend_many([(applicant, programs_by_specialty)], stats, predict, factor, fees, sizes)[0]
+    return recommend_many([(applicant, programs_by_specialty)], stats, predict, factor, fees, sizes, predict_levels)[0]
