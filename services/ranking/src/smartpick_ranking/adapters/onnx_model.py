@@ -51,7 +51,13 @@ class OnnxModel:
             )
         signal_columns = {FEATURE_NAMES.index(name) for name in SIGNAL_FEATURES}
         self._split: SplitModel | None = split(
-            onnx.load_from_string(serialized), self._session, OUTPUTS, signal_columns, at_signal_level, SIGNAL_LEVELS, options
+            onnx.load_from_string(serialized),
+            self._session,
+            OUTPUTS,
+            signal_columns,
+            at_signal_level,
+            SIGNAL_LEVELS,
+            options,
         )
 
     @property
@@ -76,7 +82,10 @@ class OnnxModel:
         bounds = np.cumsum([0, *(len(rows) for rows, _ in blocks)])
         at_levels = [rows_at(rows, level) for rows, levels in blocks for level in levels]
         repeats = np.concatenate(
-            [np.tile(np.arange(a, b), len(levels)) for (_, levels), a, b in zip(blocks, bounds[:-1], bounds[1:], strict=True)]
+            [
+                np.tile(np.arange(a, b), len(levels))
+                for (_, levels), a, b in zip(blocks, bounds[:-1], bounds[1:], strict=True)
+            ]
         )
         interview, admission = self._split.run(np.concatenate([rows for rows, _ in blocks]), at_levels, repeats)
         return list(zip(by_level(interview, blocks), by_level(admission, blocks), strict=True))

@@ -89,7 +89,9 @@ def _float_tensor(name: str) -> onnx.ValueInfoProto:
 def _part(model: onnx.ModelProto, name: str, nodes: list, inputs: list, outputs: list) -> onnx.ModelProto:
     used = {tensor for node in nodes for tensor in node.input}
     initializers = [t for t in model.graph.initializer if t.name in used]
-    part = helper.make_model(helper.make_graph(nodes, name, inputs, outputs, initializers), opset_imports=model.opset_import)
+    part = helper.make_model(
+        helper.make_graph(nodes, name, inputs, outputs, initializers), opset_imports=model.opset_import
+    )
     part.ir_version = model.ir_version
     return part
 
