@@ -97,15 +97,19 @@ def counterfactual_rows(
     programs: Sequence[Program],
     signals: np.ndarray,
     stats: Mapping[str, SpecialtyStats],
+    no_signal: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[tuple[str, str, np.ndarray]]]:
     """Feature rows of the programs under each applicable counterfactual (signals as planned), and per
-    counterfactual its feature, its text, and for each program the row that scores it (-1: not applicable)."""
+    counterfactual its feature, its text, and for each program the row that scores it (-1: not applicable).
+    `no_signal`: the programs' chances with no signal, when already known (a plan scored them); the signal's
+    counterfactual then reads them (rows from len(rows) on are entries of `no_signal`) instead of new rows."""
     blocks: list[np.ndarray] = []
     explained: list[tuple[str, str, np.ndarray]] = []
     offset = 0
     by_specialty: dict[str, list[int]] = {}
     for i, program in enumerate(programs):
         by_specialty.setdefault(program.specialty, []).append(i)
+    signal_reasons = []
 
     def add(feature: str, text: str, typical: Applicant, indices: list[int], levels: np.ndarray) -> None:
         nonlocal offset
@@ -123,10 +127,17 @@ def counterfactual_rows(
                 text = counterfactual.describe(applicant, specialty_stats, specialty)
                 add(counterfactual.feature, text, typical, indices, signals[indices])
         signaled = [i for i in indices if signals[i] > 0]
-        if signaled:
+        if signaled and no_signal is None:
             add(SIGNAL_REASON, "your signal to this program", applicant, signaled, np.zeros(len(signaled)))
+        elif signaled:
+            rows = np.full(len(programs), -1)
+            rows[signaled] = signaled
+            signal_reasons.append(rows)
+            explained.append((SIGNAL_REASON, "your signal to this program", rows))
+    for rows in signal_reasons:
+        rows[rows >= 0] += offset  # past the scored rows: into no_signal
     if not blocks:
-        return np.empty((0, len(FEATURE_NAMES)), dtype=np.float32), []
+        return np.empty((0, len(FEATURE_NAMES)), dtype=np.float32), explained
     return np.concatenate(blocks), explained
 
 

@@ -164,7 +164,9 @@ def recommend_many(
             signals = level_of_own[portfolio.order] if portfolio.order else np.empty(0, dtype=int)
         listed = [programs[i] for i in portfolio.order]
         feature_signals = np.array([_FEATURE_LEVEL[int(s)] for s in signals])
-        rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats)
+        # A plan scored every candidate with no signal: what a signal adds is read from there.
+        no_signal = admission_at[portfolio.order, levels.index(NONE)] if planned else None
+        rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats, no_signal)
         explain_blocks.append(rows)
         stage.append(
             _Planned(
@@ -179,10 +181,20 @@ def recommend_many(
                 values,
                 explained,
                 budget,
+                no_signal,
             )
         )
     typicals = predict_blocks(predict, explain_blocks)
-    return [_result(planned, typical[1], factor, fees) for planned, typical in zip(stage, typicals, strict=True)]
+    return [
+        _result(planned, _with_known(typical[1], planned.no_signal), factor, fees)
+        for planned, typical in zip(stage, typicals, strict=True)
+    ]
+
+
+def _with_known(scored: np.ndarray, no_signal: np.ndarray | None) -> np.ndarray:
+    """The counterfactual chances as `reasons.counterfactual_rows` indexes them: the scored rows, then the
+    listed programs' no-signal chances where the plan had them."""
+    return scored if no_signal is None else np.concatenate([scored, no_signal])
 
 
 @dataclass(frozen=True)
@@ -200,6 +212,7 @@ class _Planned:
     values: np.ndarray  # the applicant's preference value of each candidate
     explained: list
     signal_budget: tuple[int, int]  # top, second
+    no_signal: np.ndarray | None  # the listed programs' chances with no signal, where the plan scored them
 
 
 def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: FeeSchedule) -> Recommendation:
