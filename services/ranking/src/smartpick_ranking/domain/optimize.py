@@ -171,7 +171,9 @@ class _Queues:
         self.group_of = group_of
         self.start = np.searchsorted(group_of[self.order[0]], np.arange(groups))
         self.end = np.append(self.start[1:], len(group_of))
-        self.heads = np.tile(self.start, (3, 1))
+        self.heads = np.tile(self.start, (3, 1))  # position in `order` of each queue's head
+        self.head_program = self.order[:, self.start].copy()  # [level, group]; -1 once a queue is empty
+        self.groups = np.arange(groups)
 
     def rest(self, k: int, g: int) -> np.ndarray:
         return self.order[k, self.heads[k, g] : self.end[g]]
@@ -179,20 +181,22 @@ class _Queues:
     def take(self, c: int, listed: np.ndarray) -> None:
         """Program c was listed: the heads of its group move past every listed program."""
         g = self.group_of[c]
+        end = self.end[g]
         for k in range(3):
-            while self.heads[k, g] < self.end[g] and listed[self.order[k, self.heads[k, g]]]:
-                self.heads[k, g] += 1
+            at, queue = self.heads[k, g], self.order[k]
+            while at < end and listed[queue[at]]:
+                at += 1
+            self.heads[k, g] = at
+            self.head_program[k, g] = queue[at] if at < end else -1
 
     def best_add(self, allowed: list[int], conditional: np.ndarray, h: np.ndarray) -> tuple[float, tuple | None]:
         """The largest gain E_z[r(z) H_g(z)] over the heads of every group at the allowed levels, and its move.
         Taken as a scan in (level, group) order would take it: a gain wins only past the best so far by more
         than _TIE, so of gains within _TIE of each other the first one scanned is chosen."""
-        rows, gs = np.nonzero(self.heads[allowed] < self.end)  # in scan order: by level, then group
-        if not len(gs):
-            return 0.0, None
-        ks = np.array(allowed)[rows]
-        heads = self.order[ks, self.heads[ks, gs]]
-        gains = np.einsum("mz,mz->m", conditional[ks, heads], h[gs])
+        heads = self.head_program[allowed].ravel()  # in scan order: by level, then group
+        ks = np.repeat(allowed, len(self.groups))
+        gains = np.einsum("mz,mz->m", conditional[ks, heads], h[np.tile(self.groups, len(allowed))])
+        gains[heads < 0] = -np.inf  # an empty queue (its index -1 read some program: not a move)
         top = int(np.argmax(gains))
         if np.count_nonzero(gains > gains[top] - _TIE) > 1:
             top = _first_past_ties(gains)
