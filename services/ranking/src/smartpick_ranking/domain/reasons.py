@@ -142,13 +142,21 @@ def counterfactual_rows(
 
 
 def program_reasons(
-    actual: float, typical: np.ndarray, i: int, explained: list[tuple[str, str, np.ndarray]]
-) -> tuple[Reason, ...]:
-    """The program's largest reasons by size of effect, none dropped for being small."""
-    found = [
-        Reason(feature, text, float(actual - typical[rows[i]])) for feature, text, rows in explained if rows[i] >= 0
-    ]
-    return tuple(sorted(found, key=lambda r: -abs(r.effect))[:REASONS_PER_PROGRAM])
+    actual: np.ndarray, typical: np.ndarray, explained: list[tuple[str, str, np.ndarray]]
+) -> list[tuple[Reason, ...]]:
+    """Each program's largest reasons by size of effect, none dropped for being small: `actual[i]` is listed
+    program i's chance, `typical` the counterfactual chances `explained` indexes."""
+    if not explained:
+        return [() for _ in actual]
+    rows = np.array([r for _, _, r in explained])  # [counterfactual, program]
+    effects = actual.astype(typical.dtype)[None, :] - typical[np.maximum(rows, 0)]  # in the model's precision
+    size = np.where(rows >= 0, -np.abs(effects), np.inf)  # not applicable: after every applicable one
+    ranked = np.argsort(size, axis=0, kind="stable")[:REASONS_PER_PROGRAM]
+    found = []
+    for i in range(len(actual)):
+        chosen = [e for e in ranked[:, i].tolist() if rows[e, i] >= 0]
+        found.append(tuple(Reason(explained[e][0], explained[e][1], float(effects[e, i])) for e in chosen))
+    return found
 
 
 def list_reasons(

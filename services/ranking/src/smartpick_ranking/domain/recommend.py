@@ -101,14 +101,13 @@ def _same_estimate_note(
     """Whether listed programs share an estimate with another candidate, and whether the student's
     preferences (their values) or only the catalog order put them where they are."""
     estimates = np.round(admission, SAME_ESTIMATE_DIGITS)
-    counts = Counter(estimates.tolist())
-    tied = [i for i in order if counts[estimates[i]] > 1]
+    _, estimate_of, counts = np.unique(estimates, return_inverse=True, return_counts=True)
+    tied = [i for i in order if counts[estimate_of[i]] > 1]
     if not tied:
         return ()
-    lowest = {}
-    for estimate, value in zip(estimates.tolist(), values.tolist(), strict=True):
-        lowest[estimate] = min(value, lowest.get(estimate, value))
-    ordered = sum(1 for i in tied if values[i] > lowest[estimates[i]] + 1e-12)
+    lowest = np.full(len(counts), np.inf)  # the lowest value among the programs of each estimate
+    np.minimum.at(lowest, estimate_of, values)
+    ordered = sum(1 for i in tied if values[i] > lowest[estimate_of[i]] + 1e-12)
     said = f"{len(tied)} listed programs share an estimate with another program: no public fact distinguishes them"
     if not ordered:
         return (f"{said}, and neither do your preferences, so among them the list follows the catalog order.",)
@@ -194,7 +193,9 @@ def recommend_many(
 def _with_known(scored: np.ndarray, no_signal: np.ndarray | None) -> np.ndarray:
     """The counterfactual chances as `reasons.counterfactual_rows` indexes them: the scored rows, then the
     listed programs' no-signal chances where the plan had them."""
-    return scored if no_signal is None else np.concatenate([scored, no_signal])
+    if no_signal is None:
+        return scored
+    return np.concatenate([scored if len(scored) else scored.astype(no_signal.dtype), no_signal])
 
 
 @dataclass(frozen=True)
@@ -229,17 +230,19 @@ def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: F
     chances = admission[order, column] if order else np.empty(0)
     interviews = interview[order, column] if order else np.empty(0)
     low, high = factor.interval(chances)
+    reasons = program_reasons(chances, typical, explained)
     application_list = [
-        ScoredProgram(
-            programs[i],
-            float(interviews[position]),
-            float(chances[position]),
-            (float(low[position]), float(high[position])),
-            tier(float(interviews[position])),
-            int(signals[position]),
-            program_reasons(float(chances[position]), typical, position, explained),
+        ScoredProgram(programs[i], interview, chance, (lo, hi), tier(interview), int(signal), why)
+        for i, interview, chance, lo, hi, signal, why in zip(
+            order,
+            interviews.tolist(),
+            chances.tolist(),
+            low.tolist(),
+            high.tolist(),
+            signals.tolist(),
+            reasons,
+            strict=True,
         )
-        for position, i in enumerate(order)
     ]
     chance = factor.at_least_one(chances)
     specialties = [programs[i].specialty for i in order]
