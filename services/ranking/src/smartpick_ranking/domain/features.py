@@ -232,3 +232,8 @@ def hard_exclusion(applicant: Applicant, program: Program) -> str | None:
     if applicant.needs_visa and program.sponsors(applicant.visa_need) is False:
         return NO_VISA_SPONSORSHIP
     return None
+
+
+def hard_rules_apply(applicant: Applicant) -> bool:
+    """Whether `hard_exclusion` can exclude any program for this applicant (else every program is kept)."""
+    return bool(applicant.needs_visa)

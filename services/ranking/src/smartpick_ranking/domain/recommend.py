@@ -17,7 +17,13 @@ from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import OTHER_SERVICES, FeeSchedule
-from smartpick_ranking.domain.features import build_features, hard_exclusion, signal_levels, tiered_specialties
+from smartpick_ranking.domain.features import (
+    build_features,
+    hard_exclusion,
+    hard_rules_apply,
+    signal_levels,
+    tiered_specialties,
+)
 from smartpick_ranking.domain.optimize import NONE, SECOND, TOP, Portfolio, plan
 from smartpick_ranking.domain.preferences import SizeBands, preference_values, preferences_named
 from smartpick_ranking.domain.reasons import Reason, counterfactual_rows, list_reasons, program_reasons
@@ -70,6 +76,9 @@ def candidates(
     """Programs of the applicant's specialties, and how many each hard rule left out."""
     kept, excluded = [], Counter()
     for specialty in dict.fromkeys(applicant.specialties):
+        if not hard_rules_apply(applicant):
+            kept += programs_by_specialty.get(specialty, ())
+            continue
         for program in programs_by_specialty.get(specialty, ()):
             reason = hard_exclusion(applicant, program)
             if reason is None:
