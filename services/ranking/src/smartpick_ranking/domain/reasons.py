@@ -14,7 +14,7 @@ import numpy as np
 
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
-from smartpick_ranking.domain.features import FEATURE_NAMES, build_features
+from smartpick_ranking.domain.features import FEATURE_NAMES, build_features, for_applicant
 
 REASONS_PER_PROGRAM = 3
 LIST_REASONS = 3
@@ -111,9 +111,15 @@ def counterfactual_rows(
         by_specialty.setdefault(program.specialty, []).append(i)
     signal_reasons = []
 
+    actual = build_features(applicant, programs, stats, signals)
+
     def add(feature: str, text: str, typical: Applicant, indices: list[int], levels: np.ndarray) -> None:
         nonlocal offset
-        blocks.append(build_features(typical, [programs[i] for i in indices], stats, levels))
+        chosen = [programs[i] for i in indices]
+        if np.array_equal(levels, signals[indices]):  # the actual rows but for the applicant's inputs
+            blocks.append(for_applicant(actual[indices], applicant, typical, chosen, stats, levels))
+        else:
+            blocks.append(build_features(typical, chosen, stats, levels))
         rows = np.full(len(programs), -1)
         rows[indices] = np.arange(offset, offset + len(indices))
         explained.append((feature, text, rows))
