@@ -70,10 +70,15 @@ def raw_rate(profiles: list[profile_pb2.ApplicantProfile]) -> float:
         by_specialty.setdefault(program.specialty, []).append(program)
     model = OnnxModel()
     applicants = [Applicant.from_proto(p) for p in profiles]
-    recommend(applicants[0], by_specialty, stats, model.predict, model.factor, fees)
+    # As the worker scores (service.RankingService.score_many): the signal levels through predict_levels.
+    recommend(
+        applicants[0], by_specialty, stats, model.predict, model.factor, fees, predict_levels=model.predict_levels
+    )
     started = time.perf_counter()
     for applicant in applicants:
-        recommend(applicant, by_specialty, stats, model.predict, model.factor, fees)
+        recommend(
+            applicant, by_specialty, stats, model.predict, model.factor, fees, predict_levels=model.predict_levels
+        )
     rate = len(applicants) / (time.perf_counter() - started)
     print(
         f"raw scoring, in process, no I/O: {rate:8.1f} profiles/s ({len(applicants)} profiles, model {model.version})"
