@@ -31,7 +31,7 @@ from devstack import ServiceProcess, free_port
 from smartpick.events.v1 import profile_events_pb2
 from smartpick.profile.v1 import profile_pb2
 
-from smartpick_platform.kafka import security_options
+from smartpick_platform.kafka import cloudevent_headers, security_options
 from smartpick_platform.topics import PROFILE_UPDATED, RECOMMENDATIONS_GENERATED
 from smartpick_ranking.adapters.messages import recommendations_event_id
 from smartpick_ranking.adapters.onnx_model import OnnxModel
@@ -134,7 +134,12 @@ async def pipeline_rate(bootstrap: str, tenant_id: str, profiles, label: str) ->
             event = profile_events_pb2.ProfileUpdated(
                 event_id=str(uuid.uuid4()), tenant_id=tenant_id, student_id=student, profile_version=1, profile=profile
             )
-            await producer.send(PROFILE_UPDATED.name, value=event.SerializeToString(), key=student.encode())
+            headers = cloudevent_headers(
+                event_id=event.event_id, event_type=event.DESCRIPTOR.full_name, source="/smartpick/bench"
+            )
+            await producer.send(
+                PROFILE_UPDATED.name, value=event.SerializeToString(), key=student.encode(), headers=headers
+            )
             keys.add(result_event_id(student, 1))
         await producer.flush()
         await clock.wait_for(keys, max_seconds=600)
