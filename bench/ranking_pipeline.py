@@ -31,7 +31,7 @@ from devstack import ServiceProcess, free_port
 from smartpick.events.v1 import profile_events_pb2
 from smartpick.profile.v1 import profile_pb2
 
-from smartpick_platform.kafka import security_options
+from smartpick_platform.kafka import cloudevent_headers, security_options
 from smartpick_platform.topics import PROFILE_UPDATED, RECOMMENDATIONS_GENERATED
 from smartpick_ranking.adapters.messages import recommendations_event_id
 from smartpick_ranking.adapters.onnx_model import OnnxModel
@@ -70,10 +70,15 @@ def raw_rate(profiles: list[profile_pb2.ApplicantProfile]) -> float:
         by_specialty.setdefault(program.specialty, []).append(program)
     model = OnnxModel()
     applicants = [Applicant.from_proto(p) for p in profiles]
-    recommend(applicants[0], by_specialty, stats, model.predict, model.factor, fees)
+    # As the worker scores (service.RankingService.score_many): the signal levels through predict_levels.
+    recommend(
+        applicants[0], by_specialty, stats, model.predict, model.factor, fees, predict_levels=model.predict_levels
+    )
     started = time.perf_counter()
     for applicant in applicants:
-        recommend(applicant, by_specialty, stats, model.predict, model.factor, fees)
+        recommend(
+            applicant, by_specialty, stats, model.predict, model.factor, fees, predict_levels=model.predict_levels
+        )
     rate = len(applicants) / (time.perf_counter() - started)
     print(
         f"raw scoring, in process, no I/O: {rate:8.1f} profiles/s ({len(applicants)} profiles, model {model.version})"
@@ -129,7 +134,12 @@ async def pipeline_rate(bootstrap: str, tenant_id: str, profiles, label: str) ->
             event = profile_events_pb2.ProfileUpdated(
                 event_id=str(uuid.uuid4()), tenant_id=tenant_id, student_id=student, profile_version=1, profile=profile
             )
-            await producer.send(PROFILE_UPDATED.name, value=event.SerializeToString(), key=student.encode())
+            headers = cloudevent_headers(
+                event_id=event.event_id, event_type=event.DESCRIPTOR.full_name, source="/smartpick/bench"
+            )
+            await producer.send(
+                PROFILE_UPDATED.name, value=event.SerializeToString(), key=student.encode(), headers=headers
+            )
             keys.add(result_event_id(student, 1))
         await producer.flush()
         await clock.wait_for(keys, max_seconds=600)
@@ -157,6 +167,7 @@ async def latency(
         clock = TopicClock(bootstrap, RECOMMENDATIONS_GENERATED)
         await clock.start()
         saves: dict[str, int] = {}
+        failed: dict[int, int] = {}  # 5xx answers by status
 
         async def put(session: aiohttp.ClientSession, student: str):
             saves[student] = saves.get(student, 0) + 1
@@ -167,6 +178,9 @@ async def latency(
                 "preferences": {"specialties": [rng.choice(SPECIALTIES)], "application_budget": 40},
             }
             async with session.put(f"{base_url}/v1/students/{student}/profile", json=body, headers=admin) as reply:
+                if reply.status >= 500:  # counted and left out (the profile service's lock_student race, issue 11)
+                    failed[reply.status] = failed.get(reply.status, 0) + 1
+                    return None
                 reply.raise_for_status()
                 version = (await reply.json())["version"]
             return time.monotonic(), result_event_id(student, version)
@@ -176,7 +190,7 @@ async def latency(
             for i in range(updates):
                 await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
                 tasks.append(asyncio.create_task(put(session, students[i % len(students)])))
-            answered = await asyncio.gather(*tasks)
+            answered = [found for found in await asyncio.gather(*tasks) if found is not None]
             await clock.wait_for({key for _, key in answered}, max_seconds=300)
             return answered, started
 
@@ -194,6 +208,8 @@ async def latency(
     delays = [(clock.seen[key] - at) * 1000 for at, key in answered]
     achieved = count / (max(at for at, _ in answered) - started)
     print(f"latency, HTTP answer -> RecommendationsGenerated readable: {count} updates at {achieved:.0f}/s")
+    if failed:
+        print(f"  updates answered 5xx (left out), warm-up included: {failed}")
     print(
         f"  p50 {percentile(delays, 0.5):7.1f} ms   p99 {percentile(delays, 0.99):7.1f} ms   max {max(delays):7.1f} ms"
     )

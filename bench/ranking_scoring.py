@@ -77,7 +77,7 @@ def measure(profile_count: int = 600, threads: int = 1) -> None:
     shipped = OnnxModel(intra_op_threads=threads)
     defaults = cli._parser().parse_args([])
     print(f"retraining the native models with seed {defaults.seed} (about a minute) ...", flush=True)
-    dataset, _ = cli._simulate(programs, stats, defaults.seed, defaults.applicants_per_specialty)
+    dataset, _, _ = cli._simulate(programs, stats, defaults.seed, defaults.applicants_per_specialty)
     train_set, calibration_set, _ = split_by_group(dataset, defaults.seed)
     params = TrainingParameters(rounds=defaults.rounds, threads=defaults.threads)
     native = train(train_set, calibration_set, params, defaults.seed)

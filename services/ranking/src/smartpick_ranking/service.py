@@ -131,7 +131,10 @@ class RankingService:
 
     def score_many(self, requests: Sequence[tuple[Applicant, Mapping[str, list[Program]]]]) -> list[Recommendation]:
         with SCORE_SECONDS.time():
-            results = recommend_many(requests, self.stats, self.model.predict, self.model.factor, self.fees, self.sizes)
+            model = self.model
+            results = recommend_many(
+                requests, self.stats, model.predict, model.factor, self.fees, self.sizes, model.predict_levels
+            )
         # What the model's own check against NRMP found for this student's cohort, beside the chance.
         return [
             dataclasses.replace(result, notes=(*result.notes, *self.gaps.notes(applicant)))

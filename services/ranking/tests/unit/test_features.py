@@ -1,8 +1,10 @@
+import dataclasses
 import math
 
 import numpy as np
 from smartpick.profile.v1 import profile_pb2
 
+from smartpick_ranking.data import load_programs, load_specialty_stats
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.features import (
@@ -11,6 +13,7 @@ from smartpick_ranking.domain.features import (
     NO_VISA_SPONSORSHIP,
     build_features,
     feature_column,
+    for_applicant,
     hard_exclusion,
 )
 
@@ -222,3 +225,17 @@ def test_each_row_gets_its_own_specialtys_figures_when_specialties_interleave():
     features = build_features(applicant(), [KNOWN, NO_STATS, UNKNOWN], {"Dermatology": DERM})
     assert [value(features, row, "specialty_mean_step2ck") for row in (0, 2)] == [257.0, 257.0]
     assert math.isnan(value(features, 1, "specialty_mean_step2ck"))
+
+
+def test_rows_rebuilt_for_another_applicant_are_the_rows_built_for_them():
+    programs, stats = load_programs()[::40], load_specialty_stats()
+    signals = np.resize([0.0, 1.0, 2.0], len(programs))
+    applicant = Applicant("MD", step2_ck_score=240, research_items=3, school_state="CA", visa_need="none")
+    rows = build_features(applicant, programs, stats, signals)
+    for other in (
+        dataclasses.replace(applicant, step2_ck_score=255, research_items=12, aoa_member=True),
+        dataclasses.replace(applicant, degree="DO", comlex_level2_score=600),
+        dataclasses.replace(applicant, visa_need="J1", school_state=None),
+    ):
+        rebuilt = for_applicant(rows, applicant, other, programs, stats, signals)
+        assert np.array_equal(rebuilt, build_features(other, programs, stats, signals), equal_nan=True)

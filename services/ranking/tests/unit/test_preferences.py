@@ -18,7 +18,9 @@ from smartpick_ranking.domain.preferences import (
     SizeBands,
     catalog_cities,
     distance_value,
+    distance_values,
     miles_between,
+    miles_from,
     preference_values,
     size_bands,
 )
@@ -172,3 +174,15 @@ def test_the_service_places_a_profiles_home_city_on_the_catalog_and_reads_its_se
     profile.preferences.home_city = "Atlantis, MA"
     assert service.applicant_of(profile).home is None
     assert service.applicant_of(profile_pb2.ApplicantProfile(degree_type=profile_pb2.DEGREE_TYPE_MD)).home_city is None
+
+
+def test_distances_and_their_values_computed_at_once_are_the_scalar_ones():
+    programs = load_programs()[::7]
+    miles = miles_from(BOSTON, programs)
+    for program, found in zip(programs, miles.tolist(), strict=True):
+        if program.latitude is None or program.longitude is None:
+            assert np.isnan(found)
+        else:
+            assert found == pytest.approx(miles_between(BOSTON, (program.latitude, program.longitude)), rel=1e-12)
+    scalar = [distance_value(None if np.isnan(m) else m) for m in miles.tolist()]
+    assert distance_values(miles).tolist() == pytest.approx(scalar, rel=1e-12)

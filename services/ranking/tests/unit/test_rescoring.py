@@ -14,6 +14,7 @@ from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.enrichment import ProgramFacts
 from smartpick_ranking.domain.features import feature_column
+from smartpick_ranking.domain.scoring import stacked
 from smartpick_ranking.service import RankingService
 
 TENANT, STUDENT = uuid.uuid4(), uuid.uuid4()
@@ -33,6 +34,9 @@ class FakeModel:
     def predict(self, rows):
         size = np.nan_to_num(rows[:, feature_column("program_positions")], nan=1)
         return np.full(len(rows), 0.5), size / 20
+
+    def predict_levels(self, blocks):
+        return stacked(self.predict)(blocks)
 
 
 class FakeRepository:

@@ -1,13 +1,20 @@
 """The trained ranking model, scored with onnxruntime: the only model dependency of the running service."""
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
+from smartpick_ranking.adapters.signal_split import SplitModel, split
 from smartpick_ranking.domain.chances import LatentFactor
-from smartpick_ranking.domain.features import FEATURE_NAMES
+from smartpick_ranking.domain.features import FEATURE_NAMES, SIGNAL_FEATURES, at_signal_level
+from smartpick_ranking.domain.scoring import LevelBlock, by_level, rows_at, stacked
+
+OUTPUTS = ["interview_probability", "admission_probability"]
+SIGNAL_LEVELS = (0.0, 2.0, 1.0)  # none, top, second: what the signal plan scores
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "model" / "model.onnx"
 
@@ -24,8 +31,8 @@ class OnnxModel:
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
         options.inter_op_num_threads = 1
-        source = path if isinstance(path, bytes) else str(path)
-        self._session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        serialized = path if isinstance(path, bytes) else Path(path).read_bytes()
+        self._session = ort.InferenceSession(serialized, options, providers=["CPUExecutionProvider"])
         path = "the model" if isinstance(path, bytes) else path
         metadata = self._session.get_modelmeta().custom_metadata_map
         self.version: str = metadata.get("model_version", "")
@@ -42,13 +49,43 @@ class OnnxModel:
                 f"{path} (model {self.version}) was trained on other features: "
                 f"missing {missing}, unexpected {extra}, or another order; retrain with smartpick-ranking-train"
             )
+        signal_columns = {FEATURE_NAMES.index(name) for name in SIGNAL_FEATURES}
+        self._split: SplitModel | None = split(
+            onnx.load_from_string(serialized),
+            self._session,
+            OUTPUTS,
+            signal_columns,
+            at_signal_level,
+            SIGNAL_LEVELS,
+            options,
+        )
+
+    @property
+    def splits_signal_levels(self) -> bool:
+        """Whether the part of the model no signal column reaches runs once for all levels (`signal_split`)."""
+        return self._split is not None
 
     def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(interview_probability, admission_probability), float32 arrays of one entry per feature row."""
         batch = np.ascontiguousarray(features, dtype=np.float32)
         if batch.ndim != 2 or batch.shape[1] != len(self.feature_names):
             raise ValueError(f"features must have shape (N, {len(self.feature_names)}), got {batch.shape}")
-        interview, admission = self._session.run(
-            ["interview_probability", "admission_probability"], {"features": batch}
-        )
+        interview, admission = self._session.run(OUTPUTS, {"features": batch})
         return interview, admission
+
+    def predict_levels(self, blocks: Sequence[LevelBlock]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`scoring.PredictLevels`: the same numbers as `predict` on every block's rows at each of its levels,
+        with the part of the model no signal reaches run once per row (`signal_split`)."""
+        blocks = [(np.ascontiguousarray(rows, dtype=np.float32), levels) for rows, levels in blocks]
+        if self._split is None or all(len(levels) < 2 or not len(rows) for rows, levels in blocks):
+            return stacked(self.predict)(blocks)  # nothing scored at two levels: nothing to share
+        bounds = np.cumsum([0, *(len(rows) for rows, _ in blocks)])
+        at_levels = [rows_at(rows, level) for rows, levels in blocks for level in levels]
+        repeats = np.concatenate(
+            [
+                np.tile(np.arange(a, b), len(levels))
+                for (_, levels), a, b in zip(blocks, bounds[:-1], bounds[1:], strict=True)
+            ]
+        )
+        interview, admission = self._split.run(np.concatenate([rows for rows, _ in blocks]), at_levels, repeats)
+        return list(zip(by_level(interview, blocks), by_level(admission, blocks), strict=True))

@@ -74,6 +74,9 @@ MONOTONE: Mapping[str, int] = {
 }
 
 NO_VISA_SPONSORSHIP = "no sponsorship of the visa you need"
+# The only columns a signal level sets (`at_signal_level`): rows of one applicant and program at each level
+# differ in these alone.
+SIGNAL_FEATURES = ("signal_sent", "top_signal_sent")
 
 _COLUMN = {name: index for index, name in enumerate(FEATURE_NAMES)}
 _NUMBER = {name: index for index, name in enumerate(PROGRAM_NUMBERS)}
@@ -194,14 +197,52 @@ def build_features(
         return features
     if signals is None:
         signals = signal_levels(applicant, programs, tiered_specialties(stats))
-    applicant_end = len(APPLICANT_FEATURES)
-    specialty_end = applicant_end + len(SPECIALTY_FEATURES)
-    features[:, :applicant_end] = _applicant_row(applicant)
+    _fill_applicant_columns(features, applicant, programs, stats)
+    features[:, _SPECIALTY_END:] = _program_columns(applicant, programs, signals)
+    return features
+
+
+_SPECIALTY_END = len(APPLICANT_FEATURES) + len(SPECIALTY_FEATURES)
+# What of the applicant the program columns read: rows of two applicants alike in these differ only in the
+# applicant and specialty columns.
+_PROGRAM_COLUMNS_READ = ("degree", "visa_need", "school_state", "preferred_states")
+
+
+def _fill_applicant_columns(
+    features: np.ndarray, applicant: Applicant, programs: Sequence[Program], stats: Mapping[str, SpecialtyStats]
+) -> None:
+    features[:, : len(APPLICANT_FEATURES)] = _applicant_row(applicant)
     specialties = {s: i for i, s in enumerate(dict.fromkeys(p.specialty for p in programs))}
     specialty_rows = np.array([_specialty_row(applicant, stats.get(s)) for s in specialties], dtype=np.float64)
-    features[:, applicant_end:specialty_end] = specialty_rows[[specialties[p.specialty] for p in programs]]
-    features[:, specialty_end:] = _program_columns(applicant, programs, signals)
-    return features
+    features[:, len(APPLICANT_FEATURES) : _SPECIALTY_END] = specialty_rows[[specialties[p.specialty] for p in programs]]
+
+
+def for_applicant(
+    rows: np.ndarray,
+    built_for: Applicant,
+    applicant: Applicant,
+    programs: Sequence[Program],
+    stats: Mapping[str, SpecialtyStats],
+    signals: np.ndarray,
+) -> np.ndarray:
+    """`build_features(applicant, programs, stats, signals)` from `rows`, built so for another applicant:
+    only the applicant and specialty columns are rebuilt where the program columns cannot differ (same
+    degree, visa need, school state and preferred states), else everything is."""
+    if any(getattr(built_for, name) != getattr(applicant, name) for name in _PROGRAM_COLUMNS_READ):
+        return build_features(applicant, programs, stats, signals)
+    changed = rows.copy()
+    if len(programs):
+        _fill_applicant_columns(changed, applicant, programs, stats)
+    return changed
+
+
+def at_signal_level(rows: np.ndarray, level: float) -> np.ndarray:
+    """A copy of feature rows with every program at one signal level (2 top, 1 second, 0 none): the same
+    rows `build_features` gives with that level for all programs."""
+    changed = rows.copy()
+    changed[:, _COLUMN["signal_sent"]] = level >= 1
+    changed[:, _COLUMN["top_signal_sent"]] = level == 2
+    return changed
 
 
 def tiered_specialties(stats: Mapping[str, SpecialtyStats]) -> dict[str, bool]:
@@ -220,3 +261,8 @@ def hard_exclusion(applicant: Applicant, program: Program) -> str | None:
     if applicant.needs_visa and program.sponsors(applicant.visa_need) is False:
         return NO_VISA_SPONSORSHIP
     return None
+
+
+def hard_rules_apply(applicant: Applicant) -> bool:
+    """Whether `hard_exclusion` can exclude any program for this applicant (else every program is kept)."""
+    return bool(applicant.needs_visa)

@@ -23,6 +23,7 @@ from smartpick_ranking.domain.chances import LatentFactor
 
 # The gain below which one more application is said to stop helping (probability points).
 PLATEAU_GAIN = 0.005
+_TIE = 1e-15  # a move replaces the best so far only if its gain is larger by more than this
 NONE, TOP, SECOND = 0, 1, 2  # signal levels: columns of the chances given to `plan`
 
 
@@ -88,18 +89,15 @@ def plan(
     n = len(v)
     levels, group_of = np.unique(-v, return_inverse=True)
     values = -levels
+    column = values[:, None]
     signaling = top_signals > 0 or second_signals > 0
     # [level, program, node]; without signals to place only the no-signal level is ever read.
-    conditional = np.stack([factor.conditional(chances[:, k if signaling else NONE]) for k in range(3)])
+    if signaling:
+        conditional = np.stack([factor.conditional(chances[:, k]) for k in range(3)])
+    else:
+        conditional = np.broadcast_to(factor.conditional(chances[:, NONE]), (3, n, len(factor.weights)))
     weights = factor.weights
-    queues = [
-        [
-            np.nonzero(group_of == g)[0][np.lexsort((np.nonzero(group_of == g)[0], -chances[group_of == g, k]))]
-            for g in range(len(values))
-        ]
-        for k in range(3)
-    ]
-    heads = np.zeros((3, len(values)), dtype=int)
+    queues = _Queues(chances, group_of, len(values), conditional)
     listed = np.zeros(n, dtype=bool)
     level_of = np.full(n, -1)
     none_admits = np.ones((len(values), len(weights)))
@@ -111,32 +109,22 @@ def plan(
         if len(values) == 1 and remaining[TOP] <= 0 and remaining[SECOND] <= 0:
             # One value group and no signal left: every further step adds the likeliest program left (its
             # gain is E[r(z) H(z)] with H >= 0 the same for all), so the rest of the order is a sort.
-            rest = [c for c in queues[NONE][0][heads[NONE, 0] :] if not listed[c] and chances[c, NONE] > 0]
-            rest = rest[: slots - len(order)]
+            rest = [c for c in queues.rest(NONE, 0) if not listed[c] and chances[c, NONE] > 0][: slots - len(order)]
             for c in rest:
                 listed[c], level_of[c] = True, NONE
             order += [int(c) for c in rest]
             break
-        np.cumprod(none_admits[:-1], axis=0, out=before[1:])
+        # ufunc.accumulate itself: np.cumprod and np.cumsum are the same sums with twice the call overhead.
+        np.multiply.accumulate(none_admits[:-1], axis=0, out=before[1:])
         np.multiply(before, none_admits, out=reached)  # none of this group or those before admits
-        worth = (before - reached) * values[:, None]
+        worth = (before - reached) * column
         if len(values) > 1:
-            np.cumsum(worth[:0:-1], axis=0, out=after[-2::-1])
-        h = (values[:, None] * reached - after) * weights
+            np.add.accumulate(worth[:0:-1], axis=0, out=after[-2::-1])
+        h = (column * reached - after) * weights
         best = (0.0, None)
         if len(order) < slots:
-            for k in (NONE, TOP, SECOND):
-                if k != NONE and remaining[k] <= 0:
-                    continue
-                for g in range(len(values)):
-                    queue = queues[k][g]
-                    while heads[k, g] < len(queue) and listed[queue[heads[k, g]]]:
-                        heads[k, g] += 1
-                    if heads[k, g] < len(queue):
-                        c = queue[heads[k, g]]
-                        gain = float(conditional[k, c] @ h[g])
-                        if gain > best[0] + 1e-15:
-                            best = (gain, ("add", c, k))
+            allowed = [k for k in (NONE, TOP, SECOND) if k == NONE or remaining[k] > 0]
+            best = queues.best_add(allowed, h)
         for k in (TOP, SECOND):
             if remaining[k] <= 0 or not order:
                 continue
@@ -149,8 +137,8 @@ def plan(
             lift = conditional[k, upgradable] - old
             rest = values[g, None] * reached[g] / np.maximum(1 - old, 1e-12) - after[g]
             gains = (lift * rest * weights).sum(axis=1)
-            i = int(np.argmax(gains))
-            if gains[i] > best[0] + 1e-15:
+            i = int(gains.argmax())
+            if gains[i] > best[0] + _TIE:
                 best = (float(gains[i]), ("upgrade", int(upgradable[i]), k))
         if best[1] is None:
             break
@@ -159,6 +147,7 @@ def plan(
         if move == "add":
             listed[c] = True
             order.append(int(c))
+            queues.take(c, listed)
         else:
             none_admits[g] /= np.maximum(1 - conditional[level_of[c], c], 1e-12)
             if level_of[c] == SECOND:
@@ -171,6 +160,66 @@ def plan(
     final = chances[order, signals] if order else np.empty(0)
     value = portfolio_value(np.asarray(final), v[order], list(range(len(order))), factor) if order else 0.0
     return Portfolio(order, signals, value, [float(x) for x in factor.curve(final)])
+
+
+class _Queues:
+    """Per signal level and value group, the programs not yet listed, likeliest first (ties: input order).
+    As H_g >= 0, the best program to add from a group at a level is the head of its queue; the heads' p(z)
+    are kept side by side, so a step's gains are one product over [level, group, node]."""
+
+    def __init__(self, chances: np.ndarray, group_of: np.ndarray, groups: int, conditional: np.ndarray):
+        index = np.arange(len(group_of))
+        # One array per level: grouped, then by falling chance, then by index; group g is [start[g], end[g]).
+        self.order = np.stack([np.lexsort((index, -chances[:, k], group_of)) for k in range(3)])
+        self.group_of, self.conditional = group_of, conditional
+        start = np.searchsorted(group_of[self.order[0]], np.arange(groups))
+        self.end = np.append(start[1:], len(group_of)).tolist()
+        self.heads = np.tile(start, (3, 1)).tolist()  # position in `order` of each queue's head
+        self.head_program = self.order[:, start].copy()  # [level, group]; -1 once a queue is empty
+        self.head_conditional = conditional[np.arange(3)[:, None], self.head_program]  # [level, group, node]
+
+    def rest(self, k: int, g: int) -> np.ndarray:
+        return self.order[k, self.heads[k][g] : self.end[g]]
+
+    def take(self, c: int, listed: np.ndarray) -> None:
+        """Program c was listed: the heads of its group move past every listed program."""
+        g = self.group_of[c]
+        end = self.end[g]
+        for k in range(3):
+            at, queue = self.heads[k][g], self.order[k]
+            while at < end and listed[queue[at]]:
+                at += 1
+            self.heads[k][g] = at
+            if at < end:
+                self.head_program[k, g] = queue[at]
+                self.head_conditional[k, g] = self.conditional[k, queue[at]]
+            else:
+                self.head_program[k, g] = -1
+
+    def best_add(self, allowed: list[int], h: np.ndarray) -> tuple[float, tuple | None]:
+        """The largest gain E_z[r(z) H_g(z)] over the heads of every group at the allowed levels, and its move.
+        Taken as a scan in (level, group) order would take it: a gain wins only past the best so far by more
+        than _TIE, so of gains within _TIE of each other the first one scanned is chosen."""
+        every = len(allowed) == 3
+        heads = (self.head_program if every else self.head_program[allowed]).ravel()  # scan order
+        conditional = self.head_conditional if every else self.head_conditional[allowed]
+        gains = np.einsum("kgz,gz->kg", conditional, h).ravel()
+        gains[heads < 0] = -np.inf  # an empty queue
+        top = int(gains.argmax())
+        if np.count_nonzero(gains > gains[top] - _TIE) > 1:
+            top = _first_past_ties(gains)
+        if not gains[top] > _TIE:
+            return 0.0, None
+        return float(gains[top]), ("add", int(heads[top]), allowed[top // len(h)])
+
+
+def _first_past_ties(gains: np.ndarray) -> int:
+    """The index a scan keeping the best so far, replaced only by a gain larger by more than _TIE, ends on."""
+    best, found = 0.0, 0
+    for i, gain in enumerate(gains.tolist()):
+        if gain > best + _TIE:
+            best, found = gain, i
+    return found
 
 
 def optimal_portfolio(p: np.ndarray, v: np.ndarray, budget: int, factor: LatentFactor) -> Portfolio:

@@ -145,16 +145,30 @@ def _place_values(applicant: Applicant, programs: Sequence[Program]) -> np.ndarr
 
         by_state = np.array([state_value(p) for p in programs])
     if applicant.home is not None:
-        by_home = np.array([distance_value(program_miles(applicant.home, p)) for p in programs])
+        by_home = distance_values(miles_from(applicant.home, programs))
     if by_state is None or by_home is None:
         return by_state if by_home is None else by_home
     return np.maximum(by_state, by_home)
 
 
-def program_miles(home: tuple[float, float], program: Program) -> float | None:
-    if program.latitude is None or program.longitude is None:
-        return None
-    return miles_between(home, (program.latitude, program.longitude))
+def miles_from(home: tuple[float, float], programs: Sequence[Program]) -> np.ndarray:
+    """`miles_between` home and every program at once (the same formula on arrays); NaN without a location."""
+    located = [
+        (p.latitude, p.longitude) if p.latitude is not None and p.longitude is not None else (np.nan,) * 2
+        for p in programs
+    ]
+    latitude, longitude = np.radians(np.array(located, dtype=np.float64).reshape(-1, 2)).T
+    lat1, lon1 = map(math.radians, home)
+    h = np.sin((latitude - lat1) / 2) ** 2 + math.cos(lat1) * np.cos(latitude) * np.sin((longitude - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+
+
+def distance_values(miles: np.ndarray) -> np.ndarray:
+    """`distance_value` of every distance at once (NaN: unknown, valued as far)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.minimum(1.0, np.log(miles / FULL_VALUE_MILES) / math.log(FAR_MILES / FULL_VALUE_MILES))
+    values = np.where(miles <= FULL_VALUE_MILES, 1.0, 1.0 - share * (1.0 - OTHER_REGION_VALUE))
+    return np.where(np.isnan(miles), OTHER_REGION_VALUE, values)
 
 
 def preference_values(
@@ -168,7 +182,10 @@ def preference_values(
     if place is not None:
         values *= place
     if applicant.preferred_settings:
-        values *= [_step_value(p.program_type, applicant.preferred_settings, PROGRAM_TYPES) for p in programs]
+        setting = {
+            kind: _step_value(kind, applicant.preferred_settings, PROGRAM_TYPES) for kind in (*PROGRAM_TYPES, None)
+        }
+        values *= [setting[p.program_type] for p in programs]
     if applicant.preferred_sizes:
         bands = size_bands(programs) if sizes is None else sizes
 
@@ -176,7 +193,8 @@ def preference_values(
             band = bands.get(program.specialty) or bands.get(ALL_SPECIALTIES)
             return None if band is None else band.size_of(program.positions)
 
-        values *= [_step_value(size(p), applicant.preferred_sizes, SIZES) for p in programs]
+        by_size = {kind: _step_value(kind, applicant.preferred_sizes, SIZES) for kind in (*SIZES, None)}
+        values *= [by_size[size(p)] for p in programs]
     return np.round(values, VALUE_DIGITS)
 
 

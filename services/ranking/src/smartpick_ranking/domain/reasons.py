@@ -14,7 +14,7 @@ import numpy as np
 
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
-from smartpick_ranking.domain.features import FEATURE_NAMES, build_features
+from smartpick_ranking.domain.features import FEATURE_NAMES, build_features, for_applicant
 
 REASONS_PER_PROGRAM = 3
 LIST_REASONS = 3
@@ -97,19 +97,29 @@ def counterfactual_rows(
     programs: Sequence[Program],
     signals: np.ndarray,
     stats: Mapping[str, SpecialtyStats],
+    no_signal: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[tuple[str, str, np.ndarray]]]:
     """Feature rows of the programs under each applicable counterfactual (signals as planned), and per
-    counterfactual its feature, its text, and for each program the row that scores it (-1: not applicable)."""
+    counterfactual its feature, its text, and for each program the row that scores it (-1: not applicable).
+    `no_signal`: the programs' chances with no signal, when already known (a plan scored them); the signal's
+    counterfactual then reads them (rows from len(rows) on are entries of `no_signal`) instead of new rows."""
     blocks: list[np.ndarray] = []
     explained: list[tuple[str, str, np.ndarray]] = []
     offset = 0
     by_specialty: dict[str, list[int]] = {}
     for i, program in enumerate(programs):
         by_specialty.setdefault(program.specialty, []).append(i)
+    signal_reasons = []
+
+    actual = build_features(applicant, programs, stats, signals)
 
     def add(feature: str, text: str, typical: Applicant, indices: list[int], levels: np.ndarray) -> None:
         nonlocal offset
-        blocks.append(build_features(typical, [programs[i] for i in indices], stats, levels))
+        chosen = [programs[i] for i in indices]
+        if np.array_equal(levels, signals[indices]):  # the actual rows but for the applicant's inputs
+            blocks.append(for_applicant(actual[indices], applicant, typical, chosen, stats, levels))
+        else:
+            blocks.append(build_features(typical, chosen, stats, levels))
         rows = np.full(len(programs), -1)
         rows[indices] = np.arange(offset, offset + len(indices))
         explained.append((feature, text, rows))
@@ -123,21 +133,36 @@ def counterfactual_rows(
                 text = counterfactual.describe(applicant, specialty_stats, specialty)
                 add(counterfactual.feature, text, typical, indices, signals[indices])
         signaled = [i for i in indices if signals[i] > 0]
-        if signaled:
+        if signaled and no_signal is None:
             add(SIGNAL_REASON, "your signal to this program", applicant, signaled, np.zeros(len(signaled)))
+        elif signaled:
+            rows = np.full(len(programs), -1)
+            rows[signaled] = signaled
+            signal_reasons.append(rows)
+            explained.append((SIGNAL_REASON, "your signal to this program", rows))
+    for rows in signal_reasons:
+        rows[rows >= 0] += offset  # past the scored rows: into no_signal
     if not blocks:
-        return np.empty((0, len(FEATURE_NAMES)), dtype=np.float32), []
+        return np.empty((0, len(FEATURE_NAMES)), dtype=np.float32), explained
     return np.concatenate(blocks), explained
 
 
 def program_reasons(
-    actual: float, typical: np.ndarray, i: int, explained: list[tuple[str, str, np.ndarray]]
-) -> tuple[Reason, ...]:
-    """The program's largest reasons by size of effect, none dropped for being small."""
-    found = [
-        Reason(feature, text, float(actual - typical[rows[i]])) for feature, text, rows in explained if rows[i] >= 0
-    ]
-    return tuple(sorted(found, key=lambda r: -abs(r.effect))[:REASONS_PER_PROGRAM])
+    actual: np.ndarray, typical: np.ndarray, explained: list[tuple[str, str, np.ndarray]]
+) -> list[tuple[Reason, ...]]:
+    """Each program's largest reasons by size of effect, none dropped for being small: `actual[i]` is listed
+    program i's chance, `typical` the counterfactual chances `explained` indexes."""
+    if not explained:
+        return [() for _ in actual]
+    rows = np.array([r for _, _, r in explained])  # [counterfactual, program]
+    effects = actual.astype(typical.dtype)[None, :] - typical[np.maximum(rows, 0)]  # in the model's precision
+    size = np.where(rows >= 0, -np.abs(effects), np.inf)  # not applicable: after every applicable one
+    ranked = np.argsort(size, axis=0, kind="stable")[:REASONS_PER_PROGRAM]
+    found = []
+    for i in range(len(actual)):
+        chosen = [e for e in ranked[:, i].tolist() if rows[e, i] >= 0]
+        found.append(tuple(Reason(explained[e][0], explained[e][1], float(effects[e, i])) for e in chosen))
+    return found
 
 
 def list_reasons(

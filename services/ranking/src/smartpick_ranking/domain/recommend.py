@@ -7,9 +7,8 @@ scored again under each counterfactual (`reasons`) in a second call. The list's 
 match integrates over the latent applicant factor (`chances`); every chance carries its 10th-90th
 percentile interval over that factor."""
 
-import itertools
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,10 +17,17 @@ from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import OTHER_SERVICES, FeeSchedule
-from smartpick_ranking.domain.features import build_features, hard_exclusion, signal_levels, tiered_specialties
+from smartpick_ranking.domain.features import (
+    build_features,
+    hard_exclusion,
+    hard_rules_apply,
+    signal_levels,
+    tiered_specialties,
+)
 from smartpick_ranking.domain.optimize import NONE, SECOND, TOP, Portfolio, plan
 from smartpick_ranking.domain.preferences import SizeBands, preference_values, preferences_named
 from smartpick_ranking.domain.reasons import Reason, counterfactual_rows, list_reasons, program_reasons
+from smartpick_ranking.domain.scoring import Predict, PredictLevels, predict_blocks, stacked
 from smartpick_ranking.domain.tiers import Tier, tier
 
 DISCLAIMER = (
@@ -31,8 +37,7 @@ DISCLAIMER = (
     "not designed to predict success or failure in the Match."
 )
 SAME_ESTIMATE_DIGITS = 4
-
-Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+_FEATURE_LEVEL = {NONE: 0.0, TOP: 2.0, SECOND: 1.0}  # a plan's signal level as the features' signal value
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,9 @@ def candidates(
     """Programs of the applicant's specialties, and how many each hard rule left out."""
     kept, excluded = [], Counter()
     for specialty in dict.fromkeys(applicant.specialties):
+        if not hard_rules_apply(applicant):
+            kept += programs_by_specialty.get(specialty, ())
+            continue
         for program in programs_by_specialty.get(specialty, ()):
             reason = hard_exclusion(applicant, program)
             if reason is None:
@@ -91,7 +99,7 @@ def _signal_budget(applicant: Applicant, stats: Mapping[str, SpecialtyStats]) ->
 
 def _levels_to_score(programs: Sequence[Program], stats: Mapping[str, SpecialtyStats]) -> list[int]:
     """Signal levels worth scoring: the top one where the specialty signals, the second where tiered."""
-    signaling = {p.specialty for p in programs if (stats.get(p.specialty) and stats[p.specialty].signals)}
+    signaling = {s for s in {p.specialty for p in programs} if (stats.get(s) and stats[s].signals)}
     tiered = {s for s in signaling if stats[s].silver_signals}
     return [NONE] + ([TOP] if signaling else []) + ([SECOND] if tiered else [])
 
@@ -102,14 +110,13 @@ def _same_estimate_note(
     """Whether listed programs share an estimate with another candidate, and whether the student's
     preferences (their values) or only the catalog order put them where they are."""
     estimates = np.round(admission, SAME_ESTIMATE_DIGITS)
-    counts = Counter(estimates.tolist())
-    tied = [i for i in order if counts[estimates[i]] > 1]
+    _, estimate_of, counts = np.unique(estimates, return_inverse=True, return_counts=True)
+    tied = [i for i in order if counts[estimate_of[i]] > 1]
     if not tied:
         return ()
-    lowest = {}
-    for estimate, value in zip(estimates.tolist(), values.tolist(), strict=True):
-        lowest[estimate] = min(value, lowest.get(estimate, value))
-    ordered = sum(1 for i in tied if values[i] > lowest[estimates[i]] + 1e-12)
+    lowest = np.full(len(counts), np.inf)  # the lowest value among the programs of each estimate
+    np.minimum.at(lowest, estimate_of, values)
+    ordered = sum(1 for i in tied if values[i] > lowest[estimate_of[i]] + 1e-12)
     said = f"{len(tied)} listed programs share an estimate with another program: no public fact distinguishes them"
     if not ordered:
         return (f"{said}, and neither do your preferences, so among them the list follows the catalog order.",)
@@ -126,12 +133,14 @@ def recommend_many(
     factor: LatentFactor,
     fees: FeeSchedule,
     sizes: Mapping[str, SizeBands] | None = None,
+    predict_levels: PredictLevels | None = None,
 ) -> list[Recommendation]:
     """The optimized, explained list and signal plan for each (applicant, the catalog as their school sees it).
     `sizes`: the public catalog's size bands (`preferences.size_bands`), which preferred sizes are read by.
+    `predict_levels`: a faster way to the same numbers as `predict` at several signal levels (`scoring`).
 
-    Two model calls whatever the number of applicants: one over every candidate of every applicant at each
-    signal level, one over the counterfactuals of every listed program."""
+    Two requests to the model whatever the number of applicants: every candidate of every applicant at each
+    signal level, then the counterfactuals of every listed program."""
     tiered = tiered_specialties(stats)
     prepared, blocks = [], []
     for applicant, view in requests:
@@ -139,21 +148,18 @@ def recommend_many(
         own = signal_levels(applicant, programs, tiered)
         planned = not own.any()
         levels = _levels_to_score(programs, stats) if planned else [None]
-        for level in levels:
-            chosen = own if level is None else np.full(len(programs), {NONE: 0.0, TOP: 2.0, SECOND: 1.0}[level])
-            blocks.append(build_features(applicant, programs, stats, chosen))
+        # Every level's rows are these with the signal columns set (`features.at_signal_level`).
+        rows = build_features(applicant, programs, stats, np.zeros(len(programs)) if planned else own)
+        blocks.append((rows, [None] if not planned else [_FEATURE_LEVEL[k] for k in levels]))
         prepared.append((applicant, programs, excluded, own, planned, levels))
-    scores = _predict_blocks(predict, blocks)
-    at = 0
+    scores = (predict_levels or stacked(predict))(blocks)
     stage, explain_blocks = [], []
-    for applicant, programs, excluded, own, planned, levels in prepared:
-        per_level = scores[at : at + len(levels)]
-        at += len(levels)
-        interview = np.zeros((len(programs), 3))
-        admission = np.zeros((len(programs), 3))
-        for k in range(3):
-            source = per_level[levels.index(k)] if k in levels else per_level[0]
-            interview[:, k], admission[:, k] = source
+    for (applicant, programs, excluded, own, planned, levels), (interview_at, admission_at) in zip(
+        prepared, scores, strict=True
+    ):
+        columns = [levels.index(k) if k in levels else 0 for k in range(3)]
+        # float64, as the plan and the sums over the list work in.
+        interview, admission = (np.asarray(s[:, columns], dtype=np.float64) for s in (interview_at, admission_at))
         budget = _signal_budget(applicant, stats)
         values = preference_values(applicant, programs, sizes)
         if planned:
@@ -165,8 +171,10 @@ def recommend_many(
             level_of_own = np.where(own == 2, TOP, np.where(own == 1, SECOND, NONE))
             signals = level_of_own[portfolio.order] if portfolio.order else np.empty(0, dtype=int)
         listed = [programs[i] for i in portfolio.order]
-        feature_signals = np.array([{NONE: 0.0, TOP: 2.0, SECOND: 1.0}[int(s)] for s in signals])
-        rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats)
+        feature_signals = np.array([_FEATURE_LEVEL[int(s)] for s in signals])
+        # A plan scored every candidate with no signal: what a signal adds is read from there.
+        no_signal = admission_at[portfolio.order, levels.index(NONE)] if planned else None
+        rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats, no_signal)
         explain_blocks.append(rows)
         stage.append(
             _Planned(
@@ -181,10 +189,22 @@ def recommend_many(
                 values,
                 explained,
                 budget,
+                no_signal,
             )
         )
-    typicals = _predict_blocks(predict, explain_blocks)
-    return [_result(planned, typical[1], factor, fees) for planned, typical in zip(stage, typicals, strict=True)]
+    typicals = predict_blocks(predict, explain_blocks)
+    return [
+        _result(planned, _with_known(typical[1], planned.no_signal), factor, fees)
+        for planned, typical in zip(stage, typicals, strict=True)
+    ]
+
+
+def _with_known(scored: np.ndarray, no_signal: np.ndarray | None) -> np.ndarray:
+    """The counterfactual chances as `reasons.counterfactual_rows` indexes them: the scored rows, then the
+    listed programs' no-signal chances where the plan had them."""
+    if no_signal is None:
+        return scored
+    return np.concatenate([scored if len(scored) else scored.astype(no_signal.dtype), no_signal])
 
 
 @dataclass(frozen=True)
@@ -202,6 +222,7 @@ class _Planned:
     values: np.ndarray  # the applicant's preference value of each candidate
     explained: list
     signal_budget: tuple[int, int]  # top, second
+    no_signal: np.ndarray | None  # the listed programs' chances with no signal, where the plan scored them
 
 
 def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: FeeSchedule) -> Recommendation:
@@ -218,17 +239,19 @@ def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: F
     chances = admission[order, column] if order else np.empty(0)
     interviews = interview[order, column] if order else np.empty(0)
     low, high = factor.interval(chances)
+    reasons = program_reasons(chances, typical, explained)
     application_list = [
-        ScoredProgram(
-            programs[i],
-            float(interviews[position]),
-            float(chances[position]),
-            (float(low[position]), float(high[position])),
-            tier(float(interviews[position])),
-            int(signals[position]),
-            program_reasons(float(chances[position]), typical, position, explained),
+        ScoredProgram(programs[i], interview, chance, (lo, hi), tier(interview), int(signal), why)
+        for i, interview, chance, lo, hi, signal, why in zip(
+            order,
+            interviews.tolist(),
+            chances.tolist(),
+            low.tolist(),
+            high.tolist(),
+            signals.tolist(),
+            reasons,
+            strict=True,
         )
-        for position, i in enumerate(order)
     ]
     chance = factor.at_least_one(chances)
     specialties = [programs[i].specialty for i in order]
@@ -263,16 +286,6 @@ def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: F
     )
 
 
-def _predict_blocks(predict: Predict, blocks: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """One model call over several feature blocks; the answers split back per block."""
-    sizes = [len(block) for block in blocks]
-    if not any(sizes):
-        return [(np.empty(0), np.empty(0)) for _ in blocks]
-    interview, admission = predict(np.concatenate([b for b in blocks if len(b)]))
-    bounds = np.cumsum([0, *sizes])
-    return [(interview[a:b], admission[a:b]) for a, b in itertools.pairwise(bounds)]
-
-
 def recommend(
     applicant: Applicant,
     programs_by_specialty: Mapping[str, Sequence[Program]],
@@ -281,6 +294,7 @@ def recommend(
     factor: LatentFactor,
     fees: FeeSchedule,
     sizes: Mapping[str, SizeBands] | None = None,
+    predict_levels: PredictLevels | None = None,
 ) -> Recommendation:
     """The optimized, explained list for one applicant."""
-    return recommend_many([(applicant, programs_by_specialty)], stats, predict, factor, fees, sizes)[0]
+    return recommend_many([(applicant, programs_by_specialty)], stats, predict, factor, fees, sizes, predict_levels)[0]
