@@ -58,8 +58,25 @@ async def people(base_url: str, operator_key: str) -> dict[str, str]:
             if (await http.get(f"/v1/students/{student}/recommendations", headers=admin)).status_code == 200:
                 break
             await asyncio.sleep(0.3)
+        mentor = {
+            "display_name": "Dr Bench",
+            "specialty": "Internal Medicine",
+            "state": "CA",
+            "institution": "Bench Hospital",
+            "capacity": 2,
+            "research_interests": ["outcomes"],
+            "availability_hours_per_month": 4,
+        }
+        reply = await http.post("/v1/mentorship/mentors", json=mentor, headers=admin)
+        assert reply.status_code == 201, reply.text
+        people = (
+            ("student", {"student_id": student}),
+            ("advisor", {}),
+            ("mentor", {"mentor_id": reply.json()["mentor_id"]}),
+            ("school_admin", {}),
+        )
         codes = {}
-        for role, ids in (("student", {"student_id": student}), ("advisor", {})):
+        for role, ids in people:
             reply = await http.post(
                 f"/v1/schools/{school['school_id']}/sign-in-codes", json={"role": role, **ids}, headers=admin
             )
@@ -80,6 +97,7 @@ async def measure(base_url: str, operator_key: str, runs: int) -> None:
             await context.close()
         pages = [("try-it", "/", None), ("sign-in", "/signin", None)]
         pages += [("student", "/student", states["student"]), ("advisor", "/advisor", states["advisor"])]
+        pages += [("mentor", "/mentor", states["mentor"]), ("admin", "/admin", states["school_admin"])]
         print(
             f"{'page':10} {'FCP median':>11} {'p95':>7} {'worst':>7} {'content median':>15} {'p95':>7} {'worst':>7}"
             f" {'scripts':>8} {'1st API':>8}   (ms, {runs} runs; scripts and 1st API: ends, medians)"
