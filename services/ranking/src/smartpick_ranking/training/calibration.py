@@ -16,7 +16,7 @@ research at the means of the specialty's IMG applicants, matched and unmatched t
 three years since graduation, the visa needs the simulation assumes (IMG_VISA_NEED, two thirds J-1)."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib
 import numpy as np
@@ -115,6 +115,19 @@ def _band_name(band: BandRate) -> str:
     return f"{band.low}+" if band.high is None else f"{band.low}-{band.high}"
 
 
+def _mean_chance(
+    variants: Sequence[tuple[Applicant, float]],
+    programs_by_specialty: Mapping[str, Sequence[Program]],
+    stats: Mapping[str, SpecialtyStats],
+    predict: Predict,
+    factor: LatentFactor,
+    fees: FeeSchedule,
+) -> float:
+    """The weighted mean of the P(at least one match) the product shows each variant of a typical applicant."""
+    results = recommend_many([(a, programs_by_specialty) for a, _ in variants], stats, predict, factor, fees)
+    return float(np.average([r.list_match_probability for r in results], weights=[w for _, w in variants]))
+
+
 def external_checks(
     bands: Mapping[str, Sequence[BandRate]],
     programs_by_specialty: Mapping[str, Sequence[Program]],
@@ -136,28 +149,23 @@ def external_checks(
             if band.applicants < MIN_BAND_APPLICANTS:
                 continue
             score = typical_step2(band)
-            requests = [
-                (
-                    Applicant(
-                        degree="MD",
-                        step2_ck_score=score,
-                        step1_result="pass",
-                        research_items=research,
-                        clerkship_honors=3,
-                        visa_need="none",
-                        school_state=state,
-                        specialties=(specialty,),
-                        preferred_states=frozenset({state}),
-                        application_budget=applications,
-                        has_home_program=True,
-                        away_rotations=away,
-                    ),
-                    programs_by_specialty,
-                )
+            typical = Applicant(
+                degree="MD",
+                step2_ck_score=score,
+                step1_result="pass",
+                research_items=research,
+                clerkship_honors=3,
+                visa_need="none",
+                specialties=(specialty,),
+                application_budget=applications,
+                has_home_program=True,
+                away_rotations=away,
+            )
+            variants = [
+                (replace(typical, school_state=state, preferred_states=frozenset({state})), 1.0)
                 for state in TYPICAL_SCHOOL_STATES
             ]
-            results = recommend_many(requests, stats, predict, factor, fees)
-            shown = float(np.mean([r.list_match_probability for r in results]))
+            shown = _mean_chance(variants, programs_by_specialty, stats, predict, factor, fees)
             checks.append(
                 BandCheck(specialty, _band_name(band), band.applicants, score, applications, band.p_match, shown)
             )
@@ -181,26 +189,23 @@ def img_checks(
         figures = stats[specialty]
         applications = round(figures.mean_applications_usmd or MEAN_APPLICATIONS)
         score = round(outcome.mean_step2)
-        requests, weights = [], []
-        for visa, share in IMG_VISA_MIX:
-            for state in TYPICAL_SCHOOL_STATES:
-                applicant = Applicant(
-                    degree="IMG",
-                    step2_ck_score=score,
-                    step1_result="pass",
-                    research_items=round(outcome.mean_research or 0),
-                    clerkship_honors=3,
-                    visa_need=visa,
-                    years_since_graduation=IMG_YEARS_SINCE_GRADUATION,
-                    specialties=(specialty,),
-                    preferred_states=frozenset({state}),
-                    application_budget=applications,
-                    away_rotations=round(typical_away_rotations(figures.signals or 0)),
-                )
-                requests.append((applicant, programs_by_specialty))
-                weights.append(share)
-        results = recommend_many(requests, stats, predict, factor, fees)
-        shown = float(np.average([r.list_match_probability for r in results], weights=weights))
+        typical = Applicant(
+            degree="IMG",
+            step2_ck_score=score,
+            step1_result="pass",
+            research_items=round(outcome.mean_research or 0),
+            clerkship_honors=3,
+            years_since_graduation=IMG_YEARS_SINCE_GRADUATION,
+            specialties=(specialty,),
+            application_budget=applications,
+            away_rotations=round(typical_away_rotations(figures.signals or 0)),
+        )
+        variants = [
+            (replace(typical, visa_need=visa, preferred_states=frozenset({state})), share)
+            for visa, share in IMG_VISA_MIX
+            for state in TYPICAL_SCHOOL_STATES
+        ]
+        shown = _mean_chance(variants, programs_by_specialty, stats, predict, factor, fees)
         checks.append(BandCheck(specialty, IMG_BAND, outcome.applicants, score, applications, outcome.p_match, shown))
     return checks
 

@@ -79,12 +79,10 @@ def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tupl
         parse_band_rates(read_rows(BAND_RATES_FILE)),
         parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)),
     )
-    by_specialty: dict[str, list] = {}
-    for program in programs:
-        by_specialty.setdefault(program.specialty, []).append(program)
+    grouped = by_specialty(programs)
     outcomes, report = [], {}
     for index, specialty in enumerate(tqdm(sorted(targets), desc="simulate match", unit="specialty")):
-        outcome = simulate_specialty(by_specialty[specialty], targets[specialty], seed, index)
+        outcome = simulate_specialty(grouped[specialty], targets[specialty], seed, index)
         outcomes.append(outcome)
         target = targets[specialty]
         report[specialty] = {
@@ -188,22 +186,9 @@ def run(args: argparse.Namespace, command: str) -> dict:
     internal = calibration.reliability(test_set, onnx_match.astype(np.float64), scorer.factor)
     if unseen is not None:
         unseen_reliability = calibration.reliability(unseen, scorer.predict(unseen.features)[1], scorer.factor)
-    checks = calibration.external_checks(
-        parse_band_rates(read_rows(BAND_RATES_FILE)),
-        by_specialty(programs),
-        stats,
-        scorer.predict,
-        scorer.factor,
-        load_fee_schedule(),
-    )
-    img = calibration.img_checks(
-        parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)),
-        by_specialty(programs),
-        stats,
-        scorer.predict,
-        scorer.factor,
-        load_fee_schedule(),
-    )
+    scoring = (by_specialty(programs), stats, scorer.predict, scorer.factor, load_fee_schedule())
+    checks = calibration.external_checks(parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring)
+    img = calibration.img_checks(parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring)
     picture = io.BytesIO()
     calibration.draw(unseen_reliability if unseen is not None else internal, checks, img, picture)
     difference = float(max(np.abs(onnx_interview - native_interview).max(), np.abs(onnx_match - native_match).max()))

@@ -86,9 +86,10 @@ class TrainedModel:
         return interview, interview * given
 
 
-def _list_loglik(admission: np.ndarray, dataset: Dataset, loading: float) -> float:
-    """Log-likelihood of each applicant matched or not, given their applications' admission chances."""
-    starts, matched = dataset.applicants()
+def _list_loglik(admission: np.ndarray, applicants: tuple[np.ndarray, np.ndarray], loading: float) -> float:
+    """Log-likelihood of each applicant matched or not (`applicants`: Dataset.applicants()), given their
+    applications' admission chances."""
+    starts, matched = applicants
     factor = LatentFactor.of(float(loading))
     log_none = np.log1p(-np.clip(factor.conditional(admission), 0, 1 - 1e-12))
     none = np.exp(np.add.reduceat(log_none, starts, axis=0)) @ factor.weights
@@ -99,7 +100,8 @@ def _list_loglik(admission: np.ndarray, dataset: Dataset, loading: float) -> flo
 def fit_latent_loading(admission: np.ndarray, dataset: Dataset) -> float:
     """The loading on LOADING_GRID that maximizes the likelihood of each applicant matched or not, given
     the predicted admission chances of their applications."""
-    return float(max(LOADING_GRID, key=lambda loading: _list_loglik(admission, dataset, float(loading))))
+    applicants = dataset.applicants()
+    return float(max(LOADING_GRID, key=lambda loading: _list_loglik(admission, applicants, float(loading))))
 
 
 def fit_list_calibration(
@@ -112,9 +114,10 @@ def fit_list_calibration(
     list outcomes (slope kept positive, so the order and monotonicity stay) and the loading with them aligns
     it. Loading, then Platt, then loading again."""
     loading = fit_latent_loading(interview * start(given_margin), dataset)
+    applicants = dataset.applicants()
 
     def negative(x: np.ndarray) -> float:
-        return -_list_loglik(interview * Platt(float(np.exp(x[0])), float(x[1]))(given_margin), dataset, loading)
+        return -_list_loglik(interview * Platt(float(np.exp(x[0])), float(x[1]))(given_margin), applicants, loading)
 
     fitted = minimize(
         negative,
