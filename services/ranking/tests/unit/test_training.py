@@ -193,6 +193,36 @@ def test_the_list_calibration_finds_the_scale_that_made_the_lists_outcomes():
     assert abs(mean_list_chance(start(margin), fitted_loading) - matched.mean()) > 0.03
 
 
+def test_the_list_calibration_gives_a_cohort_its_own_intercept():
+    """Non-US IMG applicants (a fifth of them) whose admission logit is 0.8 lower than the margins say: the
+    fitted cohort shift finds it, so both cohorts' lists are calibrated, where one intercept for all left the
+    IMGs' lists over-confident."""
+    rng = np.random.default_rng(12)
+    applicants, per_applicant, loading = 4000, 10, 0.6
+    margin = rng.normal(-2.5, 0.8, applicants * per_applicant)
+    img = np.repeat(rng.random(applicants) < 0.2, per_applicant)
+    true = 1 / (1 + np.exp(-(margin - 0.8 * img)))
+    z = np.repeat(rng.normal(size=applicants), per_applicant)
+    admitted = rng.random(len(margin)) < ndtr(ndtri(true) * np.sqrt(1 + loading**2) + loading * z)
+    features = np.zeros((len(margin), len(FEATURE_NAMES)), dtype=np.float32)
+    features[:, FEATURE_NAMES.index("degree_img")] = img
+    features[:, FEATURE_NAMES.index("degree_md")] = ~img
+    group = np.repeat(np.arange(applicants), per_applicant)
+    dataset = Dataset(features, admitted, admitted, np.full(len(margin), "X"), group)
+    platt, fitted_loading = fit_list_calibration(np.ones(len(margin)), margin, Platt(1.0, 0.0), dataset)
+    do_shift, img_shift = platt.cohort_shifts
+    assert img_shift == pytest.approx(-0.8, abs=0.25)
+    assert do_shift == 0.0  # no DO applicant: nothing to fit
+    starts, matched = dataset.applicants()
+    factor = LatentFactor.of(fitted_loading)
+    chance = (
+        1 - np.exp(np.add.reduceat(np.log1p(-factor.conditional(platt(margin, features))), starts)) @ factor.weights
+    )
+    of_img = img[starts]
+    assert abs(chance[of_img].mean() - matched[of_img].mean()) < 0.03
+    assert abs(chance[~of_img].mean() - matched[~of_img].mean()) < 0.02
+
+
 def test_training_refuses_data_with_one_outcome_only(small_dataset):
     never = small_dataset.take(np.nonzero(~small_dataset.interviewed)[0])
     with pytest.raises(TrainingRefused, match="both outcomes"):

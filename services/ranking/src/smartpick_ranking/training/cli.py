@@ -47,8 +47,8 @@ SOURCES = (
 MIN_APPLICANTS = 20
 CALIBRATION_METHOD = (
     "Platt scaling of each LightGBM margin on the calibration split; admission_probability = P(interview) x "
-    "P(admitted | interview); the admission Platt and the latent loading then refitted together on the same "
-    "split to the applicants' matched-or-not outcomes"
+    "P(admitted | interview); the admission Platt (one intercept per cohort: US MD, DO, non-US IMG) and the "
+    "latent loading then refitted together on the same split to the applicants' matched-or-not outcomes"
 )
 UNSEEN_PER_SPECIALTY = 700  # simulated applicants training never saw, for the calibration table
 

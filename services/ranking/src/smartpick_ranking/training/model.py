@@ -9,7 +9,9 @@ order), so their product is non-decreasing too.
 
 The latent loading (domain/chances.py) is fitted last, on the calibration split, with the admission stage's
 Platt refitted beside it (`fit_list_calibration`): the values that make the applicants' chance of at least
-one admission most likely given whether they matched. The loading travels in the ONNX file's metadata.
+one admission most likely given whether they matched. The admission Platt has one intercept per cohort (US
+MD, DO, non-US IMG, read from the degree columns): one for all left the non-US IMGs' lists over-confident. The
+loading travels in the ONNX file's metadata, the cohorts' intercepts in the graph.
 """
 
 import json
@@ -33,6 +35,10 @@ INPUT_NAME = "features"
 OUTPUT_NAMES = ("interview_probability", "admission_probability")
 LOADING_GRID = np.round(np.arange(0.0, 3.001, 0.05), 2)
 ONNX_OPSET, ONNX_ML_OPSET = 15, 1
+# The cohorts whose admission intercept is fitted apart from US MD applicants' (rows with neither are US MD).
+COHORT_FEATURES = ("degree_do", "degree_img")
+COHORT_COLUMNS = [FEATURE_NAMES.index(name) for name in COHORT_FEATURES]
+MIN_COHORT_APPLICANTS = 100  # fewer applicants of a cohort in the calibration split: it keeps US MD's intercept
 
 
 @dataclass(frozen=True)
@@ -62,13 +68,23 @@ class TrainingParameters:
 
 @dataclass(frozen=True)
 class Platt:
-    """p = sigmoid(slope * margin + intercept), fitted on a split the trees never saw."""
+    """p = sigmoid(slope * margin + intercept + the row's cohort shift), fitted on a split the trees never saw.
+    `cohort_shifts[k]` is added for rows of cohort COHORT_FEATURES[k]; none: one intercept for every row."""
 
     slope: float
     intercept: float
+    cohort_shifts: tuple[float, ...] = ()
 
-    def __call__(self, margin: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.slope * margin + self.intercept)))
+    def __call__(self, margin: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
+        logit = self.slope * margin + self.intercept
+        if self.cohort_shifts:
+            logit = logit + cohorts_of(features) @ np.array(self.cohort_shifts)
+        return 1.0 / (1.0 + np.exp(-logit))
+
+
+def cohorts_of(features: np.ndarray) -> np.ndarray:
+    """[rows, COHORT_FEATURES]: 1 where a row's applicant is of that cohort."""
+    return np.asarray(features[:, COHORT_COLUMNS], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -82,7 +98,8 @@ class TrainedModel:
     def predict_native(self, features: np.ndarray, threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(P(interview), P(admitted)) computed with LightGBM itself, in float64 (threads 0: its default)."""
         interview = self.interview_platt(self.interview.predict(features, raw_score=True, num_threads=threads))
-        given = self.admit_platt(self.admit_given_interview.predict(features, raw_score=True, num_threads=threads))
+        given_margin = self.admit_given_interview.predict(features, raw_score=True, num_threads=threads)
+        given = self.admit_platt(given_margin, features)
         return interview, interview * given
 
 
@@ -110,23 +127,35 @@ def fit_list_calibration(
     """The admission Platt and the loading that make the lists' chances of at least one match most likely.
 
     The per-application fit alone left the chance of a list, the figure a student decides on, over-confident
-    for weak lists and under-confident for strong ones; refitting the admission stage's two numbers on the
-    list outcomes (slope kept positive, so the order and monotonicity stay) and the loading with them aligns
-    it. Loading, then Platt, then loading again."""
+    for weak lists and under-confident for strong ones; refitting the admission stage's numbers on the list
+    outcomes (slope kept positive, so the order and monotonicity stay) and the loading with them aligns it.
+    Each cohort with MIN_COHORT_APPLICANTS in the split gets its own intercept: with one for everyone, the
+    non-US IMGs' lists were over-confident by about 15 points (they are a small share of the rows, and
+    the fit served the US MD majority). Loading, then Platt, then loading again."""
     loading = fit_latent_loading(interview * start(given_margin), dataset)
     applicants = dataset.applicants()
+    cohorts = cohorts_of(dataset.features)
+    fitted_cohorts = [
+        k for k in range(len(COHORT_FEATURES)) if cohorts[applicants[0], k].sum() >= MIN_COHORT_APPLICANTS
+    ]
+
+    def platt_of(x: np.ndarray) -> Platt:
+        shifts = np.zeros(len(COHORT_FEATURES))
+        shifts[fitted_cohorts] = x[2:]
+        cohort_shifts = tuple(float(v) for v in shifts) if fitted_cohorts else ()
+        return Platt(float(np.exp(x[0])), float(x[1]), cohort_shifts)
 
     def negative(x: np.ndarray) -> float:
-        return -_list_loglik(interview * Platt(float(np.exp(x[0])), float(x[1]))(given_margin), applicants, loading)
+        return -_list_loglik(interview * platt_of(x)(given_margin, dataset.features), applicants, loading)
 
     fitted = minimize(
         negative,
-        np.array([np.log(start.slope), start.intercept]),
+        np.array([np.log(start.slope), start.intercept, *[0.0] * len(fitted_cohorts)]),
         method="Nelder-Mead",
-        options={"xatol": 1e-3, "fatol": 1e-2, "maxiter": 300},
+        options={"xatol": 1e-3, "fatol": 1e-2, "maxiter": 300 * (1 + len(fitted_cohorts))},
     )
-    platt = Platt(float(np.exp(fitted.x[0])), float(fitted.x[1]))
-    return platt, fit_latent_loading(interview * platt(given_margin), dataset)
+    platt = platt_of(fitted.x)
+    return platt, fit_latent_loading(interview * platt(given_margin, dataset.features), dataset)
 
 
 class TrainingRefused(ValueError):
@@ -242,9 +271,23 @@ def _platt_nodes(platt: Platt, margin: str, prefix: str) -> tuple[list[onnx.Node
     ]
     nodes = [
         helper.make_node("Mul", [margin, slope], [f"{prefix}_scaled"]),
-        helper.make_node("Add", [f"{prefix}_scaled", intercept], [f"{prefix}_logit"]),
-        helper.make_node("Sigmoid", [f"{prefix}_logit"], [f"{prefix}_calibrated"]),
+        helper.make_node("Add", [f"{prefix}_scaled", intercept], [f"{prefix}_common_logit"]),
     ]
+    logit = f"{prefix}_common_logit"
+    if platt.cohort_shifts:
+        # The row's cohort shift: its cohort columns (one-hot) times the shifts, [N, 1] beside the margin.
+        columns, shifts = f"{prefix}_cohort_columns", f"{prefix}_cohort_shifts"
+        initializers += [
+            helper.make_tensor(columns, TensorProto.INT64, [len(COHORT_COLUMNS)], COHORT_COLUMNS),
+            helper.make_tensor(shifts, TensorProto.FLOAT, [len(platt.cohort_shifts), 1], list(platt.cohort_shifts)),
+        ]
+        nodes += [
+            helper.make_node("Gather", [INPUT_NAME, columns], [f"{prefix}_cohorts"], axis=1),
+            helper.make_node("MatMul", [f"{prefix}_cohorts", shifts], [f"{prefix}_shift"]),
+            helper.make_node("Add", [logit, f"{prefix}_shift"], [f"{prefix}_logit"]),
+        ]
+        logit = f"{prefix}_logit"
+    nodes.append(helper.make_node("Sigmoid", [logit], [f"{prefix}_calibrated"]))
     return nodes, initializers, f"{prefix}_calibrated"
 
 
