@@ -14,6 +14,9 @@ with two different RecommendationsGenerated event ids, or with two open mentor m
 publishes mentorship rounds through the gateway every 15 s), dead letters, service restarts the launcher made,
 and the seconds after the fault ended until the outbox backlog and the ranking group's lag were zero.
 
+--ranking-replicas N runs N ranking worker processes side by side, as an operator scales them (each its own
+group member and ops port); the ranking-worker fault then kills one of them. Default 1.
+
 Starts its own stack in .state/chaos on free ports. Exits 1 if anything was lost, orphaned or duplicated.
 Run: .venv/bin/python bench/chaos.py [--updates N] [--rate R] [--faults none,gateway,...] [--short]"""
 
@@ -25,12 +28,13 @@ import signal
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import chaos_count as count
 import httpx
 from common import BenchStack, bench_stack
+from devstack import ServiceProcess, free_port
 
 FAULTS = ("none", "gateway", "ranking-worker", "ranking-child", "profile", "postgres", "kafka")
 SUPERVISED_WORKERS = ("worker", "--workers", "2")
@@ -317,7 +321,18 @@ def print_table(rows: list[dict]) -> None:
         print("  ".join(str(row[c]).rjust(w) for c, w in zip(columns, widths, strict=True)))
 
 
+def add_ranking_replicas(stack: BenchStack, replicas: int) -> None:
+    """Ranking worker processes beside the stack's own, each on its own ops port (so its own static group
+    member), in `stack.processes` so that `supervise` restarts them too."""
+    for k in range(2, replicas + 1):
+        ports = replace(stack.ports, ops={**stack.ports.ops, "ranking-worker": free_port()})
+        replica = ServiceProcess("ranking-worker", stack.endpoints, ports, stack.log_dir)
+        replica.log_path = stack.log_dir / f"ranking-worker-{k}.log"
+        stack.processes[f"ranking-worker-{k}"] = replica.start().wait_ready(120)
+
+
 async def chaos(stack: BenchStack, args) -> list[dict]:
+    add_ranking_replicas(stack, args.ranking_replicas)
     rows = []
     for fault in args.faults:
         print(f"run: {fault} ({args.updates} updates at {args.rate:.0f}/s)", flush=True)
@@ -337,6 +352,7 @@ def main() -> None:
     parser.add_argument("--postgres-every", type=float, default=60.0)
     parser.add_argument("--postgres-first", type=float, default=20.0, help="seconds into the run of the first stop")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument("--ranking-replicas", type=int, default=1, help="ranking worker processes side by side")
     parser.add_argument("--short", action="store_true", help="the version `make test` runs: fewer, shorter runs")
     args = parser.parse_args()
     if args.short:

@@ -64,9 +64,11 @@ def bench_stack(state: str = "bench", **gateway_overrides: str) -> Iterator[Benc
             capture_output=True,
             text=True,
         ).stdout.strip()
-        yield BenchStack(
+        bench = BenchStack(
             endpoints, ports, {p.name: p for p in processes}, operator_key, stack.state_dir / "logs", stack
         )
+        processes = bench.processes.values()  # with whatever a benchmark added to it
+        yield bench
     finally:
         for process in processes:
             process.stop()
