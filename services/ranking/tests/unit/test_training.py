@@ -1,6 +1,8 @@
 """The training pipeline on small data: ONNX agrees with LightGBM, a seed reproduces the model, and a school's
 outcomes CSV is checked row by row before anything is trained."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.special import ndtr, ndtri
@@ -131,6 +133,26 @@ def test_onnx_and_native_agree_on_a_held_out_batch(small_dataset):
     assert len(test_set.features) > 500
     np.testing.assert_allclose(onnx_interview, native_interview, rtol=0, atol=1e-5)
     np.testing.assert_allclose(onnx_match, native_match, rtol=0, atol=1e-5)
+
+
+def test_the_cohort_intercepts_score_the_same_in_onnx_as_natively(small_dataset):
+    """The cohorts' shifts live in the graph (Gather of the degree columns): ONNX agrees with the native
+    model on US MD, DO and IMG rows, and each cohort's logit moves by its own shift."""
+    model, _, test_set = fit_and_export(small_dataset, seed=4)
+    shifted = dataclasses.replace(model, admit_platt=dataclasses.replace(model.admit_platt, cohort_shifts=(0.3, -0.7)))
+    scorer = OnnxModel(to_onnx(shifted, "test-version").SerializeToString())
+    rows = test_set.features[:600].copy()
+    degree = np.arange(len(rows)) % 3  # US MD, DO, IMG in turn
+    for k, name in enumerate(("degree_md", "degree_do", "degree_img")):
+        rows[:, FEATURE_NAMES.index(name)] = degree == k
+    onnx_interview, onnx_match = scorer.predict(rows)
+    native_interview, native_match = shifted.predict_native(rows)
+    np.testing.assert_allclose(onnx_interview, native_interview, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(onnx_match, native_match, rtol=0, atol=1e-5)
+    features = np.zeros((3, len(FEATURE_NAMES)))
+    features[1, FEATURE_NAMES.index("degree_do")] = features[2, FEATURE_NAMES.index("degree_img")] = 1
+    chances = Platt(1.0, 0.0, (0.3, -0.7))(np.zeros(3), features)
+    np.testing.assert_allclose(np.log(chances / (1 - chances)), [0.0, 0.3, -0.7], atol=1e-12)  # MD, DO, IMG
 
 
 def test_the_same_seed_gives_the_same_model(small_dataset):
