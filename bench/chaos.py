@@ -28,13 +28,12 @@ import signal
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import chaos_count as count
 import httpx
-from common import BenchStack, bench_stack
-from devstack import ServiceProcess, free_port
+from common import BenchStack, bench_stack, ranking_worker_replica
 
 FAULTS = ("none", "gateway", "ranking-worker", "ranking-child", "profile", "postgres", "kafka")
 SUPERVISED_WORKERS = ("worker", "--workers", "2")
@@ -325,9 +324,7 @@ def add_ranking_replicas(stack: BenchStack, replicas: int) -> None:
     """Ranking worker processes beside the stack's own, each on its own ops port (so its own static group
     member), in `stack.processes` so that `supervise` restarts them too."""
     for k in range(2, replicas + 1):
-        ports = replace(stack.ports, ops={**stack.ports.ops, "ranking-worker": free_port()})
-        replica = ServiceProcess("ranking-worker", stack.endpoints, ports, stack.log_dir)
-        replica.log_path = stack.log_dir / f"ranking-worker-{k}.log"
+        replica = ranking_worker_replica(stack, f"ranking-worker-{k}")
         stack.processes[f"ranking-worker-{k}"] = replica.start().wait_ready(120)
 
 

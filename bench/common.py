@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import statistics
 import subprocess
@@ -14,7 +15,17 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy/local"))
-from devstack import REPO, VENV_BIN, Endpoints, IsolatedStack, Ports, ServiceProcess, set_up_kafka, start_services
+from devstack import (
+    REPO,
+    VENV_BIN,
+    Endpoints,
+    IsolatedStack,
+    Ports,
+    ServiceProcess,
+    free_port,
+    set_up_kafka,
+    start_services,
+)
 
 from smartpick_platform.kafka import header_map, partition_count, security_options
 from smartpick_platform.topics import Topic
@@ -36,6 +47,15 @@ class BenchStack:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.gateway_http}"
+
+
+def ranking_worker_replica(stack: BenchStack, log_name: str = "ranking-worker") -> ServiceProcess:
+    """One more ranking worker process (not started) beside the stack's own, on its own ops port, so its own
+    static member of the ranking group."""
+    ports = dataclasses.replace(stack.ports, ops={**stack.ports.ops, "ranking-worker": free_port()})
+    replica = ServiceProcess("ranking-worker", stack.endpoints, ports, stack.log_dir)
+    replica.log_path = stack.log_dir / f"{log_name}.log"
+    return replica
 
 
 UNLIMITED_RATES = {"key_rate_limit": "1000000/second", "client_rate_limit": "1000000/second"}

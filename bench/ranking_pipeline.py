@@ -16,7 +16,6 @@ Starts its own stack in .state/bench. Run: .venv/bin/python bench/ranking_pipeli
 
 import argparse
 import asyncio
-import dataclasses
 import random
 import time
 import uuid
@@ -26,8 +25,7 @@ import httpx
 import numpy as np
 import ranking_scoring
 from aiokafka import AIOKafkaProducer
-from common import CpuMeter, TopicClock, bench_stack, percentile
-from devstack import ServiceProcess, free_port
+from common import CpuMeter, TopicClock, bench_stack, percentile, ranking_worker_replica
 from smartpick.events.v1 import profile_events_pb2
 from smartpick.profile.v1 import profile_pb2
 
@@ -241,8 +239,7 @@ def main() -> None:
     raw = raw_rate([random_profile(rng) for _ in range(args.raw_profiles)])
     with bench_stack(http_workers=str(args.gateway_workers)) as stack:
         bootstrap = stack.endpoints.kafka_bootstrap
-        ports = dataclasses.replace(stack.ports, ops={**stack.ports.ops, "ranking-worker": free_port()})
-        second = ServiceProcess("ranking-worker", stack.endpoints, ports, stack.log_dir)
+        second = ranking_worker_replica(stack)
         try:
             if args.latency_workers == 2:
                 second.start().wait_ready()

@@ -76,9 +76,13 @@ class Platt:
     cohort_shifts: tuple[float, ...] = ()
 
     def __call__(self, margin: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
+        return self.of_cohorts(margin, cohorts_of(features) if self.cohort_shifts else None)
+
+    def of_cohorts(self, margin: np.ndarray, cohorts: np.ndarray | None) -> np.ndarray:
+        """As called, with the rows' cohort columns already read (`cohorts_of`): a fit reads them once."""
         logit = self.slope * margin + self.intercept
         if self.cohort_shifts:
-            logit = logit + cohorts_of(features) @ np.array(self.cohort_shifts)
+            logit = logit + cohorts @ np.array(self.cohort_shifts)
         return 1.0 / (1.0 + np.exp(-logit))
 
 
@@ -146,7 +150,7 @@ def fit_list_calibration(
         return Platt(float(np.exp(x[0])), float(x[1]), cohort_shifts)
 
     def negative(x: np.ndarray) -> float:
-        return -_list_loglik(interview * platt_of(x)(given_margin, dataset.features), applicants, loading)
+        return -_list_loglik(interview * platt_of(x).of_cohorts(given_margin, cohorts), applicants, loading)
 
     fitted = minimize(
         negative,
@@ -155,7 +159,7 @@ def fit_list_calibration(
         options={"xatol": 1e-3, "fatol": 1e-2, "maxiter": 300 * (1 + len(fitted_cohorts))},
     )
     platt = platt_of(fitted.x)
-    return platt, fit_latent_loading(interview * platt(given_margin, dataset.features), dataset)
+    return platt, fit_latent_loading(interview * platt.of_cohorts(given_margin, cohorts), dataset)
 
 
 class TrainingRefused(ValueError):
