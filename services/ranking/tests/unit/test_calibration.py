@@ -14,8 +14,9 @@ from smartpick_ranking.data import (
     load_specialty_stats,
     read_rows,
 )
-from smartpick_ranking.training import calibration
-from smartpick_ranking.training.targets import parse_band_rates, parse_img_outcomes
+from smartpick_ranking.training import calibration, replay
+from smartpick_ranking.training.simulation import simulate_specialty
+from smartpick_ranking.training.targets import parse_band_rates, parse_img_outcomes, resolve_targets
 
 CARD = json.loads((SHIPPED_MODEL.parent / "model_card.json").read_text())
 
@@ -71,3 +72,22 @@ def test_simulated_applicants_training_never_saw_are_calibrated():
 def test_every_band_with_30_applicants_is_within_10_points_of_the_published_rate(checks, img_checks):
     off = [c for c in [*checks, *img_checks] if abs(c.gap) > calibration.EXTERNAL_TOLERANCE]
     assert not off, "\n".join(f"{c.specialty} {c.band}: shown {c.shown:.2f}, published {c.published:.2f}" for c in off)
+
+
+@pytest.mark.parametrize("specialty", ["General Surgery", "Psychiatry"])
+def test_the_cards_replay_of_the_products_own_lists_is_what_the_simulated_match_gives(specialty, scoring):
+    """The card's replayed rows (the product's list played in the simulated Match) come back, for a specialty,
+    from the shipped model and the same seed's simulation."""
+    programs, stats = load_programs(), load_specialty_stats()
+    bands = parse_band_rates(read_rows(BAND_RATES_FILE))
+    targets = resolve_targets(programs, stats, bands, parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)))
+    grouped = scoring[0]
+    outcome = simulate_specialty(grouped[specialty], targets[specialty], CARD["seed"], sorted(targets).index(specialty))
+    computed = replay.replayed_checks(
+        {specialty: outcome}, targets, {specialty: bands[specialty]}, *scoring[1:], CARD["seed"]
+    )
+    rows = {(r["specialty"], r["band"]): r for r in CARD["calibration_replayed"]["rows"]}
+    assert computed
+    for check in computed:
+        row = rows[check.specialty, check.band]
+        assert (row["shown"], row["replayed"]) == pytest.approx((check.shown, check.replayed), abs=1e-4), check

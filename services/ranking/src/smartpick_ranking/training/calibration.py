@@ -16,7 +16,7 @@ research at the means of the specialty's IMG applicants, matched and unmatched t
 three years since graduation, the visa needs the simulation assumes (IMG_VISA_NEED, two thirds J-1)."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
@@ -27,24 +27,24 @@ from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import FeeSchedule
 from smartpick_ranking.domain.recommend import Predict, recommend_many
 from smartpick_ranking.training.dataset import Dataset
-from smartpick_ranking.training.market import IMG_VISA_NEED, typical_away_rotations
 from smartpick_ranking.training.targets import (
-    BAND_TAIL_MEAN,
-    MEAN_APPLICATIONS,
     BandRate,
     ImgOutcome,
     resolve_targets,
+)
+from smartpick_ranking.training.typical import (
+    IMG_BAND,
+    MIN_BAND_APPLICANTS,
+    band_name,
+    img_checked,
+    typical_img,
+    typical_us_md,
 )
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-MIN_BAND_APPLICANTS = 30
 EXTERNAL_TOLERANCE = 0.10  # the issue's bar: within 10 points of the published rate
-TYPICAL_SCHOOL_STATES = ("CA", "NY", "TX", "PA", "IL", "OH", "MI", "FL")
-IMG_VISA_MIX = (("none", 1 - IMG_VISA_NEED), ("J1", IMG_VISA_NEED * 2 / 3), ("H1B", IMG_VISA_NEED / 3))
-IMG_YEARS_SINCE_GRADUATION = 3
-IMG_BAND = "non-US IMG"
 DECILES = 10
 NOISE_DRAWS = 200
 
@@ -101,20 +101,6 @@ def reliability(dataset: Dataset, admission: np.ndarray, factor: LatentFactor) -
     }
 
 
-def typical_step2(band: BandRate) -> int:
-    if band.high is None:
-        return band.low + round(BAND_TAIL_MEAN)
-    if band.low is None:
-        return band.high - 4
-    return (band.low + band.high + 1) // 2
-
-
-def _band_name(band: BandRate) -> str:
-    if band.low is None:
-        return f"<{band.high + 1}"
-    return f"{band.low}+" if band.high is None else f"{band.low}-{band.high}"
-
-
 def _mean_chance(
     variants: Sequence[tuple[Applicant, float]],
     programs_by_specialty: Mapping[str, Sequence[Program]],
@@ -141,33 +127,22 @@ def external_checks(
     programs = [p for members in programs_by_specialty.values() for p in members]
     targets = resolve_targets(programs, stats, bands)
     for specialty in sorted(bands):
-        figures = stats.get(specialty, SpecialtyStats(specialty))
-        research = round(targets[specialty].mean_research_items_matched)  # the figure, or the simulation's fallback
-        applications = round(figures.mean_applications_usmd or MEAN_APPLICATIONS)
-        away = round(typical_away_rotations(figures.signals or 0))
         for band in bands[specialty]:
             if band.applicants < MIN_BAND_APPLICANTS:
                 continue
-            score = typical_step2(band)
-            typical = Applicant(
-                degree="MD",
-                step2_ck_score=score,
-                step1_result="pass",
-                research_items=research,
-                clerkship_honors=3,
-                visa_need="none",
-                specialties=(specialty,),
-                application_budget=applications,
-                has_home_program=True,
-                away_rotations=away,
-            )
-            variants = [
-                (replace(typical, school_state=state, preferred_states=frozenset({state})), 1.0)
-                for state in TYPICAL_SCHOOL_STATES
-            ]
+            variants = typical_us_md(specialty, band, stats, targets)
             shown = _mean_chance(variants, programs_by_specialty, stats, predict, factor, fees)
+            typical = variants[0][0]
             checks.append(
-                BandCheck(specialty, _band_name(band), band.applicants, score, applications, band.p_match, shown)
+                BandCheck(
+                    specialty,
+                    band_name(band),
+                    band.applicants,
+                    typical.step2_ck_score,
+                    typical.application_budget,
+                    band.p_match,
+                    shown,
+                )
             )
     return checks
 
@@ -182,31 +157,22 @@ def img_checks(
 ) -> list[BandCheck]:
     """The product's chance for a typical non-US IMG of every specialty with enough IMG applicants."""
     checks = []
-    for specialty in sorted(outcomes):
+    for specialty in img_checked(outcomes, stats):
         outcome = outcomes[specialty]
-        if outcome.applicants < MIN_BAND_APPLICANTS or outcome.mean_step2 is None or specialty not in stats:
-            continue
-        figures = stats[specialty]
-        applications = round(figures.mean_applications_usmd or MEAN_APPLICATIONS)
-        score = round(outcome.mean_step2)
-        typical = Applicant(
-            degree="IMG",
-            step2_ck_score=score,
-            step1_result="pass",
-            research_items=round(outcome.mean_research or 0),
-            clerkship_honors=3,
-            years_since_graduation=IMG_YEARS_SINCE_GRADUATION,
-            specialties=(specialty,),
-            application_budget=applications,
-            away_rotations=round(typical_away_rotations(figures.signals or 0)),
-        )
-        variants = [
-            (replace(typical, visa_need=visa, preferred_states=frozenset({state})), share)
-            for visa, share in IMG_VISA_MIX
-            for state in TYPICAL_SCHOOL_STATES
-        ]
+        variants = typical_img(specialty, outcome, stats)
         shown = _mean_chance(variants, programs_by_specialty, stats, predict, factor, fees)
-        checks.append(BandCheck(specialty, IMG_BAND, outcome.applicants, score, applications, outcome.p_match, shown))
+        typical = variants[0][0]
+        checks.append(
+            BandCheck(
+                specialty,
+                IMG_BAND,
+                outcome.applicants,
+                typical.step2_ck_score,
+                typical.application_budget,
+                outcome.p_match,
+                shown,
+            )
+        )
     return checks
 
 

@@ -210,6 +210,41 @@ def calibration_markdown(card: Mapping) -> list[str]:
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         lines += _external_rows(img)
+    return lines + _replay_markdown(card.get("calibration_replayed"), card.get("calibration_replayed_img"))
+
+
+def _replay_markdown(replayed: Mapping | None, img: Mapping | None) -> list[str]:
+    if not replayed:
+        return []
+    lines = [
+        "",
+        "The product's own list played in the simulated Match (`training/replay.py`): the same typical US MD "
+        "applicant of every band is given the list and signal plan the product recommends among the programs the "
+        "specialty's Match ran on, and the list is played there by the Match's own rules, 4,000 times with fresh "
+        "noise and latent strength. *shown* is the product's chance for that list, *replayed* the share of plays "
+        "in which a program would take the applicant. The internal table checks the lists simulated applicants "
+        "made; this checks the list the product makes. "
+        f"Mean overstatement {replayed['mean_overstatement'] * 100:+.1f} points; "
+        f"**{replayed['overstated_by_more_than_10_points']} of {replayed['bands']}** bands shown more than 10 "
+        f"points above what their list achieved, {replayed['understated_by_more_than_10_points']} more than 10 below."
+        + (
+            f" The typical non-US IMG of the IMG check: mean {img['mean_overstatement'] * 100:+.1f} points, "
+            f"{img['overstated_by_more_than_10_points']} of {img['bands']} specialties more than 10 points above, "
+            f"{img['understated_by_more_than_10_points']} more than 10 below."
+            if img
+            else ""
+        ),
+        "",
+        "| specialty | band | published | shown | replayed | shown - replayed |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in replayed["rows"] + (img["rows"] if img else []):
+        over = row["shown"] - row["replayed"]
+        flag = " **over**" if over > 0.10 else " **under**" if over < -0.10 else ""
+        lines.append(
+            f"| {row['specialty']} | {row['band']} | {row['published']:.2f} | {row['shown']:.2f} "
+            f"| {row['replayed']:.2f} | {over * 100:+.0f}{flag} |"
+        )
     return lines
 
 

@@ -28,14 +28,20 @@ from smartpick_ranking.data import (
     read_rows,
 )
 from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
-from smartpick_ranking.training import calibration
+from smartpick_ranking.training import calibration, replay
 from smartpick_ranking.training import card as model_card
 from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group, unseen_by_training
-from smartpick_ranking.training.market import ASSUMPTIONS
+from smartpick_ranking.training.market import ASSUMPTIONS, SpecialtyOutcome
 from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, parse_outcomes
 from smartpick_ranking.training.simulation import simulate_specialty
-from smartpick_ranking.training.targets import FALLBACKS, parse_band_rates, parse_img_outcomes, resolve_targets
+from smartpick_ranking.training.targets import (
+    FALLBACKS,
+    SpecialtyTargets,
+    parse_band_rates,
+    parse_img_outcomes,
+    resolve_targets,
+)
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
 SOURCES = (
@@ -72,7 +78,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tuple[Dataset, Dataset, dict]:
+@dataclasses.dataclass(frozen=True)
+class Simulated:
+    """What the simulated Match gives the training: the rows, the unseen cohort, the card's report, and the
+    Matches themselves (to replay the product's lists in)."""
+
+    dataset: Dataset
+    unseen: Dataset
+    report: dict
+    outcomes: dict[str, SpecialtyOutcome]
+    targets: dict[str, SpecialtyTargets]
+
+
+def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> Simulated:
     targets = resolve_targets(
         programs,
         stats,
@@ -105,7 +123,7 @@ def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> tupl
     dataset = from_simulation(outcomes, stats, applicants_per_specialty, seed)
     unseen = unseen_by_training(outcomes, stats, applicants_per_specialty, seed, UNSEEN_PER_SPECIALTY)
     simulation = {"specialties": report, "fallback_rules": FALLBACKS, "assumptions": ASSUMPTIONS}
-    return dataset, unseen, simulation
+    return Simulated(dataset, unseen, simulation, {o.specialty: o for o in outcomes}, targets)
 
 
 def by_specialty(programs) -> dict[str, list]:
@@ -151,9 +169,10 @@ def run(args: argparse.Namespace, command: str) -> dict:
             f"of {applicants} past applicants",
             "outcomes_sha256": outcomes_sha,
         }
-        simulation = unseen = None
+        simulation = unseen = simulated = None
     else:
-        dataset, unseen, simulation = _simulate(programs, stats, args.seed, args.applicants_per_specialty)
+        simulated = _simulate(programs, stats, args.seed, args.applicants_per_specialty)
+        dataset, unseen, simulation = simulated.dataset, simulated.unseen, simulated.report
         data = {
             "kind": "simulated cohort",
             "description": f"{len(simulation['specialties'])} specialties, {args.applicants_per_specialty} simulated "
@@ -189,6 +208,14 @@ def run(args: argparse.Namespace, command: str) -> dict:
     scoring = (by_specialty(programs), stats, scorer.predict, scorer.factor, load_fee_schedule())
     checks = calibration.external_checks(parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring)
     img = calibration.img_checks(parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring)
+    if simulated is not None:
+        replay_args = (simulated.outcomes, simulated.targets)
+        replays = replay.replayed_checks(
+            *replay_args, parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring[1:], args.seed
+        )
+        img_replays = replay.replayed_img_checks(
+            *replay_args, parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring[1:], args.seed
+        )
     picture = io.BytesIO()
     calibration.draw(unseen_reliability if unseen is not None else internal, checks, img, picture)
     difference = float(max(np.abs(onnx_interview - native_interview).max(), np.abs(onnx_match - native_match).max()))
@@ -220,6 +247,8 @@ def run(args: argparse.Namespace, command: str) -> dict:
         "disclaimer": model_card.SCHOOL_DISCLAIMER if args.outcomes else model_card.DISCLAIMER,
     }
     if simulation:
+        card["calibration_replayed"] = replay.replay_summary(replays)
+        card["calibration_replayed_img"] = replay.replay_summary(img_replays)
         card["simulation"] = simulation
     _write_together(
         args.output,

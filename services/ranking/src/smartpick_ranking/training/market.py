@@ -13,6 +13,7 @@ from scipy.special import ndtr as _normal_cdf
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program
 from smartpick_ranking.training.matching import deferred_acceptance
+from smartpick_ranking.training.program_view import STEP2_SD, Cohort, DrawnPrograms, Knobs, program_view
 from smartpick_ranking.training.targets import BAND_TAIL_MEAN, SpecialtyTargets
 
 ASSUMPTIONS = {
@@ -49,13 +50,13 @@ ASSUMPTIONS = {
     "scaled to their positions",
     "visa": "55% of IMGs need a visa (two thirds J-1); a program that does not take that visa never interviews",
 }
-STEP2_SD = 13.0
 DEGREE_STEP2_OFFSET = {"MD": 0.0, "DO": -5.0, "IMG": -3.0}
 DO_SHARE_OF_NON_MD = 0.4
 DO_WITH_STEP2 = 0.7
 IMG_VISA_NEED, UNSAID_VISA = 0.55, 0.05
 HOME_PROGRAM_SHARE = 0.5  # US graduates whose own school has a program in the specialty
 INTERVIEWS_PER_POSITION = 12.0
+HOME_PROGRAM_WEIGHT, AWAY_WEIGHT = 1.0, 0.8  # in a program's score of its own student, of a rotator
 LATENT_WEIGHT = 0.7
 OPEN_LINE = -10.0  # a program that interviewed everyone / did not fill, as a line no applicant is below
 STRATEGY_WEIGHT = 1.0  # log(estimated chance) against log(a program's draw) when applicants plan
@@ -78,6 +79,8 @@ class SpecialtyOutcome:
     matched: np.ndarray  # the applicant matched at this program
     bars: "ProgramBars | None" = None
     achieved: dict[str, float] = field(default_factory=dict)  # simulated figures beside the targets
+    drawn: "DrawnPrograms | None" = None  # the programs as the simulation ran them
+    knobs: "Knobs | None" = None  # the weights programs scored with
 
 
 @dataclass(frozen=True)
@@ -105,21 +108,6 @@ def typical_away_rotations(signals: int) -> float:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
-
-
-@dataclass
-class Knobs:
-    """What the calibration passes adjust."""
-
-    md_per_position: float  # US MD applicants per position
-    other_per_position: float  # DO and IMG applicants per position (DO alone where the IMG pool is known)
-    non_md_weight: float  # how much programs hold a DO or IMG degree against an applicant
-    step2_weight: float
-    step2_coupling: float  # how much a US MD applicant's AOA chance follows their Step 2 CK (0-1)
-    top_signal_weight: float
-    second_signal_weight: float
-    step2_shift: float  # without band rates: the US MD Step 2 CK mean
-    img_weight: float = 0.0  # where the IMG match rate is known: what programs add to (or take from) an IMG
 
 
 def _top_k_per_row(keys: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,13 +158,6 @@ def _interview_waves(
     return offered, attended
 
 
-def _known_or_drawn(rng, known: list, draw) -> np.ndarray:
-    """Each program's value where stated, else a draw from the stated ones (or `draw` when none is)."""
-    stated = [v for v in known if v is not None]
-    pool = np.array(stated, dtype=float) if stated else None
-    return np.array([float(v) if v is not None else (rng.choice(pool) if pool is not None else draw()) for v in known])
-
-
 def _md_step2(rng, targets: SpecialtyTargets, knobs: Knobs, n: int) -> np.ndarray:
     if not targets.bands:
         return np.round(knobs.step2_shift + STEP2_SD * rng.normal(0, 1, n))
@@ -210,22 +191,8 @@ def simulate_market(
 ) -> SpecialtyOutcome:
     """`bars`: the programs' lines from a previous pass; with them applicants plan (ASSUMPTIONS["strategy"])."""
     rng = np.random.default_rng(list(seed))
-    n_programs = len(programs)
-    states = np.array([p.state or "" for p in programs])
-
-    # Programs: the stated fact, or one drawn from the specialty's programs that state it.
-    size = np.maximum(1, _known_or_drawn(rng, [p.positions for p in programs], lambda: 1 + rng.poisson(4))).astype(int)
-    kinds = [p.program_type for p in programs]
-    stated_kinds = [k for k in kinds if k] or ["academic", "community_affiliated", "community"]
-    kind = np.array([k or rng.choice(stated_kinds) for k in kinds])
-    j1 = _known_or_drawn(rng, [p.sponsors_j1 for p in programs], lambda: rng.random() < 0.6) > 0.5
-    h1b = _known_or_drawn(rng, [p.sponsors_h1b for p in programs], lambda: rng.random() < 0.3) > 0.5
-    non_md = max(0.02, 1 - targets.usmd_share)
-    img_share = _known_or_drawn(rng, [p.img_share for p in programs], lambda: rng.beta(2, 2 / (non_md * 0.6) - 2))
-    do_share = _known_or_drawn(rng, [p.do_share for p in programs], lambda: rng.beta(2, 2 / (non_md * 0.4) - 2))
-    popularity = _known_or_drawn(
-        rng, [None if not p.applications else p.applications / max(1, p.positions or 1) for p in programs], lambda: 1.0
-    )
+    drawn = DrawnPrograms.draw(rng, programs, targets)
+    n_programs, states, size, popularity = len(programs), drawn.states, drawn.size, drawn.popularity
     # Interviews a program gives: its share interviewed times the applications it received (both AAMC, one
     # season), else INTERVIEWS_PER_POSITION per position.
     interviews = np.array(
@@ -299,37 +266,15 @@ def simulate_market(
     state_names, state_of_program = np.unique(states, return_inverse=True)
     preferred_matrix = np.array([[name in chosen for name in state_names] for chosen in preferred], dtype=bool)
     in_pref = preferred_matrix[:, state_of_program] & (states != "")[None, :]
-    home_match = (home_state[:, None] == states[None, :]) & (states != "")[None, :]
+    home_match = drawn.in_state(home_state)
     n_apps = np.clip(np.round(rng.gamma(4.0, targets.mean_applications / 4.0, n_applicants)), 3, n_programs)
     n_apps = n_apps.astype(int)
     # Applicants favour programs whose residents share their degree (the shares are the programs' own).
-    md_share = np.clip(1 - img_share - do_share, 0.0, 1.0)
-    degree_fit = np.log(0.05 + np.stack((md_share, do_share, img_share)))[degree_index]
-    # What programs see before any signal, home program, away rotation or the latent strength.
-    academic_strength = np.where(
-        has_step2, (step2 - targets.mean_step2ck_matched_usmd) / STEP2_SD, (comlex - 580) / 75 - 0.3
-    )
-    academic = kind == "academic"
-    degree_term = np.select(
-        [degree_index[:, None] == 1, degree_index[:, None] == 2],
-        [-0.5 + 3.0 * (do_share[None, :] - 0.1), -1.2 + 4.0 * (img_share[None, :] - 0.15) - 0.3 * academic[None, :]],
-        0.0,
-    )
-    takes_visa = np.where((visa == "J1")[:, None], j1[None, :], np.where((visa == "H1B")[:, None], h1b[None, :], True))
-    visible = (
-        (
-            knobs.step2_weight * academic_strength
-            + 0.45 * (np.log1p(research) - np.log1p(targets.mean_research_items_matched))
-            + 0.5 * aoa
-            + 0.12 * (honors - 3)
-            - 2.5 * (step1 == "fail")
-            - 0.12 * np.maximum(0, years - 1)
-        )[:, None]
-        + 0.6 * home_match
-        + knobs.non_md_weight * degree_term
-        + knobs.img_weight * (degree_index == 2)[:, None]
-    )
-    visible = np.where(takes_visa, visible, -np.inf)
+    md_share = np.clip(1 - drawn.img_share - drawn.do_share, 0.0, 1.0)
+    degree_fit = np.log(0.05 + np.stack((md_share, drawn.do_share, drawn.img_share)))[degree_index]
+    failed = step1 == "fail"
+    cohort = Cohort(degree_index, step2, has_step2, comlex, research, aoa, honors, failed, years, home_state, visa)
+    visible = program_view(cohort, drawn, knobs, targets)
     # Nobody applies where the public facts say their visa is not taken (as the product excludes those).
     said_no_j1 = np.array([p.sponsors_j1 is False for p in programs])
     said_no_h1b = np.array([p.sponsors_h1b is False for p in programs])
@@ -366,7 +311,7 @@ def simulate_market(
     home_program = _top_k_pairs(a, home_pair + rng.gumbel(size=n_pairs), has_home.astype(int))
 
     # Programs score their applicants and interview the highest.
-    base = visible[a, p] + 1.0 * home_program + 0.8 * away + LATENT_WEIGHT * latent[a]
+    base = visible[a, p] + HOME_PROGRAM_WEIGHT * home_program + AWAY_WEIGHT * away + LATENT_WEIGHT * latent[a]
     signal_term = knobs.top_signal_weight * top_signal + knobs.second_signal_weight * second_signal
     score = base + signal_term + rng.normal(0, PRE_INTERVIEW_NOISE, n_pairs)
     capacity = np.ceil(np.where(np.isnan(interviews), INTERVIEWS_PER_POSITION * size, interviews))
@@ -471,4 +416,6 @@ def simulate_market(
         matched,
         ProgramBars(interview_bar, cutoff),
         achieved,
+        drawn,
+        replace(knobs),
     )
