@@ -1,7 +1,7 @@
 """Benchmark, in one run: the ranking model's raw scoring rate, end-to-end latency, and the pipeline's rate.
 
 1. raw: the model alone, ONNX (onnxruntime) beside native LightGBM on the same batch (bench/ranking_scoring.py,
-   which retrains the native models first, about a minute); then profiles per second through the worker's
+   which retrains the native models first, a few minutes); then profiles per second through the worker's
    whole computation (features for every candidate at each signal level and counterfactual, the model calls,
    the list and signal plan, reasons), in process, no I/O, one thread; and the signal plan's own cost (the
    plan with the specialty's signals against the list alone, on the same chances);

@@ -15,8 +15,7 @@ from smartpick_ranking.data import load_programs, load_specialty_stats
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.features import build_features, hard_exclusion
 from smartpick_ranking.training import cli
-from smartpick_ranking.training.dataset import split_by_group
-from smartpick_ranking.training.model import TrainingParameters, to_onnx, train
+from smartpick_ranking.training.model import TrainingParameters, to_onnx
 
 SPECIALTY_CHOICES = [
     ("Dermatology",),
@@ -76,11 +75,10 @@ def measure(profile_count: int = 600, threads: int = 1) -> None:
 
     shipped = OnnxModel(intra_op_threads=threads)
     defaults = cli._parser().parse_args([])
-    print(f"retraining the native models with seed {defaults.seed} (about a minute) ...", flush=True)
-    dataset, _, _ = cli._simulate(programs, stats, defaults.seed, defaults.applicants_per_specialty)
-    train_set, calibration_set, _ = split_by_group(dataset, defaults.seed)
+    print(f"retraining the native models with seed {defaults.seed} (a few minutes) ...", flush=True)
+    simulated = cli.simulate(programs, stats, defaults.seed, defaults.applicants_per_specialty)
     params = TrainingParameters(rounds=defaults.rounds, threads=defaults.threads)
-    native = train(train_set, calibration_set, params, defaults.seed)
+    native, _, _ = cli.fit(simulated.dataset, simulated, params, defaults.seed, stats)
     same = to_onnx(native, shipped.version).SerializeToString() == SHIPPED_MODEL.read_bytes()
 
     def native_predict(features):

@@ -28,11 +28,11 @@ from smartpick_ranking.data import (
     read_rows,
 )
 from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
-from smartpick_ranking.training import calibration, replay
+from smartpick_ranking.training import calibration, list_calibration, replay
 from smartpick_ranking.training import card as model_card
-from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group, unseen_by_training
+from smartpick_ranking.training.dataset import Dataset, from_simulation, set_aside, split_by_group, unseen_by_training
 from smartpick_ranking.training.market import ASSUMPTIONS, SpecialtyOutcome
-from smartpick_ranking.training.model import TrainingParameters, TrainingRefused, to_onnx, train
+from smartpick_ranking.training.model import TrainedModel, TrainingParameters, TrainingRefused, to_onnx, train
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, parse_outcomes
 from smartpick_ranking.training.simulation import simulate_specialty
 from smartpick_ranking.training.targets import (
@@ -54,9 +54,12 @@ MIN_APPLICANTS = 20
 CALIBRATION_METHOD = (
     "Platt scaling of each LightGBM margin on the calibration split; admission_probability = P(interview) x "
     "P(admitted | interview); the admission Platt (one intercept per cohort: US MD, DO, non-US IMG) and the "
-    "latent loading then refitted together on the same split to the applicants' matched-or-not outcomes"
+    "latent loading then refitted together on the same split to the applicants' matched-or-not outcomes; on "
+    "simulated data the admission Platt is then refitted once more, to those outcomes and to the product's own "
+    "lists for further simulated applicants (list_calibration.py), each played in its specialty's simulated Match"
 )
 UNSEEN_PER_SPECIALTY = 700  # simulated applicants training never saw, for the calibration table
+PRODUCT_LISTS_PER_SPECIALTY = 40  # further applicants whose product lists, replayed, the admission stage is fitted to
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,9 +91,10 @@ class Simulated:
     report: dict
     outcomes: dict[str, SpecialtyOutcome]
     targets: dict[str, SpecialtyTargets]
+    product_list_applicants: dict[str, np.ndarray]  # per specialty, for the product-list fit
 
 
-def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> Simulated:
+def simulate(programs, stats, seed: int, applicants_per_specialty: int) -> Simulated:
     targets = resolve_targets(
         programs,
         stats,
@@ -123,7 +127,29 @@ def _simulate(programs, stats, seed: int, applicants_per_specialty: int) -> Simu
     dataset = from_simulation(outcomes, stats, applicants_per_specialty, seed)
     unseen = unseen_by_training(outcomes, stats, applicants_per_specialty, seed, UNSEEN_PER_SPECIALTY)
     simulation = {"specialties": report, "fallback_rules": FALLBACKS, "assumptions": ASSUMPTIONS}
-    return Simulated(dataset, unseen, simulation, {o.specialty: o for o in outcomes}, targets)
+    aside = set_aside(outcomes, applicants_per_specialty, seed, UNSEEN_PER_SPECIALTY, PRODUCT_LISTS_PER_SPECIALTY)
+    return Simulated(dataset, unseen, simulation, {o.specialty: o for o in outcomes}, targets, aside)
+
+
+def fit(
+    dataset: Dataset, simulated: Simulated | None, params: TrainingParameters, seed: int, stats
+) -> tuple[TrainedModel, tuple[Dataset, Dataset, Dataset], list_calibration.ReplayedLists | None]:
+    """The model as shipped: trained on the dataset's split, then, on simulated data, refitted to the product's
+    own lists played in the simulated Match. Also the (train, calibration, test) split and those lists."""
+    splits = split_by_group(dataset, seed)
+    model = train(splits[0], splits[1], params, seed)
+    if simulated is None:
+        return model, splits, None
+    lists = list_calibration.replayed_lists(
+        simulated.outcomes,
+        simulated.targets,
+        simulated.product_list_applicants,
+        stats,
+        model,
+        load_fee_schedule(),
+        seed,
+    )
+    return list_calibration.refit_on_product_lists(model, splits[1], lists), splits, lists
 
 
 def by_specialty(programs) -> dict[str, list]:
@@ -171,7 +197,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
         }
         simulation = unseen = simulated = None
     else:
-        simulated = _simulate(programs, stats, args.seed, args.applicants_per_specialty)
+        simulated = simulate(programs, stats, args.seed, args.applicants_per_specialty)
         dataset, unseen, simulation = simulated.dataset, simulated.unseen, simulated.report
         data = {
             "kind": "simulated cohort",
@@ -180,8 +206,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
         }
     data |= {"catalog_sha256": catalog_sha, "sources": list(SOURCES)}
     params = TrainingParameters(rounds=args.rounds, threads=args.threads)
-    train_set, calibration_set, test_set = split_by_group(dataset, args.seed)
-    model = train(train_set, calibration_set, params, args.seed)
+    model, (train_set, calibration_set, test_set), product_lists = fit(dataset, simulated, params, args.seed, stats)
 
     # The version's hash names the trained model itself (trees, calibration, features), so the same data and
     # seed give the same version, and any change to what scores gives another.
@@ -247,6 +272,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
         "disclaimer": model_card.SCHOOL_DISCLAIMER if args.outcomes else model_card.DISCLAIMER,
     }
     if simulation:
+        card["calibration_product_lists"] = product_lists.summary()
         card["calibration_replayed"] = replay.replay_summary(replays)
         card["calibration_replayed_img"] = replay.replay_summary(img_replays)
         card["simulation"] = simulation

@@ -89,6 +89,17 @@ def from_simulation(
     return _rows(outcomes, stats, _sampled(outcomes, applicants_per_specialty, seed))
 
 
+def _unseen(
+    outcomes: Sequence[SpecialtyOutcome], applicants_per_specialty: int, seed: int, count: int
+) -> list[np.ndarray]:
+    rng = np.random.default_rng([seed, 1])
+    chosen = []
+    for outcome, taken in zip(outcomes, _sampled(outcomes, applicants_per_specialty, seed), strict=True):
+        rest = np.setdiff1d(np.arange(len(outcome.applicants)), taken)
+        chosen.append(np.sort(rng.choice(rest, min(len(rest), count), replace=False)))
+    return chosen
+
+
 def unseen_by_training(
     outcomes: Sequence[SpecialtyOutcome],
     stats: Mapping[str, SpecialtyStats],
@@ -98,12 +109,25 @@ def unseen_by_training(
 ) -> Dataset:
     """Up to `count` applicants per specialty that `from_simulation` with the same arguments did not sample:
     a held-out set many times the test split, so that its calibration error is measured, not sampling noise."""
-    rng = np.random.default_rng([seed, 1])
-    chosen = []
-    for outcome, taken in zip(outcomes, _sampled(outcomes, applicants_per_specialty, seed), strict=True):
-        rest = np.setdiff1d(np.arange(len(outcome.applicants)), taken)
-        chosen.append(np.sort(rng.choice(rest, min(len(rest), count), replace=False)))
-    return _rows(outcomes, stats, chosen)
+    return _rows(outcomes, stats, _unseen(outcomes, applicants_per_specialty, seed, count))
+
+
+def set_aside(
+    outcomes: Sequence[SpecialtyOutcome], applicants_per_specialty: int, seed: int, unseen: int, count: int
+) -> dict[str, np.ndarray]:
+    """Up to `count` applicants per specialty neither `from_simulation` nor `unseen_by_training` (with
+    `unseen`) takes: for fitting on the product's own lists without touching what the checks measure."""
+    rng = np.random.default_rng([seed, 2])
+    chosen = {}
+    sampled, held_out = (
+        _sampled(outcomes, applicants_per_specialty, seed),
+        _unseen(outcomes, applicants_per_specialty, seed, unseen),
+    )
+    for outcome, taken, checked in zip(outcomes, sampled, held_out, strict=True):
+        rest = np.setdiff1d(np.arange(len(outcome.applicants)), np.concatenate([taken, checked]))
+        if len(rest):
+            chosen[outcome.specialty] = np.sort(rng.choice(rest, min(len(rest), count), replace=False))
+    return chosen
 
 
 def split_by_group(dataset: Dataset, seed: int, shares: tuple[float, float] = (0.7, 0.15)) -> tuple[Dataset, ...]:

@@ -107,7 +107,7 @@ class TrainedModel:
         return interview, interview * given
 
 
-def _list_loglik(admission: np.ndarray, applicants: tuple[np.ndarray, np.ndarray], loading: float) -> float:
+def list_loglik(admission: np.ndarray, applicants: tuple[np.ndarray, np.ndarray], loading: float) -> float:
     """Log-likelihood of each applicant matched or not (`applicants`: Dataset.applicants()), given their
     applications' admission chances."""
     starts, matched = applicants
@@ -122,7 +122,7 @@ def fit_latent_loading(admission: np.ndarray, dataset: Dataset) -> float:
     """The loading on LOADING_GRID that maximizes the likelihood of each applicant matched or not, given
     the predicted admission chances of their applications."""
     applicants = dataset.applicants()
-    return float(max(LOADING_GRID, key=lambda loading: _list_loglik(admission, applicants, float(loading))))
+    return float(max(LOADING_GRID, key=lambda loading: list_loglik(admission, applicants, float(loading))))
 
 
 def fit_list_calibration(
@@ -150,7 +150,7 @@ def fit_list_calibration(
         return Platt(float(np.exp(x[0])), float(x[1]), cohort_shifts)
 
     def negative(x: np.ndarray) -> float:
-        return -_list_loglik(interview * platt_of(x).of_cohorts(given_margin, cohorts), applicants, loading)
+        return -list_loglik(interview * platt_of(x).of_cohorts(given_margin, cohorts), applicants, loading)
 
     fitted = minimize(
         negative,
