@@ -91,14 +91,6 @@ def replayed_lists(
     return ReplayedLists(np.concatenate(blocks), starts, np.array(replayed))
 
 
-def _soft_list_loglik(admission: np.ndarray, starts: np.ndarray, replayed: np.ndarray, loading: float) -> float:
-    """Log-likelihood of each list's replayed share of matches, given its admission chances."""
-    factor = LatentFactor.of(float(loading))
-    log_none = np.log1p(-np.clip(factor.conditional(admission), 0, 1 - 1e-12))
-    p = np.clip(1 - np.exp(np.add.reduceat(log_none, starts, axis=0)) @ factor.weights, 1e-9, 1 - 1e-9)
-    return float(np.sum(replayed * np.log(p) + (1 - replayed) * np.log1p(-p)))
-
-
 @dataclass(frozen=True)
 class ScoredLists:
     """Lists as the fit reads them: each application's P(interview), admission margin and cohort columns,
@@ -123,8 +115,8 @@ def fit_on_both(
     def negative(x: np.ndarray) -> float:
         platt = platt_of(x)
         mine = list_loglik(own.interview * platt.of_cohorts(own.margin, own.cohorts), (own.starts, matched), loading)
-        chosen = _soft_list_loglik(
-            listed.interview * platt.of_cohorts(listed.margin, listed.cohorts), listed.starts, replayed, loading
+        chosen = list_loglik(
+            listed.interview * platt.of_cohorts(listed.margin, listed.cohorts), (listed.starts, replayed), loading
         )
         return -(mine + chosen)
 

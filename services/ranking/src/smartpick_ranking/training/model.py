@@ -108,14 +108,16 @@ class TrainedModel:
 
 
 def list_loglik(admission: np.ndarray, applicants: tuple[np.ndarray, np.ndarray], loading: float) -> float:
-    """Log-likelihood of each applicant matched or not (`applicants`: Dataset.applicants()), given their
-    applications' admission chances."""
+    """Log-likelihood of each list's outcome given its applications' admission chances. `applicants`: where
+    each list starts and its outcome, whether it matched (Dataset.applicants()) or the share of plays in
+    which it matched (a replayed list); for 0 and 1 the two terms give exactly the matched-or-not one."""
     starts, matched = applicants
     factor = LatentFactor.of(float(loading))
     log_none = np.log1p(-np.clip(factor.conditional(admission), 0, 1 - 1e-12))
     none = np.exp(np.add.reduceat(log_none, starts, axis=0)) @ factor.weights
     p = np.clip(1 - none, 1e-9, 1 - 1e-9)
-    return float(np.sum(np.where(matched, np.log(p), np.log1p(-p))))
+    share = np.asarray(matched, dtype=np.float64)
+    return float(np.sum(share * np.log(p) + (1 - share) * np.log1p(-p)))
 
 
 def fit_latent_loading(admission: np.ndarray, dataset: Dataset) -> float:
