@@ -68,15 +68,24 @@ def raw_rate(profiles: list[profile_pb2.ApplicantProfile]) -> float:
         by_specialty.setdefault(program.specialty, []).append(program)
     model = OnnxModel()
     applicants = [Applicant.from_proto(p) for p in profiles]
-    # As the worker scores (service.RankingService.score_many): the signal levels through predict_levels.
-    recommend(
-        applicants[0], by_specialty, stats, model.predict, model.factor, fees, predict_levels=model.predict_levels
-    )
+
+    def score(applicant: Applicant) -> None:
+        """As the worker scores (service.RankingService.score_many): signal levels through predict_levels."""
+        recommend(
+            applicant,
+            by_specialty,
+            stats,
+            model.predict,
+            model.factor,
+            fees,
+            predict_levels=model.predict_levels,
+            anchors=model.anchors,
+        )
+
+    score(applicants[0])
     started = time.perf_counter()
     for applicant in applicants:
-        recommend(
-            applicant, by_specialty, stats, model.predict, model.factor, fees, predict_levels=model.predict_levels
-        )
+        score(applicant)
     rate = len(applicants) / (time.perf_counter() - started)
     print(
         f"raw scoring, in process, no I/O: {rate:8.1f} profiles/s ({len(applicants)} profiles, model {model.version})"

@@ -79,7 +79,7 @@ def measure(profile_count: int = 600, threads: int = 1) -> None:
     simulated = cli.simulate(programs, stats, defaults.seed, defaults.applicants_per_specialty)
     params = TrainingParameters(rounds=defaults.rounds, threads=defaults.threads)
     native, _, _ = cli.fit(simulated.dataset, simulated, params, defaults.seed, stats)
-    same = to_onnx(native, shipped.version).SerializeToString() == SHIPPED_MODEL.read_bytes()
+    same = to_onnx(native, shipped.version, shipped.anchors).SerializeToString() == SHIPPED_MODEL.read_bytes()
 
     def native_predict(features):
         return native.predict_native(features, threads=threads)

@@ -133,7 +133,14 @@ class RankingService:
         with SCORE_SECONDS.time():
             model = self.model
             results = recommend_many(
-                requests, self.stats, model.predict, model.factor, self.fees, self.sizes, model.predict_levels
+                requests,
+                self.stats,
+                model.predict,
+                model.factor,
+                self.fees,
+                self.sizes,
+                model.predict_levels,
+                anchors=model.anchors,
             )
         # What the model's own check against NRMP found for this student's cohort, beside the chance.
         return [

@@ -69,8 +69,8 @@ def test_the_shipped_cards_check_reaches_the_lists_a_student_reads():
     profile = profile_pb2.ApplicantProfile(
         degree_type=profile_pb2.DEGREE_TYPE_MD,
         step2_ck_score=240,
-        preferences=profile_pb2.Preferences(specialties=["Dermatology"], application_budget=30),
+        preferences=profile_pb2.Preferences(specialties=["Vascular Surgery"], application_budget=30),
     )
     answer = asyncio.run(ranking.what_if(uuid.uuid4(), profile))
-    expected = gaps.notes(applicant("MD", "Dermatology"))
+    expected = gaps.notes(applicant("MD", "Vascular Surgery"))
     assert expected and tuple(answer.notes[-len(expected) :]) == expected

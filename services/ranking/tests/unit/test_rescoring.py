@@ -10,6 +10,7 @@ from smartpick.ranking.v1 import ranking_pb2
 
 from smartpick_ranking.adapters.repository import RescoreJob, StoredResult
 from smartpick_ranking.data import load_fee_schedule
+from smartpick_ranking.domain.anchoring import NO_ANCHORS
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.enrichment import ProgramFacts
@@ -30,6 +31,7 @@ PROFILE = profile_pb2.ApplicantProfile(
 class FakeModel:
     version = "fake-1"
     factor = LatentFactor.of(0.5)
+    anchors = NO_ANCHORS
 
     def predict(self, rows):
         size = np.nan_to_num(rows[:, feature_column("program_positions")], nan=1)

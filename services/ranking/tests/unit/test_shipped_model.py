@@ -73,13 +73,20 @@ def baselines(programs):
     return people
 
 
+def shown(model, batch, programs):
+    """(interview, admission) as the product shows them: the model's, with its anchors applied (`anchoring`)."""
+    interview, admission = model.predict(batch)
+    specialties = [p.specialty for p in programs] * (len(batch) // len(programs))
+    return interview, model.anchors.adjust(batch, specialties, interview, admission)
+
+
 def assert_never_lower(model, programs, baselines, field, values):
     stats = load_specialty_stats()
     for person in baselines:
         batch = np.concatenate(
             [build_features(dataclasses.replace(person, **{field: v}), programs, stats) for v in values]
         )
-        interview, match = model.predict(batch)
+        interview, match = shown(model, batch, programs)
         for output in (interview, match):
             grid = output.reshape(len(values), len(programs))
             assert np.all(np.diff(grid, axis=0) >= -TOLERANCE), f"raising {field} lowered a probability"
@@ -94,7 +101,7 @@ def test_shipped_model_names_its_version_and_features(model):
 
 def test_probabilities_are_probabilities_and_match_never_exceeds_interview(model, programs, baselines):
     features = build_features(baselines[0], programs, load_specialty_stats())
-    interview, match = model.predict(features)
+    interview, match = shown(model, features, programs)
     assert interview.shape == match.shape == (len(programs),)
     assert np.all((interview >= 0) & (interview <= 1) & (match >= 0))
     assert np.all(match <= interview + TOLERANCE)
@@ -119,9 +126,8 @@ def test_a_signal_never_lowers_a_probability(model, programs, baselines):
     stats = load_specialty_stats()
     for person in baselines[:10]:
         levels = [np.full(len(programs), level) for level in (0.0, 1.0, 2.0)]  # none, second, top
-        interview, admission = model.predict(
-            np.concatenate([build_features(person, programs, stats, s) for s in levels])
-        )
+        batch = np.concatenate([build_features(person, programs, stats, s) for s in levels])
+        interview, admission = shown(model, batch, programs)
         for output in (interview, admission):
             grid = output.reshape(3, len(programs))
             assert np.all(np.diff(grid, axis=0) >= -TOLERANCE), "a signal lowered a probability"
@@ -169,5 +175,6 @@ def test_programs_without_a_location_do_not_outrank_the_others(model):
         model.predict,
         model.factor,
         load_fee_schedule(),
+        anchors=model.anchors,
     )
     assert not nowhere & {s.program.program_id for s in result.application_list[:10]}

@@ -9,6 +9,7 @@ import onnx
 import onnxruntime as ort
 
 from smartpick_ranking.adapters.signal_split import SplitModel, split
+from smartpick_ranking.domain.anchoring import NO_ANCHORS, ExternalAnchors
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import FEATURE_NAMES, SIGNAL_FEATURES, at_signal_level
 from smartpick_ranking.domain.scoring import LevelBlock, by_level, rows_at, stacked
@@ -40,6 +41,9 @@ class OnnxModel:
         if "latent_loading" not in metadata:
             raise ModelMismatch(f"{path} names no latent_loading; retrain with smartpick-ranking-train")
         self.factor = LatentFactor.of(float(metadata["latent_loading"]))
+        # A model trained on a school's own outcomes has no anchors: its chances are the school's record.
+        anchors = metadata.get("external_anchors")
+        self.anchors: ExternalAnchors = ExternalAnchors.from_json(anchors) if anchors else NO_ANCHORS
         if not self.version:
             raise ModelMismatch(f"{path} names no model_version in its metadata")
         if self.feature_names != FEATURE_NAMES:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from smartpick_ranking.domain.anchoring import NO_ANCHORS, ExternalAnchors
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
@@ -134,10 +135,12 @@ def recommend_many(
     fees: FeeSchedule,
     sizes: Mapping[str, SizeBands] | None = None,
     predict_levels: PredictLevels | None = None,
+    anchors: ExternalAnchors = NO_ANCHORS,
 ) -> list[Recommendation]:
     """The optimized, explained list and signal plan for each (applicant, the catalog as their school sees it).
     `sizes`: the public catalog's size bands (`preferences.size_bands`), which preferred sizes are read by.
     `predict_levels`: a faster way to the same numbers as `predict` at several signal levels (`scoring`).
+    `anchors`: the model's shifts toward the published rates (`anchoring`), applied to every chance it gives.
 
     Two requests to the model whatever the number of applicants: every candidate of every applicant at each
     signal level, then the counterfactuals of every listed program."""
@@ -154,9 +157,10 @@ def recommend_many(
         prepared.append((applicant, programs, excluded, own, planned, levels))
     scores = (predict_levels or stacked(predict))(blocks)
     stage, explain_blocks = [], []
-    for (applicant, programs, excluded, own, planned, levels), (interview_at, admission_at) in zip(
-        prepared, scores, strict=True
+    for (applicant, programs, excluded, own, planned, levels), (candidate_rows, _), (interview_at, admission_at) in zip(
+        prepared, blocks, scores, strict=True
     ):
+        admission_at = anchors.adjust(candidate_rows, [p.specialty for p in programs], interview_at, admission_at)
         columns = [levels.index(k) if k in levels else 0 for k in range(3)]
         # float64, as the plan and the sums over the list work in.
         interview, admission = (np.asarray(s[:, columns], dtype=np.float64) for s in (interview_at, admission_at))
@@ -192,11 +196,27 @@ def recommend_many(
                 no_signal,
             )
         )
-    typicals = predict_blocks(predict, explain_blocks)
+    typicals = [
+        anchors.adjust(rows, _row_specialties(planned, len(rows)), interview, admission)
+        for planned, rows, (interview, admission) in zip(
+            stage, explain_blocks, predict_blocks(predict, explain_blocks), strict=True
+        )
+    ]
     return [
-        _result(planned, _with_known(typical[1], planned.no_signal), factor, fees)
+        _result(planned, _with_known(typical, planned.no_signal), factor, fees)
         for planned, typical in zip(stage, typicals, strict=True)
     ]
+
+
+def _row_specialties(planned: "_Planned", rows: int) -> list[str]:
+    """The specialty of each counterfactual row: that of the listed program it scores."""
+    listed = [planned.programs[i].specialty for i in planned.portfolio.order]
+    of_row = [""] * rows
+    for _, _, at in planned.explained:
+        for program, row in enumerate(at):
+            if 0 <= row < rows:
+                of_row[row] = listed[program]
+    return of_row
 
 
 def _with_known(scored: np.ndarray, no_signal: np.ndarray | None) -> np.ndarray:
@@ -295,6 +315,9 @@ def recommend(
     fees: FeeSchedule,
     sizes: Mapping[str, SizeBands] | None = None,
     predict_levels: PredictLevels | None = None,
+    anchors: ExternalAnchors = NO_ANCHORS,
 ) -> Recommendation:
     """The optimized, explained list for one applicant."""
-    return recommend_many([(applicant, programs_by_specialty)], stats, predict, factor, fees, sizes, predict_levels)[0]
+    return recommend_many(
+        [(applicant, programs_by_specialty)], stats, predict, factor, fees, sizes, predict_levels, anchors
+    )[0]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import matplotlib
 import numpy as np
 
+from smartpick_ranking.domain.anchoring import NO_ANCHORS, ExternalAnchors
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
@@ -101,16 +102,19 @@ def reliability(dataset: Dataset, admission: np.ndarray, factor: LatentFactor) -
     }
 
 
-def _mean_chance(
+def mean_chance(
     variants: Sequence[tuple[Applicant, float]],
     programs_by_specialty: Mapping[str, Sequence[Program]],
     stats: Mapping[str, SpecialtyStats],
     predict: Predict,
     factor: LatentFactor,
     fees: FeeSchedule,
+    anchors: ExternalAnchors = NO_ANCHORS,
 ) -> float:
     """The weighted mean of the P(at least one match) the product shows each variant of a typical applicant."""
-    results = recommend_many([(a, programs_by_specialty) for a, _ in variants], stats, predict, factor, fees)
+    results = recommend_many(
+        [(a, programs_by_specialty) for a, _ in variants], stats, predict, factor, fees, anchors=anchors
+    )
     return float(np.average([r.list_match_probability for r in results], weights=[w for _, w in variants]))
 
 
@@ -121,6 +125,7 @@ def external_checks(
     predict: Predict,
     factor: LatentFactor,
     fees: FeeSchedule,
+    anchors: ExternalAnchors = NO_ANCHORS,
 ) -> list[BandCheck]:
     """The product's chance for a typical US MD applicant of every band with enough applicants."""
     checks = []
@@ -131,7 +136,7 @@ def external_checks(
             if band.applicants < MIN_BAND_APPLICANTS:
                 continue
             variants = typical_us_md(specialty, band, stats, targets)
-            shown = _mean_chance(variants, programs_by_specialty, stats, predict, factor, fees)
+            shown = mean_chance(variants, programs_by_specialty, stats, predict, factor, fees, anchors)
             typical = variants[0][0]
             checks.append(
                 BandCheck(
@@ -154,13 +159,14 @@ def img_checks(
     predict: Predict,
     factor: LatentFactor,
     fees: FeeSchedule,
+    anchors: ExternalAnchors = NO_ANCHORS,
 ) -> list[BandCheck]:
     """The product's chance for a typical non-US IMG of every specialty with enough IMG applicants."""
     checks = []
     for specialty in img_checked(outcomes, stats):
         outcome = outcomes[specialty]
         variants = typical_img(specialty, outcome, stats)
-        shown = _mean_chance(variants, programs_by_specialty, stats, predict, factor, fees)
+        shown = mean_chance(variants, programs_by_specialty, stats, predict, factor, fees, anchors)
         typical = variants[0][0]
         checks.append(
             BandCheck(
@@ -202,8 +208,11 @@ def external_summary(checks: Sequence[BandCheck]) -> dict:
     }
 
 
-def draw(internal: dict, checks: Sequence[BandCheck], img: Sequence[BandCheck], path) -> None:
-    """The reliability diagram (internal) beside published against shown (external), as one PNG."""
+def draw(
+    internal: dict, checks: Sequence[BandCheck], img: Sequence[BandCheck], path, anchored: dict | None = None
+) -> None:
+    """The reliability diagram (internal) beside published against shown (external), as one PNG. `anchored`:
+    the same applicants' reliability with the anchors applied (the chances shown), drawn beside the model's."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5), dpi=110)
     predicted = [row["predicted"] for row in internal["deciles"]]
     observed = [row["observed"] for row in internal["deciles"]]
@@ -212,11 +221,22 @@ def draw(internal: dict, checks: Sequence[BandCheck], img: Sequence[BandCheck], 
         axis.set_xlim(0, 1)
         axis.set_ylim(0, 1)
         axis.grid(alpha=0.3)
-    left.plot(predicted, observed, marker="o", color="#1f5fa8")
-    left.set_title(
+    left.plot(predicted, observed, marker="o", color="#1f5fa8", label="the model")
+    title = (
         f"Simulated applicants training never saw ({internal['applicants']})\n"
         f"expected calibration error {internal['expected_calibration_error']:.3f}"
     )
+    if anchored is not None:
+        left.plot(
+            [row["predicted"] for row in anchored["deciles"]],
+            [row["observed"] for row in anchored["deciles"]],
+            marker="s",
+            color="#c07000",
+            label="as shown, anchored to NRMP",
+        )
+        left.legend(loc="lower right")
+        title += f"; as shown {anchored['expected_calibration_error']:.3f}"
+    left.set_title(title)
     left.set_xlabel("predicted P(at least one match), decile mean")
     left.set_ylabel("observed share matched")
     inside = [abs(c.gap) <= EXTERNAL_TOLERANCE for c in checks]

@@ -178,6 +178,13 @@ def calibration_markdown(card: Mapping) -> list[str]:
             f"Simulated applicants training never saw ({unseen['applicants']}, up to 700 per specialty, from the "
             "same simulated cohorts)",
         )
+    anchored = card.get("calibration_unseen_anchored")
+    if anchored:
+        lines += _reliability_markdown(
+            anchored,
+            "The same applicants with the chances as shown, the anchors to NRMP applied (they follow the record "
+            "where the simulated world is more generous, so here they run low)",
+        )
     lines += _reliability_markdown(internal, f"The held-out test split ({internal['applicants']} applicants)")
     lines += [
         "",
@@ -210,7 +217,46 @@ def calibration_markdown(card: Mapping) -> list[str]:
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         lines += _external_rows(img)
+    lines += _out_of_sample_markdown(card.get("calibration_external_out_of_sample"))
     return lines + _replay_markdown(card.get("calibration_replayed"), card.get("calibration_replayed_img"))
+
+
+def _out_of_sample_markdown(fitted: Mapping | None) -> list[str]:
+    """The anchors (`training/anchoring.py`) and the US MD bands with each one's anchor fitted without it."""
+    if not fitted:
+        return []
+    lines = [
+        "",
+        "The tables above show the chances with the anchors applied, and the anchors were fitted to those very "
+        "tables. Out of sample, each US MD band again with its specialty's line fitted to the other bands only: "
+        f"**{fitted['within_tolerance']} of {fitted['bands']}** within {fitted['tolerance'] * 100:.0f} points, mean "
+        f"absolute gap {fitted['mean_absolute_gap'] * 100:.1f} points. The non-US IMG anchors have one published "
+        "rate each, so nothing checks them out of sample.",
+        "",
+        "| specialty | band | published | shown, line fitted without the band | gap |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in fitted["rows"]:
+        gap = row["shown"] - row["published"]
+        flag = " **off**" if abs(gap) > fitted["tolerance"] else ""
+        lines.append(
+            f"| {row['specialty']} | {row['band']} | {row['published']:.2f} | {row['shown']:.2f} "
+            f"| {gap * 100:+.0f}{flag} |"
+        )
+    lines += [
+        "",
+        "The anchors: a shift of the admission stage's logit, intercept + slope x (Step 2 CK - the specialty's "
+        "matched mean), held within the shifts its bands asked for.",
+        "",
+        "| specialty | cohort | intercept | slope per point | held within |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {a['specialty']} | {a['cohort']} | {a['intercept']:+.3f} | {a['slope']:.4f} "
+        f"| {a['low']:+.2f} to {a['high']:+.2f} |"
+        for a in fitted["anchors"]
+    ]
+    return lines
 
 
 def _replay_markdown(replayed: Mapping | None, img: Mapping | None) -> list[str]:

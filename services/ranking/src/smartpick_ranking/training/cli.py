@@ -27,8 +27,10 @@ from smartpick_ranking.data import (
     load_specialty_stats,
     read_rows,
 )
+from smartpick_ranking.domain.anchoring import NO_ANCHORS, ExternalAnchors
+from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
-from smartpick_ranking.training import calibration, list_calibration, replay
+from smartpick_ranking.training import anchoring, calibration, list_calibration, replay
 from smartpick_ranking.training import card as model_card
 from smartpick_ranking.training.dataset import Dataset, from_simulation, set_aside, split_by_group, unseen_by_training
 from smartpick_ranking.training.market import ASSUMPTIONS, SpecialtyOutcome
@@ -152,6 +154,27 @@ def fit(
     return list_calibration.refit_on_product_lists(model, splits[1], lists), splits, lists
 
 
+def anchor(model: TrainedModel, simulated: Simulated, programs, stats) -> anchoring.AnchorFit:
+    """The anchors of a model trained on the simulation (`training.anchoring`), scored natively."""
+
+    def predict(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        interview, admission = model.predict_native(features)
+        return interview.astype(np.float32), admission.astype(np.float32)
+
+    shown = anchoring.ShownChance(
+        by_specialty(programs), stats, predict, LatentFactor.of(model.latent_loading), load_fee_schedule()
+    )
+    bands = parse_band_rates(read_rows(BAND_RATES_FILE))
+    return anchoring.fit_anchors(bands, parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), simulated.targets, shown)
+
+
+def anchored_reliability(dataset: Dataset, scorer: OnnxModel) -> dict:
+    """`calibration.reliability` of the chances the product shows (anchors applied) on `dataset`."""
+    interview, admission = scorer.predict(dataset.features)
+    shown = scorer.anchors.adjust(dataset.features, dataset.specialty.tolist(), interview, admission)
+    return calibration.reliability(dataset, shown.astype(np.float64), scorer.factor)
+
+
 def by_specialty(programs) -> dict[str, list]:
     grouped: dict[str, list] = {}
     for program in programs:
@@ -207,6 +230,8 @@ def run(args: argparse.Namespace, command: str) -> dict:
     data |= {"catalog_sha256": catalog_sha, "sources": list(SOURCES)}
     params = TrainingParameters(rounds=args.rounds, threads=args.threads)
     model, (train_set, calibration_set, test_set), product_lists = fit(dataset, simulated, params, args.seed, stats)
+    anchored = anchor(model, simulated, programs, stats) if simulated is not None else None
+    anchors: ExternalAnchors = anchored.anchors if anchored else NO_ANCHORS
 
     # The version's hash names the trained model itself (trees, calibration, features), so the same data and
     # seed give the same version, and any change to what scores gives another.
@@ -218,11 +243,12 @@ def run(args: argparse.Namespace, command: str) -> dict:
             dataclasses.asdict(model.admit_platt),
             model.latent_loading,
             FEATURE_NAMES,
+            anchors.to_json(),
         ]
     )
     date = args.date or datetime.datetime.now(datetime.UTC).strftime("%Y.%m.%d")
     version = f"{date}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
-    onnx_bytes = to_onnx(model, version).SerializeToString()
+    onnx_bytes = to_onnx(model, version, anchors).SerializeToString()
 
     native_interview, native_match = model.predict_native(test_set.features)
     scorer = OnnxModel(onnx_bytes)
@@ -230,19 +256,26 @@ def run(args: argparse.Namespace, command: str) -> dict:
     internal = calibration.reliability(test_set, onnx_match.astype(np.float64), scorer.factor)
     if unseen is not None:
         unseen_reliability = calibration.reliability(unseen, scorer.predict(unseen.features)[1], scorer.factor)
-    scoring = (by_specialty(programs), stats, scorer.predict, scorer.factor, load_fee_schedule())
+        unseen_shown = anchored_reliability(unseen, scorer)
+    scoring = (by_specialty(programs), stats, scorer.predict, scorer.factor, load_fee_schedule(), scorer.anchors)
     checks = calibration.external_checks(parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring)
     img = calibration.img_checks(parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring)
     if simulated is not None:
         replay_args = (simulated.outcomes, simulated.targets)
         replays = replay.replayed_checks(
-            *replay_args, parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring[1:], args.seed
+            *replay_args, parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring[1:5], args.seed, scorer.anchors
         )
         img_replays = replay.replayed_img_checks(
-            *replay_args, parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring[1:], args.seed
+            *replay_args, parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring[1:5], args.seed, scorer.anchors
         )
     picture = io.BytesIO()
-    calibration.draw(unseen_reliability if unseen is not None else internal, checks, img, picture)
+    calibration.draw(
+        unseen_reliability if unseen is not None else internal,
+        checks,
+        img,
+        picture,
+        anchored=unseen_shown if unseen is not None and scorer.anchors else None,
+    )
     difference = float(max(np.abs(onnx_interview - native_interview).max(), np.abs(onnx_match - native_match).max()))
     card = {
         "model_version": version,
@@ -266,8 +299,15 @@ def run(args: argparse.Namespace, command: str) -> dict:
         "metrics": model_card.metrics(test_set, onnx_interview, onnx_match),
         "onnx": {"bytes": len(onnx_bytes), "max_abs_difference_vs_native": difference},
         "calibration_internal": internal,
-        **({"calibration_unseen": unseen_reliability} if unseen is not None else {}),
+        **(
+            {"calibration_unseen": unseen_reliability, "calibration_unseen_anchored": unseen_shown}
+            if unseen is not None
+            else {}
+        ),
         "calibration_external": calibration.external_summary(checks),
+        **(
+            {"calibration_external_out_of_sample": anchored.summary(calibration.EXTERNAL_TOLERANCE)} if anchored else {}
+        ),
         "calibration_external_img": calibration.external_summary(img),
         "disclaimer": model_card.SCHOOL_DISCLAIMER if args.outcomes else model_card.DISCLAIMER,
     }

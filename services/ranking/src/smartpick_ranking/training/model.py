@@ -27,6 +27,7 @@ from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
+from smartpick_ranking.domain.anchoring import NO_ANCHORS, ExternalAnchors
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
 from smartpick_ranking.training.dataset import Dataset
@@ -297,10 +298,11 @@ def _platt_nodes(platt: Platt, margin: str, prefix: str) -> tuple[list[onnx.Node
     return nodes, initializers, f"{prefix}_calibrated"
 
 
-def to_onnx(model: TrainedModel, version: str) -> onnx.ModelProto:
+def to_onnx(model: TrainedModel, version: str, anchors: ExternalAnchors = NO_ANCHORS) -> onnx.ModelProto:
     """One graph: input "features" float32 [N, F]; outputs interview_probability and admission_probability
-    [N]. The model version, feature names and latent loading travel in the metadata, so a scorer can
-    refuse a mismatch and integrate over the applicant factor."""
+    [N]. The model version, feature names, latent loading and anchors (`domain.anchoring`, applied after the
+    graph: they are keyed by specialty, which no feature names) travel in the metadata, so a scorer can
+    refuse a mismatch, integrate over the applicant factor and pin the chances to the public record."""
     nodes, initializers = [], [helper.make_tensor("flat", TensorProto.INT64, [1], [-1])]
     interview_trees, interview_margin = _margin_nodes(model.interview, "interview")
     interview_calibration, interview_init, interview_p = _platt_nodes(
@@ -334,6 +336,7 @@ def to_onnx(model: TrainedModel, version: str) -> onnx.ModelProto:
             "model_version": version,
             "feature_names": json.dumps(list(FEATURE_NAMES)),
             "latent_loading": repr(model.latent_loading),
+            **({"external_anchors": anchors.to_json()} if anchors else {}),
         },
     )
     onnx.checker.check_model(onnx_model)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from smartpick_ranking.domain.anchoring import NO_ANCHORS, ExternalAnchors
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
@@ -121,11 +122,11 @@ def _shown_and_replayed(
 ) -> tuple[float, float]:
     """The weighted means over a typical applicant's variants of the chance shown for the recommended list
     and of that list's replayed chance."""
-    stats, predict, factor, fees = scoring
+    stats, predict, factor, fees, anchors = scoring
     index = {program.program_id: j for j, program in enumerate(outcome.programs)}
     applicants = [applicant for applicant, _ in variants]
     results = recommend_many(
-        [(a, {outcome.specialty: outcome.programs}) for a in applicants], stats, predict, factor, fees
+        [(a, {outcome.specialty: outcome.programs}) for a in applicants], stats, predict, factor, fees, anchors=anchors
     )
     replayed = [
         replayed_chance(
@@ -157,6 +158,7 @@ def replayed_checks(
     factor: LatentFactor,
     fees: FeeSchedule,
     seed: int,
+    anchors: ExternalAnchors = NO_ANCHORS,
 ) -> list[ReplayCheck]:
     """For every band of the external check, the typical applicant's recommended list (chosen among the
     programs the specialty's Match ran on: all of them up to MAX_SIMULATED_PROGRAMS) shown and replayed."""
@@ -171,7 +173,7 @@ def replayed_checks(
                 outcomes[specialty],
                 targets[specialty],
                 variants,
-                (stats, predict, factor, fees),
+                (stats, predict, factor, fees, anchors),
                 _rng(seed, specialty, name),
             )
             checks.append(ReplayCheck(specialty, name, band.p_match, shown, replayed))
@@ -187,6 +189,7 @@ def replayed_img_checks(
     factor: LatentFactor,
     fees: FeeSchedule,
     seed: int,
+    anchors: ExternalAnchors = NO_ANCHORS,
 ) -> list[ReplayCheck]:
     """The same for the typical non-US IMG of every specialty the IMG check covers."""
     checks = []
@@ -198,7 +201,7 @@ def replayed_img_checks(
             outcomes[specialty],
             targets[specialty],
             variants,
-            (stats, predict, factor, fees),
+            (stats, predict, factor, fees, anchors),
             _rng(seed, specialty, IMG_BAND),
         )
         checks.append(ReplayCheck(specialty, IMG_BAND, img[specialty].p_match, shown, replayed))
