@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 from smartpick_ranking.domain.anchoring import NON_US_IMG, US_MD, Anchor, ExternalAnchors
+from smartpick_ranking.domain.applicant import Applicant
+from smartpick_ranking.domain.catalog import SpecialtyStats
 from smartpick_ranking.domain.features import FEATURE_NAMES, feature_column
 from smartpick_ranking.training.anchoring import AGREEMENT, SHIFT_RANGE, PinnedBand, fit_line, pin
 
@@ -92,3 +94,18 @@ def test_the_line_goes_through_the_bands_and_never_falls_with_the_score():
     # A band whose chance no shift moves (near 100%) barely pulls the level.
     level = fit_line([band(0, -1.0, 0.2), band(0, -4.0, 0.001)])
     assert level.slope == 0 and level.intercept == pytest.approx(-1.0, abs=0.01)
+
+
+def test_a_list_says_where_an_anchor_moved_its_chances_and_which_way():
+    stats = {"Dermatology": SpecialtyStats("Dermatology", mean_step2ck_matched_usmd=257)}
+    anchors = ExternalAnchors(
+        {("Dermatology", US_MD): Anchor(-1.5), ("Internal Medicine", US_MD): Anchor(3.0, 0.1, -2.0, 0.0)}
+    )
+    md = Applicant(degree="MD", step2_ck_score=240, specialties=("Dermatology",))
+    (note,) = anchors.notes(md, ["Dermatology", "Urology"], stats)
+    assert "Dermatology" in note and "Charting Outcomes, pooled 2020-2024" in note and "put them higher" in note
+    assert anchors.notes(Applicant(degree="IMG", step2_ck_score=240), ["Dermatology"], stats) == ()
+    # A strong Internal Medicine applicant sits where the line is held at 0: nothing moved, nothing said.
+    strong = Applicant(degree="MD", step2_ck_score=250, specialties=("Internal Medicine",))
+    im = {"Internal Medicine": SpecialtyStats("Internal Medicine", mean_step2ck_matched_usmd=245)}
+    assert anchors.notes(strong, ["Internal Medicine"], im) == ()

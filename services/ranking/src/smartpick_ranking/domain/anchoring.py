@@ -15,11 +15,13 @@ would be shown above an MD of the same record where the simulation is generous).
 table keep the model's chance. The anchors travel in the model file's metadata."""
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from smartpick_ranking.domain.applicant import Applicant
+from smartpick_ranking.domain.catalog import SpecialtyStats
 from smartpick_ranking.domain.features import feature_column
 
 US_MD = "US MD"
@@ -74,6 +76,32 @@ class ExternalAnchors:
 
     def get(self, specialty: str, cohort: str) -> Anchor | None:
         return self.anchors.get((specialty, cohort))
+
+    def notes(
+        self, applicant: Applicant, specialties: Iterable[str], stats: Mapping[str, SpecialtyStats]
+    ) -> tuple[str, ...]:
+        """For each listed specialty whose chances an anchor moves for this applicant, where they come from."""
+        cohort = NON_US_IMG if applicant.degree == "IMG" else US_MD
+        notes = []
+        for specialty in specialties:
+            anchor = self.anchors.get((specialty, cohort))
+            mean = stats[specialty].mean_step2ck_matched_usmd if specialty in stats else None
+            known = applicant.step2_ck_score is not None and mean is not None
+            distance = np.array([applicant.step2_ck_score - mean if known else np.nan], dtype=np.float64)
+            shift = float(anchor.shift(distance)[0]) if anchor else 0.0
+            if shift == 0:
+                continue
+            source = (
+                "NRMP's 2026 Main Match rate for non-US IMGs"
+                if cohort == NON_US_IMG
+                else "NRMP's published match rates of US MD seniors by Step 2 CK band (Charting Outcomes, pooled "
+                "2020-2024)"
+            )
+            direction = "higher" if shift < 0 else "lower"
+            notes.append(
+                f"Your chances in {specialty} are anchored to {source}: the simulated Match alone put them {direction}."
+            )
+        return tuple(notes)
 
     def adjust(
         self, rows: np.ndarray, specialties: Sequence[str], interview: np.ndarray, admission: np.ndarray

@@ -194,6 +194,7 @@ def recommend_many(
                 explained,
                 budget,
                 no_signal,
+                anchors.notes(applicant, dict.fromkeys(p.specialty for p in listed), stats),
             )
         )
     typicals = [
@@ -243,6 +244,7 @@ class _Planned:
     explained: list
     signal_budget: tuple[int, int]  # top, second
     no_signal: np.ndarray | None  # the listed programs' chances with no signal, where the plan scored them
+    anchor_notes: tuple[str, ...]  # where anchors moved the listed specialties' chances (`anchoring`)
 
 
 def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: FeeSchedule) -> Recommendation:
@@ -276,6 +278,7 @@ def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: F
     chance = factor.at_least_one(chances)
     specialties = [programs[i].specialty for i in order]
     notes = _same_estimate_note(staged.applicant, order, admission[:, 0], staged.values)
+    notes += staged.anchor_notes
     if staged.applicant.home_city and staged.applicant.home is None:
         notes += (
             f"Your home city {staged.applicant.home_city} is not in the program catalog, so distance from it did "
