@@ -22,7 +22,7 @@ import numpy as np
 
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import SpecialtyStats
-from smartpick_ranking.domain.features import feature_column
+from smartpick_ranking.domain.features import feature_column, step2_above_specialty_mean
 
 US_MD = "US MD"
 NON_US_IMG = "non-US IMG"
@@ -85,9 +85,7 @@ class ExternalAnchors:
         notes = []
         for specialty in specialties:
             anchor = self.anchors.get((specialty, cohort))
-            mean = stats[specialty].mean_step2ck_matched_usmd if specialty in stats else None
-            known = applicant.step2_ck_score is not None and mean is not None
-            distance = np.array([applicant.step2_ck_score - mean if known else np.nan], dtype=np.float64)
+            distance = np.array([step2_above_specialty_mean(applicant, stats.get(specialty))])
             shift = float(anchor.shift(distance)[0]) if anchor else 0.0
             if shift == 0:
                 continue

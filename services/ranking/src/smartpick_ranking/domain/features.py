@@ -105,6 +105,14 @@ def _applicant_row(applicant: Applicant) -> list[float]:
     ]
 
 
+def step2_above_specialty_mean(applicant: Applicant, stats: SpecialtyStats | None) -> float:
+    """The row's step2_ck_above_specialty_mean: Step 2 CK minus the specialty's matched mean, NaN if either is
+    unknown."""
+    if stats is None:
+        return np.nan
+    return _value(applicant.step2_ck_score) - _value(stats.mean_step2ck_matched_usmd)
+
+
 def _specialty_row(applicant: Applicant, stats: SpecialtyStats | None) -> list[float]:
     if stats is None:
         return [np.nan] * len(SPECIALTY_FEATURES)
@@ -117,7 +125,7 @@ def _specialty_row(applicant: Applicant, stats: SpecialtyStats | None) -> list[f
         _value(stats.pct_positions_filled_by_usmd_seniors_2025),
         float(stats.gold_signals or 0),
         float(stats.silver_signals or 0),
-        _value(applicant.step2_ck_score) - mean_step2,
+        step2_above_specialty_mean(applicant, stats),
         applicant.research_items - mean_research,
     ]
 

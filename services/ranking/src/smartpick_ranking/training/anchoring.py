@@ -25,6 +25,7 @@ from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import FeeSchedule
+from smartpick_ranking.domain.features import step2_above_specialty_mean
 from smartpick_ranking.domain.recommend import Predict
 from smartpick_ranking.training.calibration import mean_chance
 from smartpick_ranking.training.targets import BandRate, ImgOutcome, SpecialtyTargets
@@ -119,7 +120,6 @@ def fit_line(pinned: Sequence[PinnedBand]) -> Anchor:
 @dataclass(frozen=True)
 class AnchorFit:
     anchors: ExternalAnchors
-    pinned: list[PinnedBand]
     out_of_sample: list[dict]  # per US MD band: the chance shown with the line fitted to the other bands
 
     def summary(self, tolerance: float) -> dict:
@@ -144,11 +144,6 @@ class AnchorFit:
         }
 
 
-def _distance(specialty: str, step2: int, stats: Mapping[str, SpecialtyStats]) -> float:
-    mean = stats[specialty].mean_step2ck_matched_usmd if specialty in stats else None
-    return float(step2 - mean) if mean is not None else 0.0
-
-
 def fit_anchors(
     bands: Mapping[str, Sequence[BandRate]],
     img_outcomes: Mapping[str, ImgOutcome],
@@ -170,7 +165,8 @@ def fit_anchors(
             shift, sensitivity = pin(
                 lambda d, v=variants, s=specialty: shown(v, ExternalAnchors({(s, US_MD): Anchor(d)})), band.p_match
             )
-            distance = _distance(specialty, variants[0][0].step2_ck_score, stats)
+            # As the rows read it; unknown (no public mean) counts as 0, as `Anchor.shift` takes it.
+            distance = float(np.nan_to_num(step2_above_specialty_mean(variants[0][0], stats.get(specialty))))
             of_specialty.append(PinnedBand(specialty, band_name(band), distance, shift, sensitivity, band.p_match))
         if of_specialty:
             anchors[specialty, US_MD] = fit_line(of_specialty)
@@ -199,4 +195,4 @@ def fit_anchors(
         )
         anchors[specialty, NON_US_IMG] = Anchor(shift, 0.0, shift, shift)
         shown.forget()
-    return AnchorFit(ExternalAnchors(anchors), pinned, out_of_sample)
+    return AnchorFit(ExternalAnchors(anchors), out_of_sample)

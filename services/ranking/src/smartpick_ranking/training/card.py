@@ -236,13 +236,11 @@ def _out_of_sample_markdown(fitted: Mapping | None) -> list[str]:
         "| specialty | band | published | shown, line fitted without the band | gap |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for row in fitted["rows"]:
-        gap = row["shown"] - row["published"]
-        flag = " **off**" if abs(gap) > fitted["tolerance"] else ""
-        lines.append(
-            f"| {row['specialty']} | {row['band']} | {row['published']:.2f} | {row['shown']:.2f} "
-            f"| {gap * 100:+.0f}{flag} |"
-        )
+    lines += [
+        f"| {row['specialty']} | {row['band']} | {row['published']:.2f} | {row['shown']:.2f} "
+        f"| {_gap_cell(row, fitted['tolerance'])} |"
+        for row in fitted["rows"]
+    ]
     lines += [
         "",
         "The anchors: a shift of the admission stage's logit, intercept + slope x (Step 2 CK - the specialty's "
@@ -297,10 +295,14 @@ def _replay_markdown(replayed: Mapping | None, img: Mapping | None) -> list[str]
 def _external_rows(summary: Mapping) -> list[str]:
     lines = []
     for row in summary["rows"]:
-        gap = row["shown"] - row["published"]
-        flag = " **off**" if abs(gap) > summary["tolerance"] else ""
         lines.append(
             f"| {row['specialty']} | {row['band']} | {row['applicants']} | {row['step2']} | {row['applications']} "
-            f"| {row['published']:.2f} | {row['shown']:.2f} | {gap * 100:+.0f}{flag} |"
+            f"| {row['published']:.2f} | {row['shown']:.2f} | {_gap_cell(row, summary['tolerance'])} |"
         )
     return lines
+
+
+def _gap_cell(row: Mapping, tolerance: float) -> str:
+    """Shown minus published in points, flagged when it is more than `tolerance` off."""
+    gap = row["shown"] - row["published"]
+    return f"{gap * 100:+.0f}" + (" **off**" if abs(gap) > tolerance else "")

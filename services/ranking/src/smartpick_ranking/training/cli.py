@@ -154,8 +154,9 @@ def fit(
     return list_calibration.refit_on_product_lists(model, splits[1], lists), splits, lists
 
 
-def anchor(model: TrainedModel, simulated: Simulated, programs, stats) -> anchoring.AnchorFit:
-    """The anchors of a model trained on the simulation (`training.anchoring`), scored natively."""
+def anchor(model: TrainedModel, simulated: Simulated, programs, stats, bands, img_outcomes) -> anchoring.AnchorFit:
+    """The anchors of a model trained on the simulation (`training.anchoring`) to the published `bands` and
+    `img_outcomes`, scored natively."""
 
     def predict(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         interview, admission = model.predict_native(features)
@@ -164,8 +165,7 @@ def anchor(model: TrainedModel, simulated: Simulated, programs, stats) -> anchor
     shown = anchoring.ShownChance(
         by_specialty(programs), stats, predict, LatentFactor.of(model.latent_loading), load_fee_schedule()
     )
-    bands = parse_band_rates(read_rows(BAND_RATES_FILE))
-    return anchoring.fit_anchors(bands, parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), simulated.targets, shown)
+    return anchoring.fit_anchors(bands, img_outcomes, simulated.targets, shown)
 
 
 def anchored_reliability(dataset: Dataset, scorer: OnnxModel) -> dict:
@@ -230,7 +230,8 @@ def run(args: argparse.Namespace, command: str) -> dict:
     data |= {"catalog_sha256": catalog_sha, "sources": list(SOURCES)}
     params = TrainingParameters(rounds=args.rounds, threads=args.threads)
     model, (train_set, calibration_set, test_set), product_lists = fit(dataset, simulated, params, args.seed, stats)
-    anchored = anchor(model, simulated, programs, stats) if simulated is not None else None
+    bands, img_outcomes = parse_band_rates(read_rows(BAND_RATES_FILE)), parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE))
+    anchored = anchor(model, simulated, programs, stats, bands, img_outcomes) if simulated is not None else None
     anchors: ExternalAnchors = anchored.anchors if anchored else NO_ANCHORS
 
     # The version's hash names the trained model itself (trees, calibration, features), so the same data and
@@ -258,16 +259,12 @@ def run(args: argparse.Namespace, command: str) -> dict:
         unseen_reliability = calibration.reliability(unseen, scorer.predict(unseen.features)[1], scorer.factor)
         unseen_shown = anchored_reliability(unseen, scorer)
     scoring = (by_specialty(programs), stats, scorer.predict, scorer.factor, load_fee_schedule(), scorer.anchors)
-    checks = calibration.external_checks(parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring)
-    img = calibration.img_checks(parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring)
+    checks = calibration.external_checks(bands, *scoring)
+    img = calibration.img_checks(img_outcomes, *scoring)
     if simulated is not None:
         replay_args = (simulated.outcomes, simulated.targets)
-        replays = replay.replayed_checks(
-            *replay_args, parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring[1:5], args.seed, scorer.anchors
-        )
-        img_replays = replay.replayed_img_checks(
-            *replay_args, parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring[1:5], args.seed, scorer.anchors
-        )
+        replays = replay.replayed_checks(*replay_args, bands, *scoring[1:5], args.seed, scorer.anchors)
+        img_replays = replay.replayed_img_checks(*replay_args, img_outcomes, *scoring[1:5], args.seed, scorer.anchors)
     picture = io.BytesIO()
     calibration.draw(
         unseen_reliability if unseen is not None else internal,
