@@ -12,7 +12,9 @@ ProfileUpdated and RecommendationsGenerated events, lost (acknowledged versions 
 RecommendationsGenerated), orphans (stored versions with no ProfileUpdated), visible duplicates (a version
 with two different RecommendationsGenerated event ids, or with two open mentor matches: the run drafts and
 publishes mentorship rounds through the gateway every 15 s), dead letters, service restarts the launcher made,
-and the seconds after the fault ended until the outbox backlog and the ranking group's lag were zero.
+the seconds after the fault and the load ended until the outbox backlog and the ranking group's lag were zero,
+and the seconds after the fault ended until the stack kept up again (at most one second of load waiting in the
+outbox and in the lag: for a fault that ends before the load, such as the Kafka outage, its recovery).
 
 --ranking-replicas N runs N ranking worker processes side by side, as an operator scales them (each its own
 group member and ops port); the ranking-worker fault then kills one of them. Default 1.
@@ -262,6 +264,21 @@ async def drained_after(stack: BenchStack, run: Run, within: float) -> tuple[flo
     )
 
 
+async def caught_up_after(stack: BenchStack, run: Run, injector: asyncio.Task, rate: float, within: float) -> float:
+    """Seconds after the fault itself ended (a fault that repeats ends with the load) until the stack kept up
+    again: at most one second of load (`rate` updates) waiting in the outbox and in the ranking group's lag.
+    While the load goes on neither is ever exactly zero; this is the recovery a load that continues sees."""
+    await injector
+    ended, deadline = run.fault_ended, time.monotonic() + within
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):  # the stack may still be coming back
+            if await count.outbox_backlog(stack.endpoints.database_urls["profile"]) <= rate:
+                if await count.ranking_lag(stack.endpoints.kafka_bootstrap) <= rate:
+                    return time.monotonic() - ended
+        await asyncio.sleep(0.5)
+    return float("inf")
+
+
 async def one_run(stack: BenchStack, fault: str, args) -> dict:
     run = Run(fault)
     # ranking-child: the ranking worker as `worker --workers 2`, whose own supervisor restarts a killed child.
@@ -273,6 +290,7 @@ async def one_run(stack: BenchStack, fault: str, args) -> dict:
         stop = asyncio.Event()
         launcher = asyncio.create_task(supervise(stack, run))
         injector = asyncio.create_task(inject(stack, fault, args, stop, run))
+        caught_up = asyncio.create_task(caught_up_after(stack, run, injector, args.rate, args.drain_timeout))
         rounds = asyncio.create_task(mentorship_rounds(http, run, stop))
         started = time.monotonic()
         await load(http, pairs, args.updates, args.rate, run)
@@ -281,6 +299,7 @@ async def one_run(stack: BenchStack, fault: str, args) -> dict:
         await injector
         run.fault_ended = max(run.fault_ended, time.monotonic())  # the fault, or the load, whichever ended last
         backlog_s, lag_s = await drained_after(stack, run, args.drain_timeout)
+        caught_up_s = await caught_up
         await rounds  # its last round runs while the stack drains
         launcher.cancel()
         await asyncio.gather(launcher, return_exceptions=True)
@@ -309,6 +328,7 @@ async def one_run(stack: BenchStack, fault: str, args) -> dict:
         "rate/s": round(len(run.acknowledged) / load_seconds, 1),
         "outbox 0 after s": round(backlog_s, 1),
         "lag 0 after s": round(lag_s, 1),
+        "kept up after s": round(caught_up_s, 1),
     }
 
 
