@@ -30,6 +30,7 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,17 +247,34 @@ async def supervise(stack: BenchStack, run: Run) -> None:
         await asyncio.sleep(0.5)
 
 
+def _backlog_and_lag(stack: BenchStack) -> tuple[Callable[[], Awaitable[int]], Callable[[], Awaitable[int]]]:
+    """Probes of what waits: rows in the profile outbox, and messages in the ranking group's lag."""
+    return (
+        lambda: count.outbox_backlog(stack.endpoints.database_urls["profile"]),
+        lambda: count.ranking_lag(stack.endpoints.kafka_bootstrap),
+    )
+
+
+async def _first_time(probes: Sequence[Callable[[], Awaitable[int]]], limit: float, deadline: float) -> float | None:
+    """The first moment (time.monotonic) every probe reads at most `limit`, polled every half second; None if
+    not before `deadline`."""
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):  # the stack may still be coming back
+            for probe in probes:  # in order, the next only when this one is within the limit
+                if await probe() > limit:
+                    break
+            else:
+                return time.monotonic()
+        await asyncio.sleep(0.5)
+    return None
+
+
 async def drained_after(stack: BenchStack, run: Run, within: float) -> tuple[float, float]:
     """Seconds after the fault and the load ended until the outbox backlog, then the ranking lag, were zero."""
-    backlog_zero = lag_zero = None
+    backlog, lag = _backlog_and_lag(stack)
     deadline = time.monotonic() + within
-    while time.monotonic() < deadline and lag_zero is None:
-        with contextlib.suppress(Exception):  # the stack may still be coming back
-            if backlog_zero is None and await count.outbox_backlog(stack.endpoints.database_urls["profile"]) == 0:
-                backlog_zero = time.monotonic()
-            if backlog_zero is not None and await count.ranking_lag(stack.endpoints.kafka_bootstrap) == 0:
-                lag_zero = time.monotonic()
-        await asyncio.sleep(0.5)
+    backlog_zero = await _first_time([backlog], 0, deadline)
+    lag_zero = await _first_time([lag], 0, deadline) if backlog_zero is not None else None
     since = run.fault_ended
     return (
         (backlog_zero - since) if backlog_zero else float("inf"),
@@ -269,14 +287,9 @@ async def caught_up_after(stack: BenchStack, run: Run, injector: asyncio.Task, r
     again: at most one second of load (`rate` updates) waiting in the outbox and in the ranking group's lag.
     While the load goes on neither is ever exactly zero; this is the recovery a load that continues sees."""
     await injector
-    ended, deadline = run.fault_ended, time.monotonic() + within
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):  # the stack may still be coming back
-            if await count.outbox_backlog(stack.endpoints.database_urls["profile"]) <= rate:
-                if await count.ranking_lag(stack.endpoints.kafka_bootstrap) <= rate:
-                    return time.monotonic() - ended
-        await asyncio.sleep(0.5)
-    return float("inf")
+    ended = run.fault_ended
+    kept_up = await _first_time(_backlog_and_lag(stack), rate, time.monotonic() + within)
+    return (kept_up - ended) if kept_up is not None else float("inf")
 
 
 async def one_run(stack: BenchStack, fault: str, args) -> dict:
