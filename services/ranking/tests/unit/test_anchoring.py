@@ -96,6 +96,19 @@ def test_the_line_goes_through_the_bands_and_never_falls_with_the_score():
     assert level.slope == 0 and level.intercept == pytest.approx(-1.0, abs=0.01)
 
 
+def test_float_noise_of_another_cpu_leaves_the_stored_anchor_unchanged():
+    """The same seed gives the same model file on any machine: chances whose last bits differ (vectorized sums,
+    LAPACK) pin the same shift and fit the same line, to the stored digits."""
+    bands = [(-30, -2.0, 0.2), (-10, -1.1, 0.15), (10, 0.3, 0.1)]
+    lines = set()
+    for noise in (0.0, 3e-16, -7e-16):
+        line = fit_line([band(d, shift * (1 + noise), sensitivity * (1 - noise)) for d, shift, sensitivity in bands])
+        lines.add((line.intercept, line.slope, line.low, line.high))
+    assert len(lines) == 1
+    pinned = {pin(lambda d, e=noise: float(sigmoid(0.3 + d)) * (1 + e), 0.4) for noise in (0.0, 2e-16, -4e-16)}
+    assert len(pinned) == 1
+
+
 def test_a_list_says_where_an_anchor_moved_its_chances_and_which_way():
     stats = {"Dermatology": SpecialtyStats("Dermatology", mean_step2ck_matched_usmd=257)}
     anchors = ExternalAnchors(

@@ -17,7 +17,12 @@ from smartpick_ranking.data import (
 from smartpick_ranking.domain.anchoring import US_MD
 from smartpick_ranking.training import anchoring, calibration, replay
 from smartpick_ranking.training.simulation import simulate_specialty
-from smartpick_ranking.training.targets import parse_band_rates, parse_img_outcomes, resolve_targets
+from smartpick_ranking.training.targets import (
+    parse_band_rates,
+    parse_img_outcomes,
+    parse_img_step2_halves,
+    resolve_targets,
+)
 
 CARD = json.loads((SHIPPED_MODEL.parent / "model_card.json").read_text())
 
@@ -41,17 +46,27 @@ def img_checks(scoring):
     return calibration.img_checks(parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring)
 
 
+@pytest.fixture(scope="module")
+def img_step2_checks(scoring):
+    rows = read_rows(IMG_OUTCOMES_FILE)
+    return calibration.img_step2_checks(parse_img_step2_halves(rows), parse_img_outcomes(rows), *scoring)
+
+
 @pytest.mark.parametrize(
     ("table", "fixture", "at_least"),
-    [("calibration_external", "checks", 80), ("calibration_external_img", "img_checks", 12)],
+    [
+        ("calibration_external", "checks", 80),
+        ("calibration_external_img", "img_checks", 12),
+        ("calibration_external_img_by_step2", "img_step2_checks", 16),
+    ],
 )
 def test_the_card_shows_what_the_shipped_model_computes(table, fixture, at_least, request):
     """The tables people read (model card, docs/model.md) are what the shipped model gives, row for row."""
     computed = request.getfixturevalue(fixture)
-    shown = {(row["specialty"], row["band"]): row["shown"] for row in CARD[table]["rows"]}
+    shown = {(row["specialty"], row["band"]): (row["published"], row["shown"]) for row in CARD[table]["rows"]}
     assert len(shown) == len(computed) > at_least
     for check in computed:
-        assert shown[check.specialty, check.band] == pytest.approx(check.shown, abs=1e-4), check
+        assert shown[check.specialty, check.band] == pytest.approx((check.published, check.shown), abs=1e-4), check
 
 
 def test_simulated_applicants_training_never_saw_are_calibrated():

@@ -55,6 +55,31 @@ def test_the_cohort_is_the_students_own_and_every_specialty_named_is_checked():
     assert len(gaps.notes(applicant("MD", "Dermatology", "Vascular Surgery", "Internal Medicine"))) == 2
 
 
+def test_an_img_is_told_which_way_the_chance_errs_near_their_own_score():
+    card = CARD | {
+        "calibration_external_img_by_step2": {
+            "rows": [
+                {"specialty": "Family Medicine", "band": "<231", "step2": 222, "published": 0.55, "shown": 0.29},
+                {"specialty": "Family Medicine", "band": ">=231", "step2": 240, "published": 0.52, "shown": 0.61},
+                {"specialty": "Pediatrics", "band": "<238", "step2": 228, "published": 0.63, "shown": 0.60},
+                {"specialty": "Pediatrics", "band": ">=238", "step2": 251, "published": 0.77, "shown": 0.80},
+            ]
+        }
+    }
+    gaps = KnownGaps.from_card(card)
+
+    def img(score):
+        return Applicant(degree="IMG", step2_ck_score=score, specialties=("Family Medicine", "Pediatrics"))
+
+    (low,) = gaps.notes(img(220))
+    assert "Family Medicine was -26 points near a Step 2 CK of 222 and +9 points near a Step 2 CK of 240" in low
+    assert "near your score read it as lower than the record supports" in low
+    (high,) = gaps.notes(img(245))
+    assert "near your score it was within 10 points" in high
+    assert "may run high or low" in gaps.notes(Applicant(degree="IMG", specialties=("Family Medicine",)))[0]
+    assert gaps.notes(Applicant(degree="MD", step2_ck_score=220, specialties=("Family Medicine",))) == ()
+
+
 class NoSchoolFacts:
     async def facts_revisions(self, tenants):
         return dict.fromkeys(tenants, 0)

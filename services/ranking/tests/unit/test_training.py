@@ -23,7 +23,12 @@ from smartpick_ranking.training.model import (
 )
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, RowError, parse_outcomes
 from smartpick_ranking.training.simulation import simulate_specialty
-from smartpick_ranking.training.targets import parse_band_rates, parse_img_outcomes, resolve_targets
+from smartpick_ranking.training.targets import (
+    parse_band_rates,
+    parse_img_outcomes,
+    parse_img_step2_halves,
+    resolve_targets,
+)
 
 SMALL = TrainingParameters(rounds=40, threads=1)
 SPECIALTY = "Thoracic Surgery"
@@ -110,6 +115,32 @@ def test_img_means_pool_matched_and_unmatched_and_a_suppressed_cohort_leaves_the
     outcome = parse_img_outcomes(rows)["X"]
     assert outcome.mean_step2 == pytest.approx(244.0) and outcome.per_position == 0.5
     assert outcome.mean_research is None  # NRMP withheld the matched publications
+
+
+def test_an_img_halfs_rate_comes_from_the_matched_and_unmatched_quartiles():
+    def row(specialty, cohort, n, quartiles, suppressed="no"):
+        points = dict(zip(("min", "q1", "median", "q3", "max"), map(str, quartiles), strict=True))
+        fields = {"specialty": specialty, "measure": "step2ck", "cohort": cohort, "n": str(n), "suppressed": suppressed}
+        return fields | points
+
+    rows = [
+        row("Apart", "matched", 100, (240, 245, 250, 255, 260)),
+        row("Apart", "not_matched", 100, (220, 225, 230, 235, 240)),
+        row("Alike", "matched", 30, (220, 230, 240, 250, 260)),
+        row("Alike", "not_matched", 90, (220, 230, 240, 250, 260)),
+        row("Withheld", "matched", 50, (220, 230, 240, 250, 260)),
+        row("Withheld", "not_matched", 3, ("", "", "", "", ""), suppressed="yes"),
+        {"specialty": "Apart", "measure": "research", "cohort": "matched", "n": "100", "suppressed": "no"},
+    ]
+    halves = parse_img_step2_halves(rows)
+    assert set(halves) == {"Apart", "Alike"}  # no halves where NRMP withheld a cohort
+    lower, upper = halves["Apart"]  # every matched IMG scored above every unmatched one
+    assert lower.lower and not upper.lower and lower.threshold == pytest.approx(240, abs=0.1)
+    assert (lower.p_match, upper.p_match) == pytest.approx((0.0, 1.0), abs=0.01)
+    assert (lower.typical_step2, upper.typical_step2) == pytest.approx((230, 250), abs=0.1)
+    assert lower.applicants == pytest.approx(100, abs=1)
+    lower, upper = halves["Alike"]  # the score says nothing: each half matches at the overall rate
+    assert lower.p_match == pytest.approx(0.25) and upper.p_match == pytest.approx(0.25)
 
 
 def test_admitted_is_the_counterfactual_and_matched_means_at_least_one_admission(catalog):

@@ -38,6 +38,10 @@ SENSITIVITY_STEP = 0.25
 # where it agrees with the record (a published rate of 30 applicants is itself uncertain by up to 9 points),
 # and a near-certain list, which only a large shift moves, does not drag down the weaker lists beside it.
 AGREEMENT = 0.05
+# Digits an anchor's numbers and a band's pinned shift keep. The chances they come from are sums whose last
+# bits depend on the CPU (vectorized float sums, LAPACK), so unrounded the same seed gave other model bytes on
+# another machine; 1e-6 on the logit scale is far below SHIFT_TOLERANCE and moves no chance shown.
+ANCHOR_DIGITS = 6
 
 Variants = Sequence[tuple[Applicant, float]]
 
@@ -98,7 +102,12 @@ def pin(chance_at: Callable[[float], float], published: float) -> tuple[float, f
         shift = brentq(lambda d: chance_at(d) - published, low, high, xtol=SHIFT_TOLERANCE)
     step = SENSITIVITY_STEP
     sensitivity = (chance_at(shift + step) - chance_at(shift - step)) / (2 * step)
-    return float(shift), max(float(sensitivity), 1e-4)
+    return round(float(shift), ANCHOR_DIGITS), round(max(float(sensitivity), 1e-4), ANCHOR_DIGITS)
+
+
+def _rounded(intercept: float, slope: float, low: float, high: float) -> Anchor:
+    """The anchor as stored: ANCHOR_DIGITS of each number, so one seed gives one model file on any machine."""
+    return Anchor(*(round(float(x), ANCHOR_DIGITS) for x in (intercept, slope, low, high)))
 
 
 def fit_line(pinned: Sequence[PinnedBand]) -> Anchor:
@@ -111,10 +120,10 @@ def fit_line(pinned: Sequence[PinnedBand]) -> Anchor:
     level = float(np.average(shift, weights=weight))
     low, high = float(shift.min()), float(shift.max())
     if len(pinned) < 2 or np.ptp(distance) == 0:
-        return Anchor(level, 0.0, low, high)
+        return _rounded(level, 0.0, low, high)
     design = np.column_stack([np.ones(len(pinned)), distance]) * np.sqrt(weight)[:, None]
     (intercept, slope), *_ = np.linalg.lstsq(design, shift * np.sqrt(weight), rcond=None)
-    return Anchor(float(intercept), float(slope), low, high) if slope >= 0 else Anchor(level, 0.0, low, high)
+    return _rounded(intercept, slope, low, high) if slope >= 0 else _rounded(level, 0.0, low, high)
 
 
 @dataclass(frozen=True)
@@ -193,6 +202,6 @@ def fit_anchors(
         shift, _ = pin(
             lambda d, s=specialty, v=variants: shown(v, ExternalAnchors({(s, NON_US_IMG): Anchor(d)})), outcome.p_match
         )
-        anchors[specialty, NON_US_IMG] = Anchor(shift, 0.0, shift, shift)
+        anchors[specialty, NON_US_IMG] = _rounded(shift, 0.0, shift, shift)
         shown.forget()
     return AnchorFit(ExternalAnchors(anchors), out_of_sample)

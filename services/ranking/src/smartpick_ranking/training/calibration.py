@@ -13,12 +13,13 @@ number of applications, its signals planned, averaged over TYPICAL_SCHOOL_STATES
 would be scored, and the table puts that chance beside the published rate. The same for non-US IMGs, one row
 per specialty, against NRMP's 2026 non-US IMG match rates (img_charting_outcomes_2026.csv): Step 2 CK and
 research at the means of the specialty's IMG applicants, matched and unmatched together, no home program,
-three years since graduation, the visa needs the simulation assumes (IMG_VISA_NEED, two thirds J-1)."""
+three years since graduation, the visa needs the simulation assumes (IMG_VISA_NEED, two thirds J-1); and
+again at the median score of each half of the specialty's IMGs by Step 2 CK, against the half's rate derived
+from NRMP's quartiles of matched and unmatched IMGs (`img_step2_checks`)."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import matplotlib
 import numpy as np
 
 from smartpick_ranking.domain.anchoring import NO_ANCHORS, ExternalAnchors
@@ -28,22 +29,16 @@ from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import FeeSchedule
 from smartpick_ranking.domain.recommend import Predict, recommend_many
 from smartpick_ranking.training.dataset import Dataset
-from smartpick_ranking.training.targets import (
-    BandRate,
-    ImgOutcome,
-    resolve_targets,
-)
+from smartpick_ranking.training.targets import BandRate, ImgOutcome, ImgStep2Half, resolve_targets
 from smartpick_ranking.training.typical import (
     IMG_BAND,
     MIN_BAND_APPLICANTS,
     band_name,
     img_checked,
+    img_half_name,
     typical_img,
     typical_us_md,
 )
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 EXTERNAL_TOLERANCE = 0.10  # the issue's bar: within 10 points of the published rate
 DECILES = 10
@@ -118,6 +113,15 @@ def mean_chance(
     return float(np.average([r.list_match_probability for r in results], weights=[w for _, w in variants]))
 
 
+def _check(
+    specialty: str, band: str, applicants: int, published: float, variants: Sequence[tuple[Applicant, float]], scoring
+) -> BandCheck:
+    """The chance shown the variants of a typical applicant (`scoring`: `mean_chance`'s arguments after them)."""
+    typical = variants[0][0]
+    shown = mean_chance(variants, *scoring)
+    return BandCheck(specialty, band, applicants, typical.step2_ck_score, typical.application_budget, published, shown)
+
+
 def external_checks(
     bands: Mapping[str, Sequence[BandRate]],
     programs_by_specialty: Mapping[str, Sequence[Program]],
@@ -128,7 +132,7 @@ def external_checks(
     anchors: ExternalAnchors = NO_ANCHORS,
 ) -> list[BandCheck]:
     """The product's chance for a typical US MD applicant of every band with enough applicants."""
-    checks = []
+    checks, scoring = [], (programs_by_specialty, stats, predict, factor, fees, anchors)
     programs = [p for members in programs_by_specialty.values() for p in members]
     targets = resolve_targets(programs, stats, bands)
     for specialty in sorted(bands):
@@ -136,19 +140,7 @@ def external_checks(
             if band.applicants < MIN_BAND_APPLICANTS:
                 continue
             variants = typical_us_md(specialty, band, stats, targets)
-            shown = mean_chance(variants, programs_by_specialty, stats, predict, factor, fees, anchors)
-            typical = variants[0][0]
-            checks.append(
-                BandCheck(
-                    specialty,
-                    band_name(band),
-                    band.applicants,
-                    typical.step2_ck_score,
-                    typical.application_budget,
-                    band.p_match,
-                    shown,
-                )
-            )
+            checks.append(_check(specialty, band_name(band), band.applicants, band.p_match, variants, scoring))
     return checks
 
 
@@ -162,23 +154,36 @@ def img_checks(
     anchors: ExternalAnchors = NO_ANCHORS,
 ) -> list[BandCheck]:
     """The product's chance for a typical non-US IMG of every specialty with enough IMG applicants."""
-    checks = []
+    checks, scoring = [], (programs_by_specialty, stats, predict, factor, fees, anchors)
     for specialty in img_checked(outcomes, stats):
         outcome = outcomes[specialty]
         variants = typical_img(specialty, outcome, stats)
-        shown = mean_chance(variants, programs_by_specialty, stats, predict, factor, fees, anchors)
-        typical = variants[0][0]
-        checks.append(
-            BandCheck(
-                specialty,
-                IMG_BAND,
-                outcome.applicants,
-                typical.step2_ck_score,
-                typical.application_budget,
-                outcome.p_match,
-                shown,
-            )
-        )
+        checks.append(_check(specialty, IMG_BAND, outcome.applicants, outcome.p_match, variants, scoring))
+    return checks
+
+
+def img_step2_checks(
+    halves: Mapping[str, Sequence[ImgStep2Half]],
+    outcomes: Mapping[str, ImgOutcome],
+    programs_by_specialty: Mapping[str, Sequence[Program]],
+    stats: Mapping[str, SpecialtyStats],
+    predict: Predict,
+    factor: LatentFactor,
+    fees: FeeSchedule,
+    anchors: ExternalAnchors = NO_ANCHORS,
+) -> list[BandCheck]:
+    """The typical non-US IMG of `img_checks` at the median Step 2 CK of each half of the specialty's IMGs
+    (`targets.ImgStep2Half`) beside that half's derived rate: how the chance moves with the score, which the
+    one published rate per specialty (the anchor's) does not pin. Halves of fewer than MIN_BAND_APPLICANTS
+    IMGs are left out."""
+    checks, scoring = [], (programs_by_specialty, stats, predict, factor, fees, anchors)
+    for specialty in img_checked(outcomes, stats):
+        for half in halves.get(specialty, ()):
+            if half.applicants < MIN_BAND_APPLICANTS:
+                continue
+            variants = typical_img(specialty, outcomes[specialty], stats, half.typical_step2)
+            name, applicants, published = img_half_name(half), round(half.applicants), round(half.p_match, 4)
+            checks.append(_check(specialty, name, applicants, published, variants, scoring))
     return checks
 
 
@@ -206,73 +211,3 @@ def external_summary(checks: Sequence[BandCheck]) -> dict:
             for c in checks
         ],
     }
-
-
-def draw(
-    internal: dict, checks: Sequence[BandCheck], img: Sequence[BandCheck], path, anchored: dict | None = None
-) -> None:
-    """The reliability diagram (internal) beside published against shown (external), as one PNG. `anchored`:
-    the same applicants' reliability with the anchors applied (the chances shown), drawn beside the model's."""
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5), dpi=110)
-    predicted = [row["predicted"] for row in internal["deciles"]]
-    observed = [row["observed"] for row in internal["deciles"]]
-    for axis in (left, right):
-        axis.plot([0, 1], [0, 1], color="#999999", linewidth=1, linestyle="--")
-        axis.set_xlim(0, 1)
-        axis.set_ylim(0, 1)
-        axis.grid(alpha=0.3)
-    left.plot(predicted, observed, marker="o", color="#1f5fa8", label="the model")
-    title = (
-        f"Simulated applicants training never saw ({internal['applicants']})\n"
-        f"expected calibration error {internal['expected_calibration_error']:.3f}"
-    )
-    if anchored is not None:
-        left.plot(
-            [row["predicted"] for row in anchored["deciles"]],
-            [row["observed"] for row in anchored["deciles"]],
-            marker="s",
-            color="#c07000",
-            label="as shown, anchored to NRMP",
-        )
-        left.legend(loc="lower right")
-        title += f"; as shown {anchored['expected_calibration_error']:.3f}"
-    left.set_title(title)
-    left.set_xlabel("predicted P(at least one match), decile mean")
-    left.set_ylabel("observed share matched")
-    inside = [abs(c.gap) <= EXTERNAL_TOLERANCE for c in checks]
-    right.fill_between(
-        [0, 1],
-        [-EXTERNAL_TOLERANCE, 1 - EXTERNAL_TOLERANCE],
-        [EXTERNAL_TOLERANCE, 1 + EXTERNAL_TOLERANCE],
-        color="#cfe3cf",
-        alpha=0.6,
-        label="within 10 points",
-    )
-    right.scatter(
-        [c.published for c in checks],
-        [c.shown for c in checks],
-        c=["#2c7a2c" if ok else "#b3261e" for ok in inside],
-        s=[max(12, c.applicants**0.5) for c in checks],
-        label="US MD seniors, by Step 2 CK band (2020-2024)",
-    )
-    img_inside = [abs(c.gap) <= EXTERNAL_TOLERANCE for c in img]
-    right.scatter(
-        [c.published for c in img],
-        [c.shown for c in img],
-        facecolors="none",
-        edgecolors=["#2c7a2c" if ok else "#b3261e" for ok in img_inside],
-        marker="s",
-        s=[max(12, c.applicants**0.5) for c in img],
-        label="non-US IMGs, by specialty (2026)",
-    )
-    right.set_title(
-        "Typical applicant within 10 points of NRMP:\n"
-        f"US MD {sum(inside)} of {len(checks)} bands, non-US IMG {sum(img_inside)} of {len(img)} specialties"
-    )
-    right.set_xlabel("published P(match), NRMP Charting Outcomes")
-    right.set_ylabel("P(at least one match) Smart Pick shows")
-    right.legend(loc="lower right")
-    figure.suptitle("Smart Pick ranking model: calibration (estimates from public aggregate data)")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)

@@ -217,8 +217,42 @@ def calibration_markdown(card: Mapping) -> list[str]:
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         lines += _external_rows(img)
+    lines += _img_by_step2_markdown(card.get("calibration_external_img_by_step2"))
     lines += _out_of_sample_markdown(card.get("calibration_external_out_of_sample"))
     return lines + _replay_markdown(card.get("calibration_replayed"), card.get("calibration_replayed_img"))
+
+
+def _img_by_step2_markdown(halves: Mapping | None) -> list[str]:
+    """The IMG check again for each half of a specialty's IMGs by Step 2 CK, and the spread between halves."""
+    if not halves:
+        return []
+    rows: dict[str, list[Mapping]] = {}
+    for row in halves["rows"]:
+        rows.setdefault(row["specialty"], []).append(row)
+    spreads = [
+        (r[1]["published"] - r[0]["published"], r[1]["shown"] - r[0]["shown"]) for r in rows.values() if len(r) == 2
+    ]
+    lines = [
+        "",
+        "How the IMG chance moves with the score, which the one published rate per specialty does not pin: the same "
+        "typical non-US IMG at the median Step 2 CK of each half of the specialty's IMGs (split at their pooled "
+        "median), beside the half's match rate derived from NRMP's quartiles of matched and of unmatched IMGs "
+        "(linear between the quartiles; halves of at least 30 IMGs). The rates are derived, not published, and "
+        "they are associations: IMGs of the two halves differ in more than the score. "
+        f"**{halves['within_tolerance']} of {halves['bands']}** halves lie within {halves['tolerance'] * 100:.0f} "
+        f"points; mean absolute gap {halves['mean_absolute_gap'] * 100:.1f} points"
+        + (
+            f"; from the lower half to the upper the derived rate rises {np.mean([p for p, _ in spreads]) * 100:+.0f} "
+            f"points on average over {len(spreads)} specialties, the chance shown "
+            f"{np.mean([q for _, q in spreads]) * 100:+.0f}."
+            if spreads
+            else "."
+        ),
+        "",
+        "| specialty | half | IMGs 2026 | median score | applications | derived | shown | gap |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    return lines + _external_rows(halves)
 
 
 def _out_of_sample_markdown(fitted: Mapping | None) -> list[str]:
@@ -231,7 +265,7 @@ def _out_of_sample_markdown(fitted: Mapping | None) -> list[str]:
         "tables. Out of sample, each US MD band again with its specialty's line fitted to the other bands only: "
         f"**{fitted['within_tolerance']} of {fitted['bands']}** within {fitted['tolerance'] * 100:.0f} points, mean "
         f"absolute gap {fitted['mean_absolute_gap'] * 100:.1f} points. The non-US IMG anchors have one published "
-        "rate each, so nothing checks them out of sample.",
+        "rate each: only the halves by Step 2 CK above check them away from the typical IMG.",
         "",
         "| specialty | band | published | shown, line fitted without the band | gap |",
         "| --- | --- | --- | --- | --- |",

@@ -30,7 +30,7 @@ from smartpick_ranking.data import (
 from smartpick_ranking.domain.anchoring import NO_ANCHORS, ExternalAnchors
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import FEATURE_NAMES, MONOTONE
-from smartpick_ranking.training import anchoring, calibration, list_calibration, replay
+from smartpick_ranking.training import anchoring, calibration, calibration_picture, list_calibration, replay
 from smartpick_ranking.training import card as model_card
 from smartpick_ranking.training.dataset import Dataset, from_simulation, set_aside, split_by_group, unseen_by_training
 from smartpick_ranking.training.market import ASSUMPTIONS, SpecialtyOutcome
@@ -42,6 +42,7 @@ from smartpick_ranking.training.targets import (
     SpecialtyTargets,
     parse_band_rates,
     parse_img_outcomes,
+    parse_img_step2_halves,
     resolve_targets,
 )
 
@@ -261,17 +262,20 @@ def run(args: argparse.Namespace, command: str) -> dict:
     scoring = (by_specialty(programs), stats, scorer.predict, scorer.factor, load_fee_schedule(), scorer.anchors)
     checks = calibration.external_checks(bands, *scoring)
     img = calibration.img_checks(img_outcomes, *scoring)
+    img_halves = parse_img_step2_halves(read_rows(IMG_OUTCOMES_FILE))
+    img_by_step2 = calibration.img_step2_checks(img_halves, img_outcomes, *scoring)
     if simulated is not None:
         replay_args = (simulated.outcomes, simulated.targets)
         replays = replay.replayed_checks(*replay_args, bands, *scoring[1:5], args.seed, scorer.anchors)
         img_replays = replay.replayed_img_checks(*replay_args, img_outcomes, *scoring[1:5], args.seed, scorer.anchors)
     picture = io.BytesIO()
-    calibration.draw(
+    calibration_picture.draw(
         unseen_reliability if unseen is not None else internal,
         checks,
         img,
         picture,
         anchored=unseen_shown if unseen is not None and scorer.anchors else None,
+        img_by_step2=img_by_step2,
     )
     difference = float(max(np.abs(onnx_interview - native_interview).max(), np.abs(onnx_match - native_match).max()))
     card = {
@@ -306,6 +310,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
             {"calibration_external_out_of_sample": anchored.summary(calibration.EXTERNAL_TOLERANCE)} if anchored else {}
         ),
         "calibration_external_img": calibration.external_summary(img),
+        "calibration_external_img_by_step2": calibration.external_summary(img_by_step2),
         "disclaimer": model_card.SCHOOL_DISCLAIMER if args.outcomes else model_card.DISCLAIMER,
     }
     if simulation:

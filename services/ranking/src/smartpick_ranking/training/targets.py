@@ -125,6 +125,57 @@ def parse_img_outcomes(rows: Sequence[Mapping[str, str]]) -> dict[str, ImgOutcom
     return outcomes
 
 
+@dataclass(frozen=True)
+class ImgStep2Half:
+    """Non-US IMGs of a specialty whose Step 2 CK lies below (or at and above) their pooled median, derived from
+    NRMP's quartiles of matched and of unmatched IMGs (2026): the share matched, and the half's median score.
+
+    NRMP gives each cohort's minimum, quartiles and maximum; between them the distribution is taken as linear,
+    so a half's rate is derived, not published, and uncertain by the interpolation as well as by its count."""
+
+    lower: bool  # the half below the threshold
+    threshold: float  # the pooled median Step 2 CK of matched and unmatched together
+    typical_step2: float  # the half's own median (the pooled 25th or 75th percentile)
+    applicants: float  # IMGs of the half (of those NRMP gives a Step 2 CK for)
+    p_match: float
+
+
+_QUARTILE_POINTS = ("min", "q1", "median", "q3", "max")
+_QUARTILE_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def parse_img_step2_halves(rows: Sequence[Mapping[str, str]]) -> dict[str, tuple[ImgStep2Half, ImgStep2Half]]:
+    """img_charting_outcomes_2026.csv: per specialty whose matched and unmatched Step 2 CK NRMP both gives,
+    the lower and the upper half (`ImgStep2Half`)."""
+    cohorts: dict[str, dict[str, Mapping[str, str]]] = {}
+    for row in rows:
+        if row["measure"] == "step2ck" and row["suppressed"] != "yes" and all(row[k] for k in ("n", *_QUARTILE_POINTS)):
+            cohorts.setdefault(row["specialty"], {})[row["cohort"]] = row
+    halves = {}
+    for specialty, of in sorted(cohorts.items()):
+        if {"matched", "not_matched"} <= of.keys():
+            halves[specialty] = _halves(of["matched"], of["not_matched"])
+    return halves
+
+
+def _halves(matched: Mapping[str, str], unmatched: Mapping[str, str]) -> tuple[ImgStep2Half, ImgStep2Half]:
+    points = [[float(row[k]) for k in _QUARTILE_POINTS] for row in (matched, unmatched)]
+    counts = np.array([int(matched["n"]), int(unmatched["n"])], dtype=np.float64)
+    grid = np.arange(min(p[0] for p in points), max(p[-1] for p in points) + 0.05, 0.1)
+    below = np.array([np.interp(grid, p, _QUARTILE_SHARES) for p in points])  # [cohort, score]: share below
+    pooled = counts @ below / counts.sum()
+    threshold, low, high = (float(np.interp(q, pooled, grid)) for q in (0.5, 0.25, 0.75))
+    matched_below, unmatched_below = counts * np.array([np.interp(threshold, p, _QUARTILE_SHARES) for p in points])
+    matched_above, unmatched_above = counts - (matched_below, unmatched_below)
+
+    def half(lower: bool, typical: float, matched_n: float, unmatched_n: float) -> ImgStep2Half:
+        return ImgStep2Half(
+            lower, threshold, typical, float(matched_n + unmatched_n), float(matched_n / (matched_n + unmatched_n))
+        )
+
+    return half(True, low, matched_below, unmatched_below), half(False, high, matched_above, unmatched_above)
+
+
 def mean_signal_rates(programs: Sequence[Program]) -> tuple[float, float, float] | None:
     """Mean interview rates (top signal, second signal, no signal) over the programs that state them."""
     top = [p.rate_top_signal for p in programs if p.rate_top_signal is not None]

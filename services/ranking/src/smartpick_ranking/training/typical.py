@@ -7,7 +7,14 @@ from dataclasses import replace
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import SpecialtyStats
 from smartpick_ranking.training.market import IMG_VISA_NEED, typical_away_rotations
-from smartpick_ranking.training.targets import BAND_TAIL_MEAN, MEAN_APPLICATIONS, BandRate, ImgOutcome, SpecialtyTargets
+from smartpick_ranking.training.targets import (
+    BAND_TAIL_MEAN,
+    MEAN_APPLICATIONS,
+    BandRate,
+    ImgOutcome,
+    ImgStep2Half,
+    SpecialtyTargets,
+)
 
 MIN_BAND_APPLICANTS = 30
 TYPICAL_SCHOOL_STATES = ("CA", "NY", "TX", "PA", "IL", "OH", "MI", "FL")
@@ -54,14 +61,14 @@ def typical_us_md(
 
 
 def typical_img(
-    specialty: str, outcome: ImgOutcome, stats: Mapping[str, SpecialtyStats]
+    specialty: str, outcome: ImgOutcome, stats: Mapping[str, SpecialtyStats], step2: float | None = None
 ) -> list[tuple[Applicant, float]]:
     """The check's typical non-US IMG of a specialty, one variant per visa need and school state, weighted by
-    the simulation's mix of visa needs."""
+    the simulation's mix of visa needs; Step 2 CK at the IMGs' mean, or at `step2`."""
     figures = stats[specialty]
     typical = Applicant(
         degree="IMG",
-        step2_ck_score=round(outcome.mean_step2),
+        step2_ck_score=round(outcome.mean_step2 if step2 is None else step2),
         step1_result="pass",
         research_items=round(outcome.mean_research or 0),
         clerkship_honors=3,
@@ -75,6 +82,12 @@ def typical_img(
         for visa, share in IMG_VISA_MIX
         for state in TYPICAL_SCHOOL_STATES
     ]
+
+
+def img_half_name(half: ImgStep2Half) -> str:
+    return (
+        f"non-US IMG, Step 2 CK {'below ' if half.lower else ''}{half.threshold:.1f}{'' if half.lower else ' and up'}"
+    )
 
 
 def img_checked(outcomes: Mapping[str, ImgOutcome], stats: Mapping[str, SpecialtyStats]) -> list[str]:
