@@ -335,13 +335,37 @@ class MentorshipRepository:
         )
 
     @staticmethod
-    async def matches(conn: asyncpg.Connection, where: str, *args) -> list[asyncpg.Record]:
+    async def _matches(conn: asyncpg.Connection, where: str, *args) -> list[asyncpg.Record]:
+        """Matches with their mentor's name and specialty, oldest first; `where` is one of the constants below."""
         return await conn.fetch(
             f"""SELECT x.*, m.display_name AS mentor_display_name, m.specialty AS mentor_specialty
                 FROM matches x LEFT JOIN mentors m USING (mentor_id) WHERE {where}
                 ORDER BY x.create_time, x.match_id""",
             *args,
         )
+
+    @classmethod
+    async def student_matches(
+        cls, conn: asyncpg.Connection, student_id: uuid.UUID, statuses: Iterable[MatchStatus]
+    ) -> list[asyncpg.Record]:
+        where = "x.student_id = $1 AND x.status = ANY($2::text[])"
+        return await cls._matches(conn, where, student_id, [s.value for s in statuses])
+
+    @classmethod
+    async def round_matches(
+        cls, conn: asyncpg.Connection, round_ids: list[uuid.UUID], status: MatchStatus | None = None
+    ) -> list[asyncpg.Record]:
+        """The matches of the rounds, or only those in `status`."""
+        if status is None:
+            return await cls._matches(conn, "x.round_id = ANY($1::uuid[])", round_ids)
+        return await cls._matches(conn, "x.round_id = ANY($1::uuid[]) AND x.status = $2", round_ids, status.value)
+
+    @classmethod
+    async def mentor_matches(
+        cls, conn: asyncpg.Connection, mentor_id: uuid.UUID, statuses: Iterable[MatchStatus]
+    ) -> list[asyncpg.Record]:
+        where = "x.mentor_id = $1 AND x.status = ANY($2::text[])"
+        return await cls._matches(conn, where, mentor_id, [s.value for s in statuses])
 
     @staticmethod
     async def set_status(

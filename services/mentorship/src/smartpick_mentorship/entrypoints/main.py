@@ -9,9 +9,12 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from smartpick.mentorship.v1 import mentorship_pb2, mentorship_pb2_grpc
 
+from smartpick_mentorship.adapters.mentor_pools import MentorPools
 from smartpick_mentorship.adapters.repository import MentorshipRepository
 from smartpick_mentorship.entrypoints.consumer import GROUP_ID, EventConsumer
 from smartpick_mentorship.entrypoints.grpc_api import MentorshipServicer
+from smartpick_mentorship.service.matching import Matching
+from smartpick_mentorship.service.registry import Registry
 from smartpick_platform import background, db, kafka, outbox, retention, services
 from smartpick_platform.caller_context import AccessPolicy
 from smartpick_platform.grpc_server import run_grpc_service
@@ -70,8 +73,12 @@ async def serve(settings: Settings) -> None:
         ),
     ]
 
+    pools = MentorPools(repository)
+
     def register(server) -> list[str]:
-        mentorship_pb2_grpc.add_MentorshipServiceServicer_to_server(MentorshipServicer(repository), server)
+        mentorship_pb2_grpc.add_MentorshipServiceServicer_to_server(
+            MentorshipServicer(Registry(repository, pools), Matching(repository, pools)), server
+        )
         return [mentorship_pb2.DESCRIPTOR.services_by_name["MentorshipService"].full_name]
 
     async def readiness() -> dict[str, bool]:
