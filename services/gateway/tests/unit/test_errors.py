@@ -1,5 +1,6 @@
 """Bad input is a 4xx that names its field; a failure behind the gateway is a generic 5xx with the trace id."""
 
+import asyncio
 import json
 
 import grpc
@@ -7,8 +8,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from smartpick_gateway.adapters.grpc_client import _http_error
+from smartpick_gateway.adapters.grpc_client import CallPolicy, ServiceCallFailed
 from smartpick_gateway.entrypoints.app import create_app
+from smartpick_gateway.entrypoints.errors import body_of, service_error
 from smartpick_gateway.entrypoints.routes.mentorship import PolicyIn
 from smartpick_gateway.entrypoints.schemas import ProfileIn
 from smartpick_gateway.settings import GatewaySettings
@@ -30,23 +32,67 @@ def test_a_number_beyond_32_bits_is_refused_naming_its_field():
     assert ProfileIn.model_validate(profile(research_items=12)).to_proto().research_items == 12
 
 
+def answer(code: grpc.StatusCode, details: str, violations=None, body_field: str = "") -> tuple[int, dict, object]:
+    reply = service_error(ServiceCallFailed("ranking", code, details, violations or {}, body_field))
+    return reply.status_code, dict(reply.headers), json.loads(reply.body)["detail"]
+
+
 def test_a_5xx_keeps_the_internals_in_the_logs():
     leak = 'relation "programs" does not exist: asyncpg.exceptions.UndefinedTableError'
-    error = _http_error("ranking", FailedCall(grpc.StatusCode.INTERNAL, leak), "")
-    assert error.status_code == 502
-    assert "asyncpg" not in error.detail and "programs" not in error.detail
-    assert error.detail.startswith("the ranking service could not answer (INTERNAL); trace id")
+    status, _, detail = answer(grpc.StatusCode.INTERNAL, leak)
+    assert status == 502
+    assert "asyncpg" not in detail and "programs" not in detail
+    assert detail.startswith("the ranking service could not answer (INTERNAL); trace id")
 
 
 def test_a_service_at_its_concurrency_cap_is_a_503_to_retry_in_a_second():
-    error = _http_error("ranking", FailedCall(grpc.StatusCode.RESOURCE_EXHAUSTED, "Concurrent RPC limit exceeded!"), "")
-    assert (error.status_code, error.headers) == (503, {"Retry-After": "1"})
-    assert _http_error("ranking", FailedCall(grpc.StatusCode.UNAVAILABLE, "down"), "").headers is None
+    status, headers, _ = answer(grpc.StatusCode.RESOURCE_EXHAUSTED, "Concurrent RPC limit exceeded!")
+    assert (status, headers["retry-after"]) == (503, "1")
+    assert "retry-after" not in answer(grpc.StatusCode.UNAVAILABLE, "down")[1]
 
 
-def test_a_client_error_keeps_its_message():
-    error = _http_error("profile", FailedCall(grpc.StatusCode.NOT_FOUND, "no such student"), "")
-    assert (error.status_code, error.detail) == (404, "no such student")
+def test_a_client_error_keeps_its_message_and_a_named_field_its_place_in_the_body():
+    assert answer(grpc.StatusCode.NOT_FOUND, "no such student")[::2] == (404, "no such student")
+    named = {"profile.preferences.states[0]": "unknown state 'XX'"}
+    status, _, detail = answer(grpc.StatusCode.INVALID_ARGUMENT, "bad", named, body_field="profile")
+    assert status == 422 and detail[0]["loc"] == ["body", "preferences", "states[0]"]
+    assert answer(grpc.StatusCode.INVALID_ARGUMENT, "bad profile")[2] == [
+        {"loc": ["body"], "msg": "bad profile", "type": "value_error"}
+    ]
+
+
+async def test_body_of_tells_the_answer_which_request_field_the_body_is():
+    async def refused():
+        raise ServiceCallFailed("profile", grpc.StatusCode.INVALID_ARGUMENT, "bad", {"profile.research_items": "< 0"})
+
+    with pytest.raises(ServiceCallFailed) as raised:
+        await body_of("profile", refused())
+    assert raised.value.body_field == "profile" and raised.value.violations == {"profile.research_items": "< 0"}
+
+
+async def test_every_call_gets_its_deadline_and_a_failure_becomes_service_call_failed():
+    """The client's interceptor on a call the service refuses."""
+    seen = []
+
+    async def continuation(details, request):
+        seen.append(details.timeout)
+
+        async def failed():
+            raise FailedCall(grpc.StatusCode.FAILED_PRECONDITION, "a newer round replaced this one")
+
+        return failed()
+
+    policy = CallPolicy("mentorship", timeout_seconds=2.5)
+    details = grpc.aio.ClientCallDetails("/m.v1.S/PublishRound", None, None, None, None)
+    with pytest.raises(ServiceCallFailed) as raised:
+        await policy.intercept_unary_unary(continuation, details, object())
+    assert seen == [2.5]
+    assert (raised.value.service, raised.value.code) == ("mentorship", grpc.StatusCode.FAILED_PRECONDITION)
+    assert raised.value.details == "a newer round replaced this one"
+    await asyncio.gather(
+        policy.intercept_unary_unary(continuation, details._replace(timeout=9.0), object()), return_exceptions=True
+    )
+    assert seen[-1] == 9.0  # a deadline the caller chose is kept
 
 
 async def test_an_unexpected_failure_answers_only_the_trace_id():

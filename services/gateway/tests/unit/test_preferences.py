@@ -11,19 +11,32 @@ from smartpick_gateway.adapters.catalog_names import CityNames, SpecialtyNames
 from smartpick_gateway.entrypoints.schemas import ProfileIn, require_known_catalog_names
 
 
-class FakeRanking:
+class FakeRankingStub:
     """The ranking service's listing calls, counted."""
 
     def __init__(self):
         self.calls = []
 
-    async def call(self, method, request):
-        self.calls.append(method)
-        if method == "ListCities":
-            return ranking_pb2.ListCitiesResponse(
-                cities=[ranking_pb2.City(name=n, state=n[-2:]) for n in ("Boston, MA", "Worcester, MA", "Austin, TX")]
-            )
+    async def ListCities(self, request):
+        self.calls.append("ListCities")
+        return ranking_pb2.ListCitiesResponse(
+            cities=[ranking_pb2.City(name=n, state=n[-2:]) for n in ("Boston, MA", "Worcester, MA", "Austin, TX")]
+        )
+
+    async def ListSpecialties(self, request):
+        self.calls.append("ListSpecialties")
         return ranking_pb2.ListSpecialtiesResponse(specialties=[ranking_pb2.Specialty(name="Internal Medicine")])
+
+
+class FakeRanking:
+    """A ServiceClient of the ranking service: its typed stub as `rpc`."""
+
+    def __init__(self):
+        self.rpc = FakeRankingStub()
+
+    @property
+    def calls(self) -> list[str]:
+        return self.rpc.calls
 
 
 def profile(**preferences) -> ProfileIn:

@@ -14,29 +14,26 @@ NAMES_TTL_SECONDS = 300.0
 class _CatalogNames:
     """Names from one listing call of the ranking service, fetched again after the TTL."""
 
-    rpc: str
-    request: type
-
     def __init__(self, ranking: ServiceClient, ttl_seconds: float = NAMES_TTL_SECONDS):
         self._ranking = ranking
         self._ttl = ttl_seconds
         self._names: frozenset[str] = frozenset()
         self._expires = 0.0
 
-    def _listed(self, reply) -> list[str]:
+    async def _fetch(self) -> list[str]:
+        """The names, by one listing call."""
         raise NotImplementedError
 
     async def names(self) -> frozenset[str]:
         if time.monotonic() >= self._expires:
-            self._names = frozenset(self._listed(await self._ranking.call(self.rpc, self.request())))
+            self._names = frozenset(await self._fetch())
             self._expires = time.monotonic() + self._ttl
         return self._names
 
 
 class SpecialtyNames(_CatalogNames):
-    rpc, request = "ListSpecialties", ranking_pb2.ListSpecialtiesRequest
-
-    def _listed(self, reply) -> list[str]:
+    async def _fetch(self) -> list[str]:
+        reply = await self._ranking.rpc.ListSpecialties(ranking_pb2.ListSpecialtiesRequest())
         return [s.name for s in reply.specialties]
 
     async def unknown(self, names: list[str], field: str) -> dict[str, str]:
@@ -58,9 +55,8 @@ def _folded(name: str) -> str:
 class CityNames(_CatalogNames):
     """The catalog's cities ("Boston, MA"), the names a profile's home city accepts."""
 
-    rpc, request = "ListCities", ranking_pb2.ListCitiesRequest
-
-    def _listed(self, reply) -> list[str]:
+    async def _fetch(self) -> list[str]:
+        reply = await self._ranking.rpc.ListCities(ranking_pb2.ListCitiesRequest())
         return [c.name for c in reply.cities]
 
     async def known(self, name: str) -> str | None:

@@ -46,9 +46,9 @@ class Components:
         self.settings = settings
         self.repo: GatewayRepository
         self.sessions: SessionsRepository
-        self.profiles: ServiceClient
-        self.ranking: ServiceClient
-        self.mentorship: ServiceClient
+        self.profiles: ServiceClient[profile_pb2_grpc.ProfileServiceStub]
+        self.ranking: ServiceClient[ranking_pb2_grpc.RankingServiceStub]
+        self.mentorship: ServiceClient[mentorship_pb2_grpc.MentorshipServiceStub]
         self.specialties: SpecialtyNames
         self.cities: CityNames
         self.try_it_limit = RateLimit(settings.try_it_rate_limit, "try-it")

@@ -4,6 +4,11 @@ the attack suite can hold every answer to them) and the handlers that make them.
 A 4xx says what to fix, naming the field (`loc`) when one is to blame. A 5xx says which part failed and the
 trace id to quote, and nothing else: what went wrong inside stays in the logs."""
 
+import dataclasses
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import grpc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -11,12 +16,24 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from smartpick_gateway.adapters.grpc_client import ServiceCallFailed
 from smartpick_gateway.domain import auth
 from smartpick_platform.telemetry import TRACE_HEADER, current_trace_id
 
 log = structlog.get_logger(__name__)
 
 UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's words (fastapi.routing)
+HTTP_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 422,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 503,  # the service is at its max_concurrent_rpcs
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+Reply = TypeVar("Reply")
 
 
 class FieldError(BaseModel):
@@ -52,7 +69,43 @@ ERROR_RESPONSES = {
 }
 
 
+async def body_of(body_field: str, call: Awaitable[Reply]) -> Reply:
+    """`call`'s reply; a field it names under `body_field` (the request field the HTTP body maps to) is
+    reported at its place in the body: "profile.research_items" reads ["body", "research_items"]."""
+    try:
+        return await call
+    except ServiceCallFailed as failed:
+        raise dataclasses.replace(failed, body_field=body_field) from failed
+
+
+def service_error(failed: ServiceCallFailed) -> JSONResponse:
+    """What a failed backend call answers: what to fix (4xx), or which service failed and the trace id (5xx)."""
+    status = HTTP_STATUS.get(failed.code, 502)
+    if status == 422:
+        prefix = f"{failed.body_field}." if failed.body_field else ""
+        detail = [
+            {"loc": ["body", *name.removeprefix(prefix).split(".")], "msg": why, "type": "value_error"}
+            for name, why in failed.violations.items()
+        ] or [{"loc": ["body"], "msg": failed.details or "invalid", "type": "value_error"}]
+        return JSONResponse({"detail": detail}, status_code=422)
+    if status < 500:
+        return JSONResponse({"detail": failed.details}, status_code=status)
+    # What went wrong inside stays in the logs; the caller gets the trace id to quote.
+    trace = current_trace_id()
+    log.error("service call failed", service=failed.service, code=failed.code.name, details=failed.details)
+    busy = failed.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    return JSONResponse(
+        {"detail": f"the {failed.service} service could not answer ({failed.code.name}); trace id {trace}"},
+        status_code=status,
+        headers={"Retry-After": "1"} if busy else None,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceCallFailed)
+    async def failed_call(_request: Request, exc: ServiceCallFailed):
+        return service_error(exc)
+
     @app.exception_handler(auth.Forbidden)
     async def forbidden(_request: Request, exc: auth.Forbidden):
         return JSONResponse({"detail": str(exc)}, status_code=403)

@@ -5,11 +5,13 @@ import asyncio
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+import grpc
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from smartpick.profile.v1 import profile_pb2
 from smartpick.ranking.v1 import ranking_pb2
 
+from smartpick_gateway.adapters.grpc_client import ServiceCallFailed
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Components, Deps
@@ -45,8 +47,8 @@ class CohortSettings(schemas.Body):
 async def _not_found_is_none(call):
     try:
         return await call
-    except HTTPException as error:
-        if error.status_code == 404:
+    except ServiceCallFailed as failed:
+        if failed.code == grpc.StatusCode.NOT_FOUND:
             return None
         raise
 
@@ -56,13 +58,12 @@ async def _cohort_row(
 ) -> CohortStudentOut:
     profile, scored = await asyncio.gather(
         _not_found_is_none(
-            deps.profiles.call(
-                "GetProfile", profile_pb2.GetProfileRequest(tenant_id=str(tenant), student_id=student.student_id)
+            deps.profiles.rpc.GetProfile(
+                profile_pb2.GetProfileRequest(tenant_id=str(tenant), student_id=student.student_id)
             )
         ),
         _not_found_is_none(
-            deps.ranking.call(
-                "GetRecommendations",
+            deps.ranking.rpc.GetRecommendations(
                 # One program of the list is enough: the row needs the list's figures only.
                 ranking_pb2.GetRecommendationsRequest(
                     tenant_id=str(tenant), student_id=student.student_id, page_size=1
@@ -104,9 +105,8 @@ async def read_cohort(
     """The school's students with their latest figures, a page at a time (advisors and school admins)."""
     tenant = auth.require_can_list_students(caller)
     threshold = await _threshold(deps, tenant)
-    page = await deps.profiles.call(
-        "ListStudents",
-        profile_pb2.ListStudentsRequest(tenant_id=str(tenant), page_size=page_size, page_token=page_token or ""),
+    page = await deps.profiles.rpc.ListStudents(
+        profile_pb2.ListStudentsRequest(tenant_id=str(tenant), page_size=page_size, page_token=page_token or "")
     )
     rows = await asyncio.gather(*(_cohort_row(deps, tenant, s, threshold) for s in page.students))
     return CohortPage(risk_threshold=threshold, students=list(rows), next_page_token=page.next_page_token or None)

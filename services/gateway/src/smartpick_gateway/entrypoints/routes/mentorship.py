@@ -13,6 +13,7 @@ from smartpick.profile.v1 import profile_pb2
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Components, Deps
+from smartpick_gateway.entrypoints.errors import body_of
 from smartpick_gateway.entrypoints.key_issuing import issue_key
 
 router = APIRouter(tags=["mentorship"])
@@ -250,17 +251,15 @@ class PolicyIn(schemas.Body):
 
 async def _mentor(deps: Components, caller: auth.Principal, mentor_id: uuid.UUID) -> mentorship_pb2.Mentor:
     scope = auth.mentorship_scope(caller)
-    reply = await deps.mentorship.call(
-        "GetMentor", mentorship_pb2.GetMentorRequest(tenant_id=str(scope or ""), mentor_id=str(mentor_id))
+    reply = await deps.mentorship.rpc.GetMentor(
+        mentorship_pb2.GetMentorRequest(tenant_id=str(scope or ""), mentor_id=str(mentor_id))
     )
     return reply.mentor
 
 
 async def _known_student(deps: Components, tenant: uuid.UUID, student_id: uuid.UUID) -> None:
     """404 unless the student is one of the school's (the mentorship service does not own students)."""
-    await deps.profiles.call(
-        "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(tenant), student_id=str(student_id))
-    )
+    await deps.profiles.rpc.GetStudent(profile_pb2.GetStudentRequest(tenant_id=str(tenant), student_id=str(student_id)))
 
 
 # Mentors
@@ -271,10 +270,11 @@ async def register_mentor(body: MentorIn, deps: Deps, caller: Caller):
     """Registers a mentor of the caller's school (school admins), or a platform-wide one (operators).
     Issue the mentor a key with POST /v1/mentorship/mentors/{mentor_id}/api-keys."""
     tenant = auth.require_can_register_mentor(caller)
-    reply = await deps.mentorship.call(
-        "RegisterMentor",
-        mentorship_pb2.RegisterMentorRequest(tenant_id=str(tenant or ""), profile=body.to_proto()),
-        body_field="profile",
+    reply = await body_of(
+        "profile",
+        deps.mentorship.rpc.RegisterMentor(
+            mentorship_pb2.RegisterMentorRequest(tenant_id=str(tenant or ""), profile=body.to_proto())
+        ),
     )
     return MentorOut.from_proto(reply.mentor)
 
@@ -290,11 +290,10 @@ async def list_mentors(
     """Mentors the caller's school may match with: its own, platform-wide ones, and other schools' mentors
     who take outside students."""
     scope = auth.mentorship_scope(caller)
-    reply = await deps.mentorship.call(
-        "ListMentors",
+    reply = await deps.mentorship.rpc.ListMentors(
         mentorship_pb2.ListMentorsRequest(
             tenant_id=str(scope or ""), specialty=specialty, page_size=page_size, page_token=page_token or ""
-        ),
+        )
     )
     return MentorPage(
         mentors=[MentorOut.from_proto(m) for m in reply.mentors], next_page_token=reply.next_page_token or None
@@ -312,12 +311,13 @@ async def update_mentor(mentor_id: uuid.UUID, body: MentorIn, deps: Deps, caller
     mentor = await _mentor(deps, caller, mentor_id)
     owner = uuid.UUID(mentor.tenant_id) if mentor.tenant_id else None
     auth.require_can_manage_mentor(caller, mentor_id, owner)
-    reply = await deps.mentorship.call(
-        "UpdateMentor",
-        mentorship_pb2.UpdateMentorRequest(
-            tenant_id=mentor.tenant_id, mentor_id=str(mentor_id), profile=body.to_proto()
+    reply = await body_of(
+        "profile",
+        deps.mentorship.rpc.UpdateMentor(
+            mentorship_pb2.UpdateMentorRequest(
+                tenant_id=mentor.tenant_id, mentor_id=str(mentor_id), profile=body.to_proto()
+            )
         ),
-        body_field="profile",
     )
     return MentorOut.from_proto(reply.mentor)
 
@@ -339,9 +339,7 @@ async def create_mentor_key(mentor_id: uuid.UUID, deps: Deps, caller: Caller):
 async def mentor_inbox(mentor_id: uuid.UUID, deps: Deps, caller: Caller):
     """The proposals waiting for the mentor's answer, and the mentor's current mentees."""
     auth.require_the_mentor(caller, mentor_id)
-    reply = await deps.mentorship.call(
-        "ListMentorInbox", mentorship_pb2.ListMentorInboxRequest(mentor_id=str(mentor_id))
-    )
+    reply = await deps.mentorship.rpc.ListMentorInbox(mentorship_pb2.ListMentorInboxRequest(mentor_id=str(mentor_id)))
     return InboxOut(
         pending=[MatchOut.from_proto(m) for m in reply.pending], current=[MatchOut.from_proto(m) for m in reply.current]
     )
@@ -350,11 +348,10 @@ async def mentor_inbox(mentor_id: uuid.UUID, deps: Deps, caller: Caller):
 async def _answer(deps: Components, caller: auth.Principal, match_id: uuid.UUID, decision: int, note: str = ""):
     if caller.role is not auth.Role.MENTOR:
         raise auth.Forbidden("only the mentor may answer a proposal; use the mentor's key")
-    reply = await deps.mentorship.call(
-        "RespondToProposal",
+    reply = await deps.mentorship.rpc.RespondToProposal(
         mentorship_pb2.RespondToProposalRequest(
             mentor_id=str(caller.mentor_id), match_id=str(match_id), decision=decision, note=note
-        ),
+        )
     )
     return AnswerOut(
         match=MatchOut.from_proto(reply.match),
@@ -385,7 +382,7 @@ async def end_match(match_id: uuid.UUID, deps: Deps, caller: Caller, body: EndIn
         request.tenant_id, request.student_id = str(caller.tenant_id), str(caller.student_id)
     else:
         request.tenant_id = str(auth.require_own_school_admin(caller))
-    reply = await deps.mentorship.call("EndMatch", request)
+    reply = await deps.mentorship.rpc.EndMatch(request)
     return MatchOut.from_proto(reply.match)
 
 
@@ -398,12 +395,13 @@ async def put_mentorship_request(student_id: uuid.UUID, body: MenteeRequestIn, d
     the request current as they change."""
     tenant = auth.require_can_write_student(caller, student_id)
     await _known_student(deps, tenant, student_id)
-    reply = await deps.mentorship.call(
-        "UpsertMenteeRequest",
-        mentorship_pb2.UpsertMenteeRequestRequest(
-            tenant_id=str(tenant), student_id=str(student_id), request=body.to_proto()
+    reply = await body_of(
+        "request",
+        deps.mentorship.rpc.UpsertMenteeRequest(
+            mentorship_pb2.UpsertMenteeRequestRequest(
+                tenant_id=str(tenant), student_id=str(student_id), request=body.to_proto()
+            )
         ),
-        body_field="request",
     )
     return MenteeRequestOut.from_proto(student_id, reply.request, reply.effective)
 
@@ -411,8 +409,8 @@ async def put_mentorship_request(student_id: uuid.UUID, body: MenteeRequestIn, d
 @router.get("/v1/students/{student_id}/mentorship-request", response_model=MenteeRequestOut)
 async def get_mentorship_request(student_id: uuid.UUID, deps: Deps, caller: Caller):
     tenant = auth.require_can_read_student(caller, student_id)
-    reply = await deps.mentorship.call(
-        "GetMenteeRequest", mentorship_pb2.GetMenteeRequestRequest(tenant_id=str(tenant), student_id=str(student_id))
+    reply = await deps.mentorship.rpc.GetMenteeRequest(
+        mentorship_pb2.GetMenteeRequestRequest(tenant_id=str(tenant), student_id=str(student_id))
     )
     return MenteeRequestOut.from_proto(student_id, reply.request, reply.effective)
 
@@ -423,9 +421,8 @@ async def mentor_suggestions(
 ):
     """The most compatible mentors with a free slot, best first, each with the reasons for its score."""
     tenant = auth.require_can_read_student(caller, student_id)
-    reply = await deps.mentorship.call(
-        "SuggestMentors",
-        mentorship_pb2.SuggestMentorsRequest(tenant_id=str(tenant), student_id=str(student_id), limit=limit),
+    reply = await deps.mentorship.rpc.SuggestMentors(
+        mentorship_pb2.SuggestMentorsRequest(tenant_id=str(tenant), student_id=str(student_id), limit=limit)
     )
     return SuggestionsOut(
         student_id=str(student_id),
@@ -445,9 +442,8 @@ async def student_matches(student_id: uuid.UUID, deps: Deps, caller: Caller):
     """The student's matches, newest first: the current one, and past ones with how they ended."""
     tenant = auth.require_can_read_student(caller, student_id)
     await _known_student(deps, tenant, student_id)
-    reply = await deps.mentorship.call(
-        "ListStudentMatches",
-        mentorship_pb2.ListStudentMatchesRequest(tenant_id=str(tenant), student_id=str(student_id)),
+    reply = await deps.mentorship.rpc.ListStudentMatches(
+        mentorship_pb2.ListStudentMatchesRequest(tenant_id=str(tenant), student_id=str(student_id))
     )
     return MatchesOut(matches=[MatchOut.from_proto(m) for m in reply.matches])
 
@@ -460,15 +456,15 @@ async def run_round(deps: Deps, caller: Caller):
     """Assigns every student of the school who asked for a mentor and has none, optimally under mentor
     capacities, as draft proposals to review. Accepted and proposed matches are kept."""
     tenant = auth.require_own_school_admin(caller)
-    reply = await deps.mentorship.call("RunRound", mentorship_pb2.RunRoundRequest(tenant_id=str(tenant)))
+    reply = await deps.mentorship.rpc.RunRound(mentorship_pb2.RunRoundRequest(tenant_id=str(tenant)))
     return RoundOut.from_proto(reply.round)
 
 
 @router.get("/v1/mentorship/rounds/{round_id}", response_model=RoundOut)
 async def get_round(round_id: uuid.UUID, deps: Deps, caller: Caller):
     tenant = auth.require_can_list_students(caller)
-    reply = await deps.mentorship.call(
-        "GetRound", mentorship_pb2.GetRoundRequest(tenant_id=str(tenant), round_id=str(round_id))
+    reply = await deps.mentorship.rpc.GetRound(
+        mentorship_pb2.GetRoundRequest(tenant_id=str(tenant), round_id=str(round_id))
     )
     return RoundOut.from_proto(reply.round)
 
@@ -477,8 +473,8 @@ async def get_round(round_id: uuid.UUID, deps: Deps, caller: Caller):
 async def publish_round(round_id: uuid.UUID, deps: Deps, caller: Caller):
     """Offers the round's proposals to their mentors; publishing again changes nothing."""
     tenant = auth.require_own_school_admin(caller)
-    reply = await deps.mentorship.call(
-        "PublishRound", mentorship_pb2.PublishRoundRequest(tenant_id=str(tenant), round_id=str(round_id))
+    reply = await deps.mentorship.rpc.PublishRound(
+        mentorship_pb2.PublishRoundRequest(tenant_id=str(tenant), round_id=str(round_id))
     )
     return RoundOut.from_proto(reply.round)
 
@@ -486,9 +482,7 @@ async def publish_round(round_id: uuid.UUID, deps: Deps, caller: Caller):
 @router.get("/v1/mentorship/policy", response_model=PolicyIn)
 async def get_policy(deps: Deps, caller: Caller):
     tenant = auth.require_can_list_students(caller)
-    reply = await deps.mentorship.call(
-        "GetMatchingPolicy", mentorship_pb2.GetMatchingPolicyRequest(tenant_id=str(tenant))
-    )
+    reply = await deps.mentorship.rpc.GetMatchingPolicy(mentorship_pb2.GetMatchingPolicyRequest(tenant_id=str(tenant)))
     return _policy_out(reply.policy)
 
 
@@ -496,12 +490,13 @@ async def get_policy(deps: Deps, caller: Caller):
 async def put_policy(body: PolicyIn, deps: Deps, caller: Caller):
     """The school's criterion weights and hard constraints for suggestions and rounds."""
     tenant = auth.require_own_school_admin(caller)
-    reply = await deps.mentorship.call(
-        "UpdateMatchingPolicy",
-        mentorship_pb2.UpdateMatchingPolicyRequest(
-            tenant_id=str(tenant), policy=mentorship_pb2.MatchingPolicy(**body.model_dump())
+    reply = await body_of(
+        "policy",
+        deps.mentorship.rpc.UpdateMatchingPolicy(
+            mentorship_pb2.UpdateMatchingPolicyRequest(
+                tenant_id=str(tenant), policy=mentorship_pb2.MatchingPolicy(**body.model_dump())
+            )
         ),
-        body_field="policy",
     )
     return _policy_out(reply.policy)
 

@@ -8,6 +8,7 @@ from smartpick.ranking.v1 import ranking_pb2
 
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Deps, within_rate
+from smartpick_gateway.entrypoints.errors import body_of
 from smartpick_gateway.entrypoints.ranking_out import RecommendationsOut, recommendations_out
 
 router = APIRouter(tags=["try it"])
@@ -31,12 +32,10 @@ async def try_it(body: schemas.ProfileIn, request: Request, deps: Deps):
     await within_rate(deps.try_it_limit, request, "try-it")
     await schemas.require_known_catalog_names(deps.specialties, deps.cities, body)
     profile = body.to_proto()
-    await deps.profiles.call(
-        "ValidateProfile", profile_pb2.ValidateProfileRequest(profile=profile), body_field="profile"
-    )
+    await body_of("profile", deps.profiles.rpc.ValidateProfile(profile_pb2.ValidateProfileRequest(profile=profile)))
     # page_size 0: the whole list, as long as the application budget the profile names.
-    reply = await deps.ranking.call(
-        "ScoreWhatIf", ranking_pb2.ScoreWhatIfRequest(tenant_id="", profile=profile), body_field="profile"
+    reply = await body_of(
+        "profile", deps.ranking.rpc.ScoreWhatIf(ranking_pb2.ScoreWhatIfRequest(tenant_id="", profile=profile))
     )
     scored = recommendations_out(reply, status="try-it").model_dump()
     return JSONResponse(TryItOut(**scored).model_dump(mode="json"), headers={"Cache-Control": "no-store"})

@@ -3,16 +3,18 @@
 import uuid
 from typing import Annotated
 
+import grpc
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from smartpick.profile.v1 import profile_pb2
 from smartpick.ranking.v1 import ranking_pb2
 
+from smartpick_gateway.adapters.grpc_client import ServiceCallFailed
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Deps
-from smartpick_gateway.entrypoints.errors import ErrorOut
+from smartpick_gateway.entrypoints.errors import ErrorOut, body_of
 from smartpick_gateway.entrypoints.ranking_out import (
     CityOut,
     ProgramOut,
@@ -69,23 +71,22 @@ async def get_recommendations(
     """The optimized list for the latest profile version (or ?version=N): 202 'pending' until it is scored."""
     tenant = auth.require_can_read_student(caller, student_id)
     if version == 0:
-        latest = await deps.profiles.call(
-            "GetProfile", profile_pb2.GetProfileRequest(tenant_id=str(tenant), student_id=str(student_id))
+        latest = await deps.profiles.rpc.GetProfile(
+            profile_pb2.GetProfileRequest(tenant_id=str(tenant), student_id=str(student_id))
         )
         version = latest.profile_version.version
     try:
-        reply = await deps.ranking.call(
-            "GetRecommendations",
+        reply = await deps.ranking.rpc.GetRecommendations(
             ranking_pb2.GetRecommendationsRequest(
                 tenant_id=str(tenant),
                 student_id=str(student_id),
                 profile_version=version,
                 page_size=page_size,
                 page_token=page_token or "",
-            ),
+            )
         )
-    except HTTPException as error:
-        if error.status_code != 404:
+    except ServiceCallFailed as failed:
+        if failed.code != grpc.StatusCode.NOT_FOUND:
             raise
         pending = RecommendationsOut(status="pending", profile_version=version)
         return JSONResponse(pending.model_dump(mode="json"), status_code=202, headers={"Retry-After": "1"})
@@ -104,18 +105,14 @@ async def what_if(
     """Scores a hypothetical profile for this student now; nothing is stored or published."""
     tenant = auth.require_can_read_student(caller, student_id)
     # 404 unless the student is one of the caller's school (nothing below reads the student's records).
-    await deps.profiles.call(
-        "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(tenant), student_id=str(student_id))
-    )
+    await deps.profiles.rpc.GetStudent(profile_pb2.GetStudentRequest(tenant_id=str(tenant), student_id=str(student_id)))
     await schemas.require_known_catalog_names(deps.specialties, deps.cities, body)
     profile = body.to_proto()
-    await deps.profiles.call(
-        "ValidateProfile", profile_pb2.ValidateProfileRequest(profile=profile), body_field="profile"
-    )
+    await body_of("profile", deps.profiles.rpc.ValidateProfile(profile_pb2.ValidateProfileRequest(profile=profile)))
     request = ranking_pb2.ScoreWhatIfRequest(
         tenant_id=str(tenant), profile=profile, page_size=page_size, page_token=page_token or ""
     )
-    reply = await deps.ranking.call("ScoreWhatIf", request, body_field="profile")
+    reply = await body_of("profile", deps.ranking.rpc.ScoreWhatIf(request))
     return recommendations_out(reply, status="what-if")
 
 
@@ -155,7 +152,7 @@ async def search_programs(
     )
     if within_miles is not None:
         request.near_latitude, request.near_longitude, request.within_miles = near_lat, near_lon, within_miles
-    reply = await deps.ranking.call("SearchPrograms", request)
+    reply = await deps.ranking.rpc.SearchPrograms(request)
     return ProgramPage(
         programs=[program_out(p) for p in reply.programs],
         total=reply.total_size,
@@ -166,14 +163,14 @@ async def search_programs(
 @router.get("/v1/specialties", response_model=list[SpecialtyOut], tags=["programs"])
 async def list_specialties(deps: Deps, caller: Caller):
     """Every specialty of the catalog with its public figures and their sources (the names profiles accept)."""
-    reply = await deps.ranking.call("ListSpecialties", ranking_pb2.ListSpecialtiesRequest())
+    reply = await deps.ranking.rpc.ListSpecialties(ranking_pb2.ListSpecialtiesRequest())
     return [specialty_out(s) for s in reply.specialties]
 
 
 @router.get("/v1/cities", response_model=list[CityOut], tags=["programs"])
 async def list_cities(deps: Deps, caller: Caller):
     """Every city of the program catalog (the names a profile's home_city accepts), by name."""
-    reply = await deps.ranking.call("ListCities", ranking_pb2.ListCitiesRequest())
+    reply = await deps.ranking.rpc.ListCities(ranking_pb2.ListCitiesRequest())
     return [
         CityOut(name=c.name, state=c.state, latitude=c.latitude, longitude=c.longitude, programs=c.programs)
         for c in reply.cities
@@ -207,8 +204,8 @@ async def put_program_facts(request: Request, deps: Deps, caller: Caller):
         raise HTTPException(
             422, [{"loc": ["body"], "msg": "the CSV must be UTF-8 text", "type": "value_error"}]
         ) from None
-    reply = await deps.ranking.call(
-        "EnrichPrograms", ranking_pb2.EnrichProgramsRequest(tenant_id=str(tenant), csv=csv_text)
+    reply = await deps.ranking.rpc.EnrichPrograms(
+        ranking_pb2.EnrichProgramsRequest(tenant_id=str(tenant), csv=csv_text)
     )
     if reply.errors:
         errors = [RowErrorOut(row=e.row, column=e.column, message=e.message).model_dump() for e in reply.errors]

@@ -42,8 +42,8 @@ async def create_school(body: schemas.SchoolIn, deps: Deps, caller: Caller, idem
     replayed = await idempotency.stored_answer()  # 422 when the key was used for another request
     if replayed is not None:
         return replayed
-    reply = await deps.profiles.call(
-        "CreateSchool", profile_pb2.CreateSchoolRequest(name=body.name, request_id=idempotency.request_id)
+    reply = await deps.profiles.rpc.CreateSchool(
+        profile_pb2.CreateSchoolRequest(name=body.name, request_id=idempotency.request_id)
     )
     school = school_out(reply.school)
     if not reply.created:  # an earlier attempt of this request made the school (and answered with its key)
@@ -73,7 +73,7 @@ async def create_school(body: schemas.SchoolIn, deps: Deps, caller: Caller, idem
 @router.get("/{school_id}", response_model=schemas.SchoolOut)
 async def get_school(school_id: uuid.UUID, deps: Deps, caller: Caller):
     auth.require_school_member(caller, school_id)
-    reply = await deps.profiles.call("GetSchool", profile_pb2.GetSchoolRequest(school_id=str(school_id)))
+    reply = await deps.profiles.rpc.GetSchool(profile_pb2.GetSchoolRequest(school_id=str(school_id)))
     return school_out(reply.school)
 
 
@@ -93,8 +93,8 @@ async def create_api_key(school_id: uuid.UUID, body: schemas.ApiKeyIn, deps: Dep
             ],
         )
     if body.student_id is not None:
-        await deps.profiles.call(
-            "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(school_id), student_id=str(body.student_id))
+        await deps.profiles.rpc.GetStudent(
+            profile_pb2.GetStudentRequest(tenant_id=str(school_id), student_id=str(body.student_id))
         )
     return await issue_key(deps, auth.Role(body.role), school_id, body.student_id, body.label, body.expires_at)
 

@@ -109,12 +109,12 @@ async def issue_sign_in_code(school_id: uuid.UUID, body: SignInCodeIn, deps: Dep
     if (role is auth.Role.MENTOR) != (body.mentor_id is not None):
         raise _invalid("mentor_id", "give mentor_id for, and only for, role 'mentor'")
     if body.student_id is not None:
-        await deps.profiles.call(
-            "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(school_id), student_id=str(body.student_id))
+        await deps.profiles.rpc.GetStudent(
+            profile_pb2.GetStudentRequest(tenant_id=str(school_id), student_id=str(body.student_id))
         )
     if body.mentor_id is not None:
-        reply = await deps.mentorship.call(
-            "GetMentor", mentorship_pb2.GetMentorRequest(tenant_id=str(school_id), mentor_id=str(body.mentor_id))
+        reply = await deps.mentorship.rpc.GetMentor(
+            mentorship_pb2.GetMentorRequest(tenant_id=str(school_id), mentor_id=str(body.mentor_id))
         )
         if reply.mentor.tenant_id != str(school_id):
             raise _invalid("mentor_id", "the mentor is not registered with this school")

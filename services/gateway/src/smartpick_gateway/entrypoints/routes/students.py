@@ -9,6 +9,7 @@ from smartpick.profile.v1 import profile_pb2
 from smartpick_gateway.domain import auth
 from smartpick_gateway.entrypoints import schemas
 from smartpick_gateway.entrypoints.dependencies import Caller, Deps, Idempotent
+from smartpick_gateway.entrypoints.errors import body_of
 
 router = APIRouter(prefix="/v1/students")
 
@@ -17,8 +18,8 @@ router = APIRouter(prefix="/v1/students")
 async def create_student(body: schemas.StudentIn, response: Response, deps: Deps, caller: Caller):
     """Adds a student; an existing external_ref returns that student with 200."""
     tenant = auth.require_own_school_admin(caller)
-    reply = await deps.profiles.call(
-        "CreateStudent", profile_pb2.CreateStudentRequest(tenant_id=str(tenant), **body.model_dump())
+    reply = await deps.profiles.rpc.CreateStudent(
+        profile_pb2.CreateStudentRequest(tenant_id=str(tenant), **body.model_dump())
     )
     if not reply.created:
         response.status_code = 200
@@ -33,9 +34,8 @@ async def list_students(
     page_token: schemas.PageTokenText = None,
 ):
     tenant = auth.require_can_list_students(caller)
-    reply = await deps.profiles.call(
-        "ListStudents",
-        profile_pb2.ListStudentsRequest(tenant_id=str(tenant), page_size=page_size, page_token=page_token or ""),
+    reply = await deps.profiles.rpc.ListStudents(
+        profile_pb2.ListStudentsRequest(tenant_id=str(tenant), page_size=page_size, page_token=page_token or "")
     )
     return schemas.StudentPage(
         students=[schemas.StudentOut.from_proto(s) for s in reply.students],
@@ -46,8 +46,8 @@ async def list_students(
 @router.get("/{student_id}", response_model=schemas.StudentOut, tags=["students"])
 async def get_student(student_id: uuid.UUID, deps: Deps, caller: Caller):
     tenant = auth.require_can_read_student(caller, student_id)
-    reply = await deps.profiles.call(
-        "GetStudent", profile_pb2.GetStudentRequest(tenant_id=str(tenant), student_id=str(student_id))
+    reply = await deps.profiles.rpc.GetStudent(
+        profile_pb2.GetStudentRequest(tenant_id=str(tenant), student_id=str(student_id))
     )
     return schemas.StudentOut.from_proto(reply.student)
 
@@ -62,15 +62,16 @@ async def put_profile(
     if stored := await idempotency.stored_answer():
         return stored
     await schemas.require_known_catalog_names(deps.specialties, deps.cities, body)
-    reply = await deps.profiles.call(
-        "UpsertProfile",
-        profile_pb2.UpsertProfileRequest(
-            tenant_id=str(tenant),
-            student_id=str(student_id),
-            profile=body.to_proto(),
-            request_id=idempotency.request_id,
+    reply = await body_of(
+        "profile",
+        deps.profiles.rpc.UpsertProfile(
+            profile_pb2.UpsertProfileRequest(
+                tenant_id=str(tenant),
+                student_id=str(student_id),
+                profile=body.to_proto(),
+                request_id=idempotency.request_id,
+            )
         ),
-        body_field="profile",
     )
     version = reply.profile_version
     accepted = schemas.ProfileAccepted(
@@ -83,8 +84,8 @@ async def put_profile(
 async def get_profile(student_id: uuid.UUID, deps: Deps, caller: Caller, version: schemas.Version = 0):
     """The latest profile version, or the one asked for with ?version=N."""
     tenant = auth.require_can_read_student(caller, student_id)
-    reply = await deps.profiles.call(
-        "GetProfile", profile_pb2.GetProfileRequest(tenant_id=str(tenant), student_id=str(student_id), version=version)
+    reply = await deps.profiles.rpc.GetProfile(
+        profile_pb2.GetProfileRequest(tenant_id=str(tenant), student_id=str(student_id), version=version)
     )
     stored = reply.profile_version
     return schemas.ProfileOut(
