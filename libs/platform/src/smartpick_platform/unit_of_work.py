@@ -6,7 +6,7 @@ Use cases depend on the `UnitOfWork` protocol; `PostgresUnitOfWork` is the real 
 fake that keeps what was committed in memory."""
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
 import asyncpg
@@ -28,7 +28,9 @@ class Work:
 
 
 class UnitOfWork(Protocol):
-    def tenant(self, tenant_id: str) -> contextlib.AbstractAsyncContextManager[Work]: ...
+    def tenant(
+        self, tenant_id: str | None, *, acting_for: Mapping[str, str] | None = None, lock: int | None = None
+    ) -> contextlib.AbstractAsyncContextManager[Work]: ...
 
 
 class PostgresUnitOfWork:
@@ -36,10 +38,18 @@ class PostgresUnitOfWork:
         self.pool = pool
 
     @contextlib.asynccontextmanager
-    async def tenant(self, tenant_id: str) -> AsyncIterator[Work]:
-        """A tenant-scoped transaction; on a clean exit its events are written in it, then it commits. An
-        exception rolls back the change and its events alike."""
+    async def tenant(
+        self, tenant_id: str | None, *, acting_for: Mapping[str, str] | None = None, lock: int | None = None
+    ) -> AsyncIterator[Work]:
+        """A tenant-scoped transaction (None: for no school); on a clean exit its events are written in it,
+        then it commits. An exception rolls back the change and its events alike. `acting_for`: further
+        settings row-level security reads (e.g. {"app.mentor_id": ...}); `lock`: a transaction-scoped
+        advisory lock taken first, for changes that must not interleave."""
         async with tenant_transaction(self.pool, tenant_id) as conn:
+            for name, value in (acting_for or {}).items():
+                await conn.execute("SELECT set_config($1, $2, true)", name, value)
+            if lock is not None:
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", lock)
             work = Work(conn)
             yield work
             await write_outbox(conn, work.events)

@@ -13,6 +13,7 @@ from smartpick.profile.v1 import profile_pb2
 from smartpick_mentorship.entrypoints.consumer import EventConsumer
 from smartpick_platform.kafka import cloudevent_headers
 from smartpick_platform.topics import PROFILE_UPDATED, PROFILE_UPDATED_DLQ, RECOMMENDATIONS_GENERATED
+from smartpick_platform.unit_of_work import Work
 
 SCHOOL_A, SCHOOL_B = "0b7d8a36-1a62-4b9b-8a3e-9f1f0c1d2e3f", "5d0c2a1e-7b3f-4e8a-9c6d-1f2e3a4b5c6d"
 STUDENT = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -64,23 +65,24 @@ class FakeConnection:
         if self.repo.outages:
             self.repo.outages -= 1
             raise asyncpg.PostgresConnectionError("connection lost")
-        if self.repo.tenant in self.repo.refusing:
+        if self.repo.tenant_id in self.repo.refusing:
             raise asyncpg.InsufficientPrivilegeError("new row violates row-level security policy")
-        self.repo.statements.append((self.repo.tenant, query.split("(")[0].strip(), args[2]))
+        self.repo.statements.append((self.repo.tenant_id, query.split("(")[0].strip(), args[2]))
         return "INSERT 0 1"
 
 
 class FakeRepository:
     def __init__(self, outages: int = 0, refusing: frozenset = frozenset()):
-        self.outages, self.refusing, self.tenant = outages, refusing, None
+        self.outages, self.refusing, self.tenant_id = outages, refusing, None
         self.transactions: list[str] = []
         self.statements: list[tuple] = []
 
     @contextlib.asynccontextmanager
-    async def scope(self, tenant_id=None):
-        self.tenant = tenant_id
+    async def tenant(self, tenant_id, *, acting_for=None, lock=None):
+        """The unit of work the consumer is handed: one per school and batch."""
+        self.tenant_id = tenant_id
         self.transactions.append(tenant_id)
-        yield FakeConnection(self)
+        yield Work(FakeConnection(self))
 
 
 class FakeConsumer:

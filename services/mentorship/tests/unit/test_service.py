@@ -17,6 +17,7 @@ from smartpick_mentorship.domain.workflow import CLOSED_WITH_MENTOR, HOLDS_SLOT,
 from smartpick_mentorship.service import NotFound, Refused
 from smartpick_mentorship.service.matching import Matching
 from smartpick_mentorship.service.registry import Registry
+from smartpick_platform.unit_of_work import Work
 
 SCHOOL = str(uuid.uuid4())
 _clock = itertools.count()
@@ -28,7 +29,8 @@ def _now() -> datetime.datetime:
 
 
 class FakeRepository:
-    """The repository's tables as dicts; a scope that raises rolls every table back, as a transaction does."""
+    """The repository's tables as dicts, and the unit of work over them: a unit of work that raises rolls
+    every table back, as a transaction does."""
 
     def __init__(self):
         self.mentors: dict[uuid.UUID, dict] = {}
@@ -41,14 +43,17 @@ class FakeRepository:
         self.scopes: list[tuple] = []
 
     @contextlib.asynccontextmanager
-    async def scope(self, tenant_id=None, mentor_id=None, lock=False):
-        self.scopes.append((tenant_id, mentor_id, lock))
+    async def tenant(self, tenant_id, *, acting_for=None, lock=None):
+        """The unit of work too: the events raised reach the outbox only when the work ends cleanly."""
+        self.scopes.append((tenant_id, (acting_for or {}).get("app.mentor_id") or None, lock is not None))
         saved = copy.deepcopy({k: v for k, v in vars(self).items() if k != "scopes"})
+        work = Work(object())
         try:
-            yield object()
+            yield work
         except BaseException:
             vars(self).update(saved)
             raise
+        self.outbox += work.events
 
     # Mentors
     async def insert_mentor(self, conn, tenant_id, fields):
@@ -143,9 +148,6 @@ class FakeRepository:
     async def record_transitions(self, conn, transitions):
         self.transitions += transitions
 
-    async def publish(self, conn, messages):
-        self.outbox += messages
-
     async def insert_round(self, conn, round_):
         round_id = uuid.UUID(round_["round_id"])
         self.rounds[round_id] = {**round_, "round_id": round_id, "status": "draft", "create_time": _now()}
@@ -200,7 +202,7 @@ def offered(matching: Matching) -> dict:
 def school():
     repo = FakeRepository()
     pools = MentorPools(repo)
-    registry, matching = Registry(repo, pools), Matching(repo, pools)
+    registry, matching = Registry(repo, repo, pools), Matching(repo, repo, pools)
     mentors = [asyncio.run(registry.register_mentor(SCHOOL, mentor_fields(f"Dr {n}"))) for n in "ABC"]
     return repo, registry, matching, [m["mentor_id"] for m in mentors]
 

@@ -1,19 +1,16 @@
-"""SQL of the mentorship database (asyncpg). Every transaction names the school it acts for, the mentor,
-or both, and row-level security holds it to them; changes to slots also take the one matching lock."""
+"""SQL of the mentorship database (asyncpg), run on the connection of the caller's unit of work, which names
+the school it acts for, the mentor, or both, and row-level security holds it to them (`service.acting`)."""
 
-import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import asyncpg
 
 from smartpick_mentorship.domain.model import CRITERIA, Criterion, Goal, Mentee, Mentor, Policy, Reason, Signals
 from smartpick_mentorship.domain.workflow import CLOSED_WITH_MENTOR, HOLDS_SLOT, MatchStatus
-from smartpick_platform.outbox import OutboxMessage, write_outbox
 
-MATCHING_LOCK = 0x534D_4154  # "SMAT": serializes every change of held slots across schools
 MENTOR_FIELDS = (
     "display_name",
     "specialty",
@@ -82,24 +79,7 @@ def mentee_from_request(tenant_id: str, student_id: str, request: dict) -> Mente
 
 
 class MentorshipRepository:
-    def __init__(self, pool: asyncpg.Pool):
-        self.pool = pool
-
-    @contextlib.asynccontextmanager
-    async def scope(
-        self, tenant_id: str | None = None, mentor_id: str | None = None, lock: bool = False
-    ) -> AsyncIterator[asyncpg.Connection]:
-        """A transaction acting for a school (None: for no school, i.e. platform-wide mentors) and/or a
-        mentor; `lock` takes the matching lock first, for anything that changes held slots."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT set_config('app.tenant_id', $1, true), set_config('app.mentor_id', $2, true)",
-                tenant_id or "",
-                mentor_id or "",
-            )
-            if lock:
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", MATCHING_LOCK)
-            yield conn
+    """The SQL of every table, on the connection of the caller's unit of work (`service.acting`)."""
 
     # Mentors
 
@@ -389,10 +369,6 @@ class MentorshipRepository:
                VALUES ($1, $2, $3, $4, $5, $6)""",
             [(uuid.UUID(str(t)), uuid.UUID(str(m)), uuid.UUID(str(x)), f, s, e) for t, m, x, f, s, e in transitions],
         )
-
-    @staticmethod
-    async def publish(conn: asyncpg.Connection, messages: list[OutboxMessage]) -> None:
-        await write_outbox(conn, messages)
 
     @staticmethod
     async def insert_round(conn: asyncpg.Connection, round_: dict) -> None:

@@ -27,6 +27,7 @@ from smartpick_platform.topics import (
     RECOMMENDATIONS_GENERATED,
     RECOMMENDATIONS_GENERATED_DLQ,
 )
+from smartpick_platform.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -41,8 +42,8 @@ class EventConsumer:
     """The platform batch consumer with one handler per event type; each stores its events in one
     transaction per school."""
 
-    def __init__(self, repository: MentorshipRepository, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer):
-        self._repo = repository
+    def __init__(self, uow: UnitOfWork, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer):
+        self._uow = uow
         self.consumer = BatchConsumer(
             consumer,
             producer,
@@ -75,8 +76,8 @@ class EventConsumer:
             tenant, apply = change(delivery.event)
             by_tenant.setdefault(tenant, []).append((index, apply))
         for tenant, changes in by_tenant.items():
-            async with self._repo.scope(tenant) as conn:
-                stored = [await apply(conn) for _, apply in changes]
+            async with self._uow.tenant(tenant) as work:
+                stored = [await apply(work.conn) for _, apply in changes]
             for (index, _), was_stored in zip(changes, stored, strict=True):
                 MESSAGES.labels(deliveries[index].record.topic, "stored" if was_stored else "already_seen").inc()
         return [None] * len(deliveries)

@@ -20,6 +20,7 @@ from smartpick_platform.caller_context import AccessPolicy
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.settings import GrpcServiceSettings
 from smartpick_platform.telemetry import configure_logging
+from smartpick_platform.unit_of_work import PostgresUnitOfWork
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Who calls what, again behind the gateway's own checks: a school's admins run its rounds and set its policy;
@@ -51,7 +52,8 @@ async def serve(settings: Settings) -> None:
     await db.migrate(
         settings.database_url, MIGRATIONS, outbox.MIGRATIONS, migration_database_url=settings.migration_database_url
     )
-    repository = MentorshipRepository(await db.create_pool(settings.database_url))
+    pool = await db.create_pool(settings.database_url)
+    repository, uow = MentorshipRepository(), PostgresUnitOfWork(pool)
     producer = kafka.create_producer(settings.kafka_bootstrap, "smartpick-mentorship")
     consumer = kafka.create_consumer(
         settings.kafka_bootstrap,
@@ -62,28 +64,26 @@ async def serve(settings: Settings) -> None:
     )
     await producer.start()
     await consumer.start()
-    relay = outbox.OutboxRelay(repository.pool, producer)
-    events = EventConsumer(repository, consumer, producer)
+    relay = outbox.OutboxRelay(pool, producer)
+    events = EventConsumer(uow, consumer, producer)
     purge = outbox.retention(keep=timedelta(hours=settings.outbox_retention_hours))
     tasks = [
         background.start(relay.run(), "outbox-relay"),
         background.start(events.run(), "events"),
-        background.start(
-            retention.run_retention(repository.pool, [purge], settings.retention_interval_seconds), "retention"
-        ),
+        background.start(retention.run_retention(pool, [purge], settings.retention_interval_seconds), "retention"),
     ]
 
     pools = MentorPools(repository)
 
     def register(server) -> list[str]:
         mentorship_pb2_grpc.add_MentorshipServiceServicer_to_server(
-            MentorshipServicer(Registry(repository, pools), Matching(repository, pools)), server
+            MentorshipServicer(Registry(uow, repository, pools), Matching(uow, repository, pools)), server
         )
         return [mentorship_pb2.DESCRIPTOR.services_by_name["MentorshipService"].full_name]
 
     async def readiness() -> dict[str, bool]:
         return {
-            "database": await db.is_ready(repository.pool),
+            "database": await db.is_ready(pool),
             "outbox_relay": relay.active,
             "consumer": events.running,
         }
@@ -94,7 +94,7 @@ async def serve(settings: Settings) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         await consumer.stop()
         await producer.stop()
-        await repository.pool.close()
+        await pool.close()
 
     await run_grpc_service(settings, register, readiness, on_stop=stop, access=ACCESS)
 

@@ -1,6 +1,6 @@
 """Rounds and the match workflow. Every change of a match stores its status, its transition and its
 MentorshipMatched event in the outbox in one transaction (the data's owner writes its event), and anything
-that changes held slots takes the matching lock first (`MentorshipRepository.scope`)."""
+that changes held slots takes the matching lock first (`service.acting`)."""
 
 import asyncio
 import collections
@@ -13,8 +13,9 @@ from smartpick_mentorship.adapters.repository import MentorshipRepository, reaso
 from smartpick_mentorship.domain.assignment import next_best, plan_round
 from smartpick_mentorship.domain.events import MatchFacts, mentorship_matched
 from smartpick_mentorship.domain.workflow import ACTIVE, MatchStatus, TransitionRefused, event_id, step
-from smartpick_mentorship.service import NotFound, Refused, Row, mentee_of
+from smartpick_mentorship.service import NotFound, Refused, Row, acting, mentee_of
 from smartpick_platform.telemetry import current_trace_id
+from smartpick_platform.unit_of_work import UnitOfWork, Work
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,16 @@ def match_facts(row: Row, note: str = "", rating: int = 0) -> MatchFacts:
 
 
 class Matching:
-    def __init__(self, repository: MentorshipRepository, pools: MentorPools):
+    def __init__(self, uow: UnitOfWork, repository: MentorshipRepository, pools: MentorPools):
+        self._uow = uow
         self._repo = repository
         self._pools = pools
 
     async def run_round(self, tenant: str) -> RoundView:
         """A draft round over every student who asked and has no open match; it replaces the school's
         unpublished round, whose drafts give their slots back."""
-        async with self._repo.scope(tenant, lock=True) as conn:
+        async with acting(self._uow, tenant, lock=True) as work:
+            conn = work.conn
             await self._withdraw_drafts(conn, tenant)
             policy = await self._repo.policy(conn)
             encoded, held = await self._pools.get(conn, tenant)
@@ -114,14 +117,16 @@ class Matching:
         return RoundView(await self._repo.get_round(conn, round_id), await self._repo.round_matches(conn, [round_id]))
 
     async def get_round(self, tenant: str, round_id: uuid.UUID) -> RoundView:
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             if await self._repo.get_round(conn, round_id) is None:
                 raise NotFound(f"no round {round_id} in this school")
             return await self._round(conn, round_id)
 
     async def publish_round(self, tenant: str, round_id: uuid.UUID) -> RoundView:
         """Offers every draft of the round to its mentor; publishing a published round changes nothing."""
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             row = await self._repo.get_round(conn, round_id, for_update=True)
             if row is None:
                 raise NotFound(f"no round {round_id} in this school")
@@ -129,17 +134,18 @@ class Matching:
                 raise Refused("a newer round replaced this one")
             if row["status"] == "draft":
                 drafts = await self._repo.round_matches(conn, [round_id], MatchStatus.DRAFT)
-                await self._move(conn, drafts, MatchStatus.PROPOSED)
+                await self._move(work, drafts, MatchStatus.PROPOSED)
                 await self._repo.set_round_status(conn, [round_id], "published")
             return await self._round(conn, round_id)
 
-    async def _move(self, conn, rows: list[Row], target: MatchStatus, note: str = "", rating: int = 0) -> bool:
+    async def _move(self, work: Work, rows: list[Row], target: MatchStatus, note: str = "", rating: int = 0) -> bool:
         """Moves matches to `target`: stores the status, each transition and its event, frees slots.
         Raises TransitionRefused for a step the workflow does not allow; False when every match was there."""
         changes = [(row, step(MatchStatus(row["status"]), target)) for row in rows]
         changes = [(row, s) for row, s in changes if s.changed]
         if not changes:
             return False
+        conn = work.conn
         await self._repo.set_status(conn, [row["match_id"] for row, _ in changes], target, note, rating)
         await self._repo.record_transitions(
             conn,
@@ -156,9 +162,9 @@ class Matching:
             ],
         )
         trace = current_trace_id()
-        await self._repo.publish(
-            conn, [mentorship_matched(match_facts(row, note, rating), s.event, trace) for row, s in changes if s.event]
-        )
+        for row, s in changes:
+            if s.event:
+                work.raise_event(mentorship_matched(match_facts(row, note, rating), s.event, trace))
         freed = collections.Counter(str(row["mentor_id"]) for row, s in changes if s.frees_slot)
         await self._repo.change_load(conn, {m: -n for m, n in freed.items()})
         return True
@@ -167,8 +173,8 @@ class Matching:
 
     async def mentor_inbox(self, mentor: uuid.UUID) -> tuple[list[Row], list[Row]]:
         """(proposals waiting for the mentor's answer, accepted matches)."""
-        async with self._repo.scope(mentor_id=str(mentor)) as conn:
-            rows = await self._repo.mentor_matches(conn, mentor, ACTIVE)
+        async with acting(self._uow, mentor=str(mentor)) as work:
+            rows = await self._repo.mentor_matches(work.conn, mentor, ACTIVE)
         return (
             [r for r in rows if r["status"] == MatchStatus.PROPOSED],
             [r for r in rows if r["status"] == MatchStatus.ACCEPTED],
@@ -176,8 +182,8 @@ class Matching:
 
     async def _school_of_match(self, mentor: uuid.UUID, match_id: uuid.UUID) -> str:
         """The school of a match offered to this mentor; drafts and other mentors' matches are not found."""
-        async with self._repo.scope(mentor_id=str(mentor)) as conn:
-            row = await self._repo.get_match(conn, match_id)
+        async with acting(self._uow, mentor=str(mentor)) as work:
+            row = await self._repo.get_match(work.conn, match_id)
         if row is None or row["mentor_id"] != mentor or row["status"] == MatchStatus.DRAFT:
             raise NotFound(f"no match {match_id} for this mentor")
         return str(row["tenant_id"])
@@ -188,18 +194,20 @@ class Matching:
         """The mentor accepts or declines; after a decline the student is offered the best mentor left at
         once. Returns the match and that next proposal (None if there is none)."""
         tenant = await self._school_of_match(mentor, match_id)
-        async with self._repo.scope(tenant, str(mentor), lock=answer is MatchStatus.DECLINED) as conn:
+        async with acting(self._uow, tenant, str(mentor), lock=answer is MatchStatus.DECLINED) as work:
+            conn = work.conn
             row = await self._repo.get_match(conn, match_id, for_update=True)
             try:
-                changed = await self._move(conn, [row], answer, note=note)
+                changed = await self._move(work, [row], answer, note=note)
             except TransitionRefused as refused:
                 raise Refused(str(refused)) from refused
             next_row = None
             if changed and answer is MatchStatus.DECLINED:
-                next_row = await self._propose_next_best(conn, tenant, str(row["student_id"]), row["round_id"])
+                next_row = await self._propose_next_best(work, tenant, str(row["student_id"]), row["round_id"])
             return await self._repo.get_match(conn, match_id), next_row
 
-    async def _propose_next_best(self, conn, tenant: str, student: str, round_id) -> Row | None:
+    async def _propose_next_best(self, work: Work, tenant: str, student: str, round_id) -> Row | None:
+        conn = work.conn
         stored = (await self._repo.requests(conn, student)).get(student)
         if stored is None:
             return None
@@ -213,7 +221,7 @@ class Matching:
             conn, tenant, str(round_id) if round_id else "", [(student, best, stored.profile_version)]
         )
         draft = await self._repo.get_match(conn, uuid.UUID(match_id), for_update=True)
-        await self._move(conn, [draft], MatchStatus.PROPOSED)
+        await self._move(work, [draft], MatchStatus.PROPOSED)
         return await self._repo.get_match(conn, uuid.UUID(match_id))
 
     async def end_match(
@@ -229,7 +237,8 @@ class Matching:
         given); a match that is not theirs is not found."""
         if mentor is not None:
             tenant = await self._school_of_match(mentor, match_id)
-        async with self._repo.scope(tenant, str(mentor) if mentor else None, lock=True) as conn:
+        async with acting(self._uow, tenant, str(mentor) if mentor else None, lock=True) as work:
+            conn = work.conn
             row = await self._repo.get_match(conn, match_id, for_update=True)
             if (
                 row is None
@@ -238,7 +247,7 @@ class Matching:
             ):
                 raise NotFound(f"no match {match_id} here")
             try:
-                await self._move(conn, [row], MatchStatus.ENDED, feedback, rating)
+                await self._move(work, [row], MatchStatus.ENDED, feedback, rating)
             except TransitionRefused as refused:
                 raise Refused(str(refused)) from refused
             return await self._repo.get_match(conn, match_id)

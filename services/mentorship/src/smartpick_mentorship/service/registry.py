@@ -8,7 +8,8 @@ from smartpick_mentorship.adapters.repository import MentorshipRepository, Store
 from smartpick_mentorship.domain.assignment import suggest
 from smartpick_mentorship.domain.model import Mentee, Policy, Suggestion
 from smartpick_mentorship.domain.workflow import ACTIVE, MatchStatus
-from smartpick_mentorship.service import NotFound, Row, mentee_of
+from smartpick_mentorship.service import NotFound, Row, acting, mentee_of
+from smartpick_platform.unit_of_work import UnitOfWork
 
 VISIBLE_TO_STUDENT = frozenset(MatchStatus) - {MatchStatus.DRAFT, MatchStatus.WITHDRAWN}
 
@@ -22,23 +23,27 @@ class MenteeView:
 
 
 class Registry:
-    def __init__(self, repository: MentorshipRepository, pools: MentorPools):
+    def __init__(self, uow: UnitOfWork, repository: MentorshipRepository, pools: MentorPools):
+        self._uow = uow
         self._repo = repository
         self._pools = pools
 
     async def register_mentor(self, tenant: str | None, fields: dict) -> Row:
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             row = await self._repo.insert_mentor(conn, tenant, fields)
             return await self._repo.get_mentor(conn, row["mentor_id"])
 
     async def update_mentor(self, tenant: str | None, mentor_id: uuid.UUID, fields: dict) -> Row:
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             if await self._repo.update_mentor(conn, mentor_id, fields) is None:
                 raise NotFound(f"no mentor {mentor_id} of this school")
             return await self._repo.get_mentor(conn, mentor_id)
 
     async def get_mentor(self, tenant: str | None, mentor_id: uuid.UUID) -> Row:
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             row = await self._repo.get_mentor(conn, mentor_id)
         if row is None:
             raise NotFound(f"no mentor {mentor_id} visible to this school")
@@ -48,7 +53,8 @@ class Registry:
         self, tenant: str | None, specialty: str, after: uuid.UUID | None, size: int
     ) -> tuple[list[Row], str]:
         """A page of mentors and the token of the next ('' after the last)."""
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             rows = await self._repo.list_mentors(conn, specialty, after, size + 1)
         page = rows[:size]
         return page, str(page[-1]["mentor_id"]) if len(rows) > size else ""
@@ -56,13 +62,15 @@ class Registry:
     # Requests and suggestions
 
     async def upsert_request(self, tenant: str, student: str, request: dict) -> MenteeView:
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             await self._repo.upsert_request(conn, tenant, student, request)
             stored = (await self._repo.requests(conn, student))[student]
         return MenteeView(stored, mentee_of(tenant, student, stored, frozenset()))
 
     async def get_request(self, tenant: str, student: str) -> MenteeView:
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             stored = (await self._repo.requests(conn, student)).get(student)
         if stored is None:
             raise NotFound(f"student {student} has not asked for mentorship")
@@ -71,7 +79,8 @@ class Registry:
     async def suggest(self, tenant: str, student: str, limit: int) -> list[tuple[Suggestion, Row, int]]:
         """The best mentors with a free slot, each with its registry row and the slots it holds now; mentors
         the student declined, ended with, or is matched with now are left out."""
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             stored = (await self._repo.requests(conn, student)).get(student)
             if stored is None:
                 raise NotFound(f"student {student} has not asked for mentorship")
@@ -87,15 +96,18 @@ class Registry:
 
     async def student_matches(self, tenant: str, student: uuid.UUID) -> list[Row]:
         """The student's matches an admin has published, newest first."""
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             rows = await self._repo.student_matches(conn, student, VISIBLE_TO_STUDENT)
         return list(reversed(rows))
 
     async def policy(self, tenant: str) -> Policy:
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             return await self._repo.policy(conn)
 
     async def save_policy(self, tenant: str, policy: Policy) -> Policy:
-        async with self._repo.scope(tenant) as conn:
+        async with acting(self._uow, tenant) as work:
+            conn = work.conn
             await self._repo.save_policy(conn, tenant, policy)
         return policy
