@@ -67,7 +67,7 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 
 # The web app: its typed client is generated from the gateway's OpenAPI, then Vite builds web/dist (which the
 # gateway serves) and checks the JavaScript budget.
-WEB_SOURCES := $(shell find web/src web/public web/scripts -type f -not -path 'web/src/api/*') \
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f -not -name openapi.json -not -name schema.d.ts) \
 	$(wildcard web/*.html web/*.json web/*.ts) $(shell find services/gateway/src -name '*.py')
 web/dist/.built: web/node_modules/.installed $(VENV)/.protos $(WEB_SOURCES)
 	$(BIN)/smartpick-gateway openapi > web/src/api/openapi.json

@@ -7,6 +7,9 @@ export type Schemas = components["schemas"];
 export type Session = Schemas["SessionOut"];
 
 let csrfToken = "";
+// Set while signing out: the page's requests still in flight then answer 401, and must not send the
+// person to sign in and back to the page they just left.
+let signingOut = false;
 
 export function setCsrfToken(token: string): void {
   csrfToken = token;
@@ -25,7 +28,7 @@ const session: Middleware = {
   },
   onResponse({ response, request }) {
     const path = new URL(request.url).pathname;
-    if (response.status === 401 && path !== "/v1/sessions" && path !== "/v1/session") {
+    if (response.status === 401 && !signingOut && path !== "/v1/sessions" && path !== "/v1/session") {
       window.location.assign(signInUrl(window.location.pathname + window.location.search));
     }
     return response;
@@ -47,6 +50,7 @@ export async function requireSession(): Promise<Session> {
 }
 
 export async function signOut(): Promise<void> {
+  signingOut = true;
   await api.DELETE("/v1/session");
   window.location.assign("/signin");
 }
