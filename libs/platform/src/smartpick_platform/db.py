@@ -7,7 +7,7 @@ bypass row-level security, and holds only the DML grants `apply_migrations` give
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -169,19 +169,25 @@ async def create_pool(database_url: str, min_size: int = 1, max_size: int = 10) 
     )
 
 
-async def act_for(conn: asyncpg.Connection, tenant_id: str | uuid.UUID | None) -> None:
+async def act_for(
+    conn: asyncpg.Connection, tenant_id: str | uuid.UUID | None, acting_for: Mapping[str, str] | None = None
+) -> None:
     """Row-level security sees `tenant_id`'s rows (app.tenant_id) until the transaction ends; None names no
-    school, for rows that belong to none (the platform's own)."""
-    await conn.execute("SELECT set_config('app.tenant_id', $1, true)", "" if tenant_id is None else str(tenant_id))
+    school, for rows that belong to none (the platform's own). `acting_for`: further settings it reads (e.g.
+    {"app.mentor_id": ...}), set in the same statement."""
+    settings = {"app.tenant_id": "" if tenant_id is None else str(tenant_id), **(acting_for or {})}
+    calls = ", ".join(f"set_config(${2 * i + 1}, ${2 * i + 2}, true)" for i in range(len(settings)))
+    await conn.execute(f"SELECT {calls}", *(part for pair in settings.items() for part in pair))
 
 
 @contextlib.asynccontextmanager
 async def tenant_transaction(
-    pool: asyncpg.Pool, tenant_id: str | uuid.UUID | None
+    pool: asyncpg.Pool, tenant_id: str | uuid.UUID | None, acting_for: Mapping[str, str] | None = None
 ) -> AsyncIterator[asyncpg.Connection]:
-    """A transaction in which row-level security sees only `tenant_id`'s rows (app.tenant_id)."""
+    """A transaction in which row-level security sees only `tenant_id`'s rows (app.tenant_id), and whatever
+    else `acting_for` names."""
     async with pool.acquire() as conn, conn.transaction():
-        await act_for(conn, tenant_id)
+        await act_for(conn, tenant_id, acting_for)
         yield conn
 
 

@@ -45,9 +45,7 @@ class PostgresUnitOfWork:
         then it commits. An exception rolls back the change and its events alike. `acting_for`: further
         settings row-level security reads (e.g. {"app.mentor_id": ...}); `lock`: a transaction-scoped
         advisory lock taken first, for changes that must not interleave."""
-        async with tenant_transaction(self.pool, tenant_id) as conn:
-            for name, value in (acting_for or {}).items():
-                await conn.execute("SELECT set_config($1, $2, true)", name, value)
+        async with tenant_transaction(self.pool, tenant_id, acting_for) as conn:
             if lock is not None:
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", lock)
             work = Work(conn)

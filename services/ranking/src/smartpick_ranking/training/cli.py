@@ -231,7 +231,8 @@ def run(args: argparse.Namespace, command: str) -> dict:
     data |= {"catalog_sha256": catalog_sha, "sources": list(SOURCES)}
     params = TrainingParameters(rounds=args.rounds, threads=args.threads)
     model, (train_set, calibration_set, test_set), product_lists = fit(dataset, simulated, params, args.seed, stats)
-    bands, img_outcomes = parse_band_rates(read_rows(BAND_RATES_FILE)), parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE))
+    img_rows = read_rows(IMG_OUTCOMES_FILE)
+    bands, img_outcomes = parse_band_rates(read_rows(BAND_RATES_FILE)), parse_img_outcomes(img_rows)
     anchored = anchor(model, simulated, programs, stats, bands, img_outcomes) if simulated is not None else None
     anchors: ExternalAnchors = anchored.anchors if anchored else NO_ANCHORS
 
@@ -262,8 +263,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
     scoring = (by_specialty(programs), stats, scorer.predict, scorer.factor, load_fee_schedule(), scorer.anchors)
     checks = calibration.external_checks(bands, *scoring)
     img = calibration.img_checks(img_outcomes, *scoring)
-    img_halves = parse_img_step2_halves(read_rows(IMG_OUTCOMES_FILE))
-    img_by_step2 = calibration.img_step2_checks(img_halves, img_outcomes, *scoring)
+    img_by_step2 = calibration.img_step2_checks(parse_img_step2_halves(img_rows), img_outcomes, *scoring)
     if simulated is not None:
         replay_args = (simulated.outcomes, simulated.targets)
         replays = replay.replayed_checks(*replay_args, bands, *scoring[1:5], args.seed, scorer.anchors)
