@@ -87,15 +87,20 @@ class NoSchoolFacts:
 
 def test_the_shipped_cards_check_reaches_the_lists_a_student_reads():
     """Through the service, with the shipped model and its card: the note comes after the list's own notes."""
-    gaps = KnownGaps.from_card(json.loads(SHIPPED_MODEL.with_name("model_card.json").read_text()))
+    card = json.loads(SHIPPED_MODEL.with_name("model_card.json").read_text())
+    gaps = KnownGaps.from_card(card)
+    # A specialty the shipped model's own check found more than 10 points off for US MD seniors.
+    rows = card["calibration_external"]["rows"]
+    off = [row["specialty"] for row in rows if abs(row["shown"] - row["published"]) > 0.1]
+    assert off, "the shipped card finds every band within 10 points: pick another cohort for this test"
     ranking = RankingService(
         NoSchoolFacts(), OnnxModel(), load_programs(), load_specialty_stats(), load_fee_schedule(), gaps
     )
     profile = profile_pb2.ApplicantProfile(
         degree_type=profile_pb2.DEGREE_TYPE_MD,
         step2_ck_score=240,
-        preferences=profile_pb2.Preferences(specialties=["Vascular Surgery"], application_budget=30),
+        preferences=profile_pb2.Preferences(specialties=[off[0]], application_budget=30),
     )
     answer = asyncio.run(ranking.what_if(uuid.uuid4(), profile))
-    expected = gaps.notes(applicant("MD", "Vascular Surgery"))
+    expected = gaps.notes(applicant("MD", off[0]))
     assert expected and tuple(answer.notes[-len(expected) :]) == expected

@@ -4,13 +4,16 @@ outcomes CSV is checked row by row before anything is trained."""
 import dataclasses
 
 import numpy as np
+import onnx
 import pytest
+from onnx import helper
 from scipy.special import ndtr, ndtri
 
 from smartpick_ranking.adapters.onnx_model import OnnxModel
 from smartpick_ranking.data import BAND_RATES_FILE, IMG_OUTCOMES_FILE, load_programs, load_specialty_stats, read_rows
 from smartpick_ranking.domain.chances import LatentFactor
-from smartpick_ranking.domain.features import FEATURE_NAMES
+from smartpick_ranking.domain.features import FEATURE_NAMES, SIGNAL_FEATURES, at_signal_level
+from smartpick_ranking.domain.scoring import stacked
 from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group
 from smartpick_ranking.training.model import (
     Platt,
@@ -184,6 +187,39 @@ def test_the_cohort_intercepts_score_the_same_in_onnx_as_natively(small_dataset)
     features[1, FEATURE_NAMES.index("degree_do")] = features[2, FEATURE_NAMES.index("degree_img")] = 1
     chances = Platt(1.0, 0.0, (0.3, -0.7))(np.zeros(3), features)
     np.testing.assert_allclose(np.log(chances / (1 - chances)), [0.0, 0.3, -0.7], atol=1e-12)  # MD, DO, IMG
+
+
+def test_the_trees_no_signal_reaches_are_an_ensemble_of_their_own(small_dataset):
+    """Only the signal-reading interview trees run at every signal level; cut there, the model still gives
+    the bits of the whole graph at every level, and agrees with LightGBM."""
+    model, onnx_bytes, test_set = fit_and_export(small_dataset, seed=4)
+    signal_columns = {FEATURE_NAMES.index(name) for name in SIGNAL_FEATURES}
+    ensembles = {}
+    for node in onnx.load_from_string(onnx_bytes).graph.node:
+        if node.op_type == "TreeEnsembleRegressor":
+            attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            branches = [
+                f
+                for m, f in zip(attributes["nodes_modes"], attributes["nodes_featureids"], strict=True)
+                if m != b"LEAF"
+            ]
+            ensembles[node.name] = (len(set(attributes["nodes_treeids"])), signal_columns & set(branches))
+    assert {"interview_unsignaled_trees", "interview_signaled_trees"} <= set(ensembles)
+    for name, (_, read) in ensembles.items():
+        assert bool(read) == name.endswith("_signaled_trees"), name
+    for stage in ("interview", "given"):
+        assert sum(trees for name, (trees, _) in ensembles.items() if name.startswith(stage)) == SMALL.rounds
+    scorer = OnnxModel(onnx_bytes)
+    assert scorer.splits_signal_levels
+    blocks = [(test_set.features[:300], [0.0, 2.0, 1.0])]
+    assert all(
+        np.array_equal(fast, plain)
+        for fast, plain in zip(scorer.predict_levels(blocks)[0], stacked(scorer.predict)(blocks)[0], strict=True)
+    )
+    for level in (0.0, 1.0, 2.0):
+        rows = at_signal_level(test_set.features, level)
+        for onnx_chance, native_chance in zip(scorer.predict(rows), model.predict_native(rows), strict=True):
+            np.testing.assert_allclose(onnx_chance, native_chance, rtol=0, atol=1e-5)
 
 
 def test_the_same_seed_gives_the_same_model(small_dataset):

@@ -236,21 +236,12 @@ def run(args: argparse.Namespace, command: str) -> dict:
     anchored = anchor(model, simulated, programs, stats, bands, img_outcomes) if simulated is not None else None
     anchors: ExternalAnchors = anchored.anchors if anchored else NO_ANCHORS
 
-    # The version's hash names the trained model itself (trees, calibration, features), so the same data and
-    # seed give the same version, and any change to what scores gives another.
-    fingerprint = json.dumps(
-        [
-            model.interview.model_to_string(),
-            model.admit_given_interview.model_to_string(),
-            dataclasses.asdict(model.interview_platt),
-            dataclasses.asdict(model.admit_platt),
-            model.latent_loading,
-            FEATURE_NAMES,
-            anchors.to_json(),
-        ]
-    )
+    # The version's hash names what scores: the exported graph (trees, calibration, how the trees are
+    # grouped), the features, the latent loading and the anchors, all of it but the version itself. The same
+    # data and seed give the same version, and any change to what scores gives another.
+    fingerprint = to_onnx(model, "", anchors).SerializeToString()
     date = args.date or datetime.datetime.now(datetime.UTC).strftime("%Y.%m.%d")
-    version = f"{date}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
+    version = f"{date}-{hashlib.sha256(fingerprint).hexdigest()[:8]}"
     onnx_bytes = to_onnx(model, version, anchors).SerializeToString()
 
     native_interview, native_match = model.predict_native(test_set.features)
