@@ -126,6 +126,7 @@ images: install ## build the container images that are missing or stale (needs D
 
 bench: install ## benchmarks that print figures (see docs/benchmarks.md)
 	$(BIN)/python bench/profile_updates.py
+	$(BIN)/python bench/gateway_rate_limits.py
 	$(BIN)/python bench/ranking_pipeline.py
 	$(BIN)/python bench/mentorship_matching.py
 	$(BIN)/python bench/ranking_workers.py

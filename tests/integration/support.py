@@ -1,6 +1,7 @@
 """Helpers the integration tests share: API calls that set up data, and reading a topic back."""
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -9,6 +10,15 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from devstack import Endpoints
 
 from smartpick_platform.kafka import partition_count
+
+
+async def within_one_minute_window(seconds: float) -> None:
+    """Waits until the gateway's rate limits' clock-aligned minute has `seconds` left: a test counting
+    requests exactly to a per-minute limit must not straddle two windows, where the sliding window counter
+    weighs the earlier window's requests by less than one (smartpick_gateway.adapters.rate_limit)."""
+    left = 60 - time.time() % 60
+    if left < seconds:
+        await asyncio.sleep(left + 0.05)
 
 
 def bearer(key: str) -> dict[str, str]:
