@@ -90,6 +90,21 @@ def test_curve_rises_and_flattens():
     assert portfolio.plateau == 3
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_value_and_curve_are_those_of_the_list_exactly(seed):
+    """`plan` works them out from the p(z) it already has; they must match the public functions to the bit."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 40))
+    base = rng.uniform(0, 0.5, n)
+    chances = np.column_stack((base, np.minimum(1, base * 2), np.minimum(1, base * 1.5)))
+    v = rng.choice([1.0, 0.8, 0.5], n)
+    portfolio = plan(chances, v, int(rng.integers(1, n + 1)), CORRELATED, int(rng.integers(0, 4)), seed % 3)
+    final = chances[portfolio.order, portfolio.signals]
+    order = list(range(len(final)))
+    assert portfolio.value == portfolio_value(final, v[portfolio.order], order, CORRELATED)
+    assert portfolio.curve == CORRELATED.curve(final).tolist()
+
+
 def test_programs_with_no_chance_are_not_added():
     portfolio = optimal_portfolio(np.array([0.0, 0.5, 0.0]), np.ones(3), 3, INDEPENDENT)
     assert portfolio.order == [1]

@@ -62,8 +62,11 @@ class LatentFactor:
         """P(at least one) applying to the first k programs, for every k."""
         if len(p_in_order) == 0:
             return np.empty(0)
-        none = np.cumprod(1 - self.conditional(p_in_order), axis=0)
-        return (1 - none) @ self.weights
+        return self.curve_of(self.conditional(p_in_order))
+
+    def curve_of(self, conditional: np.ndarray) -> np.ndarray:
+        """`curve` from the programs' p(z) already computed ([programs, nodes], in order)."""
+        return (1 - np.cumprod(1 - conditional, axis=0)) @ self.weights
 
     def interval(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each program's chance at the 10th and 90th percentile of the latent factor."""

@@ -50,13 +50,17 @@ class Portfolio:
 
 
 def portfolio_value(p: np.ndarray, v: np.ndarray, chosen: list[int], factor: LatentFactor) -> float:
-    """E_z V(S | z) for the chosen indices with chances p (used by the brute force and the result)."""
+    """E_z V(S | z) for the chosen indices with chances p (used by the brute force; `plan` takes its p(z))."""
     if not chosen:
         return 0.0
     idx = np.array(chosen)[np.argsort(-v[chosen], kind="stable")]
-    conditional = factor.conditional(p[idx])  # [programs, nodes]
+    return _value(factor.conditional(p[idx]), v[idx], factor.weights)
+
+
+def _value(conditional: np.ndarray, v: np.ndarray, weights: np.ndarray) -> float:
+    """E_z V(S | z) from the p(z) [programs, nodes] and values of S's programs, highest value first."""
     none_before = np.vstack((np.ones(conditional.shape[1]), np.cumprod(1 - conditional, axis=0)[:-1]))
-    return float(factor.weights @ (v[idx, None] * conditional * none_before).sum(axis=0))
+    return float(weights @ (v[:, None] * conditional * none_before).sum(axis=0))
 
 
 def _validate(chances: np.ndarray, v: np.ndarray) -> None:
@@ -89,22 +93,21 @@ def plan(
     n = len(v)
     levels, group_of = np.unique(-v, return_inverse=True)
     values = -levels
-    column = values[:, None]
-    signaling = top_signals > 0 or second_signals > 0
-    # [level, program, node]; without signals to place only the no-signal level is ever read.
-    if signaling:
-        conditional = np.stack([factor.conditional(chances[:, k]) for k in range(3)])
-    else:
-        conditional = np.broadcast_to(factor.conditional(chances[:, NONE]), (3, n, len(factor.weights)))
-    weights = factor.weights
-    queues = _Queues(chances, group_of, len(values), conditional)
-    listed = np.zeros(n, dtype=bool)
+    slots = min(budget, n)
+    queues = _Queues(chances, group_of, len(values), slots, factor, top_signals > 0 or second_signals > 0)
+    conditional, weights, group = queues.conditional, factor.weights, group_of.tolist()
+    listed = [False] * n
     level_of = np.full(n, -1)
+    listed_at = [0, 0, 0]  # listed programs per signal level, to skip the upgrades when none can be made
+    # Buffers for the step's products, and the views of them it reads and writes, made once. The values and
+    # weights are spread to [group, node] too: the same products as broadcasting, without its cost per call.
     none_admits = np.ones((len(values), len(weights)))
+    column, weighting = np.repeat(values[:, None], len(weights), axis=1), np.tile(weights, (len(values), 1))
     before, reached, after = np.ones_like(none_admits), np.empty_like(none_admits), np.zeros_like(none_admits)
+    worth, h = np.empty_like(none_admits), np.empty_like(none_admits)
+    admits_above, before_below, worth_up, after_up = none_admits[:-1], before[1:], worth[:0:-1], after[-2::-1]
     remaining = {TOP: top_signals, SECOND: second_signals}
     order: list[int] = []
-    slots = min(budget, n)
     while True:
         if len(values) == 1 and remaining[TOP] <= 0 and remaining[SECOND] <= 0:
             # One value group and no signal left: every further step adds the likeliest program left (its
@@ -112,111 +115,152 @@ def plan(
             rest = [c for c in queues.rest(NONE, 0) if not listed[c] and chances[c, NONE] > 0][: slots - len(order)]
             for c in rest:
                 listed[c], level_of[c] = True, NONE
-            order += [int(c) for c in rest]
+            order += rest
             break
         # ufunc.accumulate itself: np.cumprod and np.cumsum are the same sums with twice the call overhead.
-        np.multiply.accumulate(none_admits[:-1], axis=0, out=before[1:])
+        np.multiply.accumulate(admits_above, axis=0, out=before_below)
         np.multiply(before, none_admits, out=reached)  # none of this group or those before admits
-        worth = (before - reached) * column
         if len(values) > 1:
-            np.add.accumulate(worth[:0:-1], axis=0, out=after[-2::-1])
-        h = (column * reached - after) * weights
+            np.multiply(np.subtract(before, reached, out=worth), column, out=worth)
+            np.add.accumulate(worth_up, axis=0, out=after_up)
+        np.multiply(np.subtract(np.multiply(column, reached, out=h), after, out=h), weighting, out=h)
         best = (0.0, None)
         if len(order) < slots:
-            allowed = [k for k in (NONE, TOP, SECOND) if k == NONE or remaining[k] > 0]
-            best = queues.best_add(allowed, h)
-        for k in (TOP, SECOND):
-            if remaining[k] <= 0 or not order:
-                continue
+            best = queues.best_add(_open_levels(remaining[TOP] > 0, remaining[SECOND] > 0), h)
+        # A listed program can move up to a better signal: to TOP from SECOND or NONE, to SECOND from NONE.
+        upgrades = [
+            k for k in (TOP, SECOND) if remaining[k] > 0 and (listed_at[NONE] or (k == TOP and listed_at[SECOND]))
+        ]
+        if upgrades:
+            # The first level's candidates, worked out once: the second level's (SECOND) are those at NONE.
             chosen = np.array(order)
-            upgradable = chosen[(level_of[chosen] == NONE) | ((level_of[chosen] == SECOND) & (k == TOP))]
-            if not len(upgradable):
-                continue
+            level = level_of[chosen]
+            upgradable = chosen[(level == NONE) | ((level == SECOND) & (upgrades[0] == TOP))]
             g = group_of[upgradable]
             old = conditional[level_of[upgradable], upgradable]
-            lift = conditional[k, upgradable] - old
             rest = values[g, None] * reached[g] / np.maximum(1 - old, 1e-12) - after[g]
-            gains = (lift * rest * weights).sum(axis=1)
-            i = int(gains.argmax())
-            if gains[i] > best[0] + _TIE:
-                best = (float(gains[i]), ("upgrade", int(upgradable[i]), k))
+            for k in upgrades:
+                if k != upgrades[0]:
+                    at_none = level_of[upgradable] == NONE
+                    upgradable, old, rest = upgradable[at_none], old[at_none], rest[at_none]
+                lift = conditional[k, upgradable] - old
+                gains = (lift * rest * weights).sum(axis=1)
+                i = int(gains.argmax())
+                if gains[i] > best[0] + _TIE:
+                    best = (float(gains[i]), ("upgrade", int(upgradable[i]), k))
         if best[1] is None:
             break
         move, c, k = best[1]
-        g = group_of[c]
+        g = group[c]
         if move == "add":
             listed[c] = True
-            order.append(int(c))
+            order.append(c)
             queues.take(c, listed)
         else:
             none_admits[g] /= np.maximum(1 - conditional[level_of[c], c], 1e-12)
+            listed_at[level_of[c]] -= 1
             if level_of[c] == SECOND:
                 remaining[SECOND] += 1
         if k != NONE:
             remaining[k] -= 1
         level_of[c] = k
+        listed_at[k] += 1
         none_admits[g] *= 1 - conditional[k, c]
     signals = [int(level_of[c]) for c in order]
-    final = chances[order, signals] if order else np.empty(0)
-    value = portfolio_value(np.asarray(final), v[order], list(range(len(order))), factor) if order else 0.0
-    return Portfolio(order, signals, value, [float(x) for x in factor.curve(final)])
+    # The list's p(z) as signaled, in order, which portfolio_value and factor.curve would compute again.
+    rows, by_value = conditional[signals, order], np.argsort(-v[order], kind="stable")
+    value = _value(rows[by_value], v[order][by_value], weights) if order else 0.0
+    return Portfolio(order, signals, value, factor.curve_of(rows).tolist())
+
+
+def _open_levels(top: bool, second: bool) -> slice:
+    """The signal levels a new program may take, as a slice of (NONE, TOP, SECOND) so that no copy is made."""
+    if second:
+        return slice(NONE, SECOND + 1, 1 if top else 2)
+    return slice(NONE, TOP + 1 if top else NONE + 1, 1)
 
 
 class _Queues:
     """Per signal level and value group, the programs not yet listed, likeliest first (ties: input order).
     As H_g >= 0, the best program to add from a group at a level is the head of its queue; the heads' p(z)
-    are kept side by side, so a step's gains are one product over [level, group, node]."""
+    are kept side by side, so a step's gains are one product over [level, group, node].
 
-    def __init__(self, chances: np.ndarray, group_of: np.ndarray, groups: int, conditional: np.ndarray):
-        index = np.arange(len(group_of))
-        # One array per level: grouped, then by falling chance, then by index; group g is [start[g], end[g]).
-        self.order = np.stack([np.lexsort((index, -chances[:, k], group_of)) for k in range(3)])
-        self.group_of, self.conditional = group_of, conditional
-        start = np.searchsorted(group_of[self.order[0]], np.arange(groups))
-        self.end = np.append(start[1:], len(group_of)).tolist()
+    A head only moves past listed programs, so it never goes more than `slots` into its group, and every
+    listed program was a head: only the programs within `slots` of the front of some queue get their p(z)
+    computed (`conditional`, [level, program, node]; the other rows are left unset, as they are never read)."""
+
+    def __init__(
+        self, chances: np.ndarray, group_of: np.ndarray, groups: int, slots: int, factor: LatentFactor, signaling: bool
+    ):
+        n = len(group_of)
+        # One array per level: grouped, then by falling chance, then by index (the sort is stable), so group g
+        # is [start[g], end[g]). Contiguous keys sort faster.
+        order = np.lexsort((np.negative(chances.T, order="C"), np.tile(group_of, (3, 1))))
+        start = np.searchsorted(group_of[order[0]], np.arange(groups))
+        self.end = np.append(start[1:], n).tolist()
+        depth = np.arange(n) - start[group_of[order[0]]]  # position within the group, at every level
+        reachable = np.zeros(n, dtype=bool)
+        reachable[order[:, depth <= slots]] = True
+        # Without signals to place only the no-signal level is ever read.
+        if signaling:
+            self.conditional = np.empty((3, n, len(factor.weights)))
+            near = factor.conditional(chances[reachable].T.ravel())
+            self.conditional[:, reachable] = near.reshape(3, -1, len(factor.weights))
+        else:
+            none = np.empty((n, len(factor.weights)))
+            none[reachable] = factor.conditional(chances[reachable, NONE])
+            self.conditional = np.broadcast_to(none, (3, n, len(factor.weights)))
+        self.order = order.tolist()
+        self.group_of = group_of.tolist()
         self.heads = np.tile(start, (3, 1)).tolist()  # position in `order` of each queue's head
-        self.head_program = self.order[:, start].copy()  # [level, group]; -1 once a queue is empty
-        self.head_conditional = conditional[np.arange(3)[:, None], self.head_program]  # [level, group, node]
+        self.head_program = order[:, start].tolist()  # [level][group]
+        self.head_conditional = self.conditional[np.arange(3)[:, None], order[:, start]]  # [level, group, node]
+        self.empty, self.any_empty = np.zeros((3, groups), dtype=bool), False  # queues with no program left
 
-    def rest(self, k: int, g: int) -> np.ndarray:
-        return self.order[k, self.heads[k][g] : self.end[g]]
+    def rest(self, k: int, g: int) -> list[int]:
+        return self.order[k][self.heads[k][g] : self.end[g]]
 
-    def take(self, c: int, listed: np.ndarray) -> None:
-        """Program c was listed: the heads of its group move past every listed program."""
+    def take(self, c: int, listed: list[bool]) -> None:
+        """Program c was listed: the heads of its group move past every listed program. A head that is not c
+        stays, as it is not listed and every program before it is."""
         g = self.group_of[c]
         end = self.end[g]
-        for k in range(3):
-            at, queue = self.heads[k][g], self.order[k]
+        for k, queue in enumerate(self.order):
+            at = self.heads[k][g]
+            if queue[at] != c:
+                continue
             while at < end and listed[queue[at]]:
                 at += 1
             self.heads[k][g] = at
             if at < end:
-                self.head_program[k, g] = queue[at]
+                self.head_program[k][g] = queue[at]
                 self.head_conditional[k, g] = self.conditional[k, queue[at]]
             else:
-                self.head_program[k, g] = -1
+                self.empty[k, g], self.any_empty = True, True
 
-    def best_add(self, allowed: list[int], h: np.ndarray) -> tuple[float, tuple | None]:
-        """The largest gain E_z[r(z) H_g(z)] over the heads of every group at the allowed levels, and its move.
+    def best_add(self, open_levels: slice, h: np.ndarray) -> tuple[float, tuple | None]:
+        """The largest gain E_z[r(z) H_g(z)] over the heads of every group at the open levels, and its move.
         Taken as a scan in (level, group) order would take it: a gain wins only past the best so far by more
         than _TIE, so of gains within _TIE of each other the first one scanned is chosen."""
-        every = len(allowed) == 3
-        heads = (self.head_program if every else self.head_program[allowed]).ravel()  # scan order
-        conditional = self.head_conditional if every else self.head_conditional[allowed]
-        gains = np.einsum("kgz,gz->kg", conditional, h).ravel()
-        gains[heads < 0] = -np.inf  # an empty queue
+        gains = np.einsum("kgz,gz->kg", self.head_conditional[open_levels], h)
+        if self.any_empty:
+            gains[self.empty[open_levels]] = -np.inf
         top = int(gains.argmax())
-        if np.count_nonzero(gains > gains[top] - _TIE) > 1:
-            top = _first_past_ties(gains)
-        if not gains[top] > _TIE:
+        scan = gains.ravel().tolist()
+        floor = scan[top] - _TIE
+        if len([gain for gain in scan if gain > floor]) > 1:
+            top = _first_past_ties(scan)
+        if not scan[top] > _TIE:
             return 0.0, None
-        return float(gains[top]), ("add", int(heads[top]), allowed[top // len(h)])
+        k, g = divmod(top, len(h))
+        k *= open_levels.step  # the open levels are NONE and every step-th one after it
+        return scan[top], ("add", self.head_program[k][g], k)
 
 
-def _first_past_ties(gains: np.ndarray) -> int:
+def _first_past_ties(gains: list[float]) -> int:
     """The index a scan keeping the best so far, replaced only by a gain larger by more than _TIE, ends on."""
     best, found = 0.0, 0
-    for i, gain in enumerate(gains.tolist()):
+    for i, gain in enumerate(gains):
         if gain > best + _TIE:
             best, found = gain, i
     return found
