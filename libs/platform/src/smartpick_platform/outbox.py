@@ -6,13 +6,15 @@ columns: `id bigserial` (publish order), `event_id uuid UNIQUE`, `tenant_id uuid
 `payload bytea`, `headers jsonb` ([[name, value], ...]), `create_time`, `publish_time` (NULL until Kafka
 acknowledged the row), and `set_aside_time`, `set_aside_reason` for a row Kafka refuses for good.
 
-One relay at a time holds a PostgreSQL advisory lock (any number of replicas may run one) and checks that
-it still holds it before every batch, so two relays overlap by one batch at most, and only when the lock's
-session died mid-batch. It wakes on NOTIFY from the transaction that wrote the rows, and polls as a
-fallback. A row is marked published as soon as Kafka acknowledged it (acks=all), so a crash at any point
-re-sends rather than loses; the event id lets consumers drop the duplicate. Rows go out in id order, keyed,
-so one key's events keep their order. A row Kafka can never take (larger than a message may be, say) is set
-aside with its reason, a log line naming it and a metric, instead of holding up every row behind it.
+One relay at a time holds a PostgreSQL advisory lock (any number of replicas may run one) and reads every
+batch on the session that holds the lock: a session-level advisory lock lasts as long as its session, so a
+batch read there proves the lock still held, and a relay whose session died fails its next read and stops.
+Two relays overlap by one batch at most, and only when the lock's session died mid-batch. It wakes on NOTIFY
+from the transaction that wrote the rows, and polls as a fallback. A row is marked published as soon as
+Kafka acknowledged it (acks=all), so a crash at any point re-sends rather than loses; the event id lets
+consumers drop the duplicate. Rows go out in id order, keyed, so one key's events keep their order. A row
+Kafka can never take (larger than a message may be, say) is set aside with its reason, a log line naming it
+and a metric, instead of holding up every row behind it.
 Database and Kafka outages (a PostgreSQL restart included) are waited out with capped backoff."""
 
 import asyncio
@@ -38,6 +40,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "outbox"
 DEFAULT_TABLE = "outbox"
 DEFAULT_CHANNEL = "smartpick_outbox"
 DEFAULT_LOCK_ID = 0x5350_4F42  # "SPOB": advisory locks are per database, so one id serves every service
+SESSION_CHECK_SECONDS = 5  # a batch read on the lock's session that takes longer: the session is taken as lost
 PUBLISHED = Counter("smartpick_outbox_published_total", "Outbox events published to Kafka", ["topic"])
 SET_ASIDE = Counter("smartpick_outbox_set_aside_total", "Outbox events Kafka refused for good", ["topic"])
 PENDING = Gauge("smartpick_outbox_pending", "Outbox events not yet published")
@@ -54,12 +57,8 @@ def retention(table: str = DEFAULT_TABLE, keep: timedelta = timedelta(hours=24))
     return TablePurge(f"published {table} rows", _identifier(table), "publish_time", keep)
 
 
-class LockLost(Exception):
-    """The relay's advisory lock went with its session: another relay may be publishing now."""
-
-
 # What a relay waits out: a database or broker outage, a connection closed under it, a lost lock.
-TRANSIENT = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError, LockLost)
+TRANSIENT = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError)
 
 
 def _identifier(name: str) -> str:
@@ -168,9 +167,8 @@ class OutboxRelay:
             self.active = True
             log.info("outbox relay active", table=self._table)
             while True:
-                await self._check_lock(lock_conn)
                 self._wake.clear()
-                if await self.publish_batch() < self._batch_size:
+                if await self.publish_batch(lock_conn) < self._batch_size:
                     try:
                         await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
                     except TimeoutError:
@@ -182,67 +180,53 @@ class OutboxRelay:
             lock_conn.terminate()
             await self._pool.release(lock_conn)
 
-    async def _check_lock(self, lock_conn: asyncpg.Connection) -> None:
-        """Raises LockLost unless this session still holds the lock (a PostgreSQL restart or a terminated
-        backend ends the session, and another relay may have taken the lock since)."""
-        held = await lock_conn.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
-                              AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid
-                              AND objsubid = 1 AND granted)""",
-            self._lock_id,
-            timeout=5,
-        )
-        if not held:
-            raise LockLost(f"advisory lock {self._lock_id} is no longer held by this relay")
-
     def _on_notify(self, *_args) -> None:
         self._wake.set()
 
-    async def publish_batch(self) -> int:
-        """Publishes the oldest rows waiting; returns how many were taken (published or set aside).
+    async def publish_batch(self, conn: asyncpg.Connection) -> int:
+        """Publishes the oldest rows waiting, read on `conn` (the lock's session); returns how many were
+        taken (published or set aside).
 
         Rows Kafka acknowledged are marked published even when others of the batch failed; a row Kafka
         refuses for good is set aside; a transient failure is raised once the rest is marked."""
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                f"""SELECT id, event_id, topic, message_key, payload, headers,
-                           extract(epoch FROM now() - create_time) AS age
-                    FROM {self._table} WHERE publish_time IS NULL AND set_aside_time IS NULL
-                    ORDER BY id LIMIT $1""",
-                self._batch_size,
-            )
-            if not rows:
-                PENDING.set(0)
-                return 0
-            sent, refused = [], []
-            for row in rows:
-                try:
-                    delivery = await self._producer.send(
-                        row["topic"],
-                        value=row["payload"],
-                        key=row["message_key"].encode(),
-                        headers=[(k, v.encode()) for k, v in json.loads(row["headers"])],
-                    )
-                except KafkaError as error:  # refused before sending: too large, unknown topic name
-                    if not _is_permanent(error):
-                        raise
-                    refused.append((row, error))
-                    continue
-                sent.append((row, delivery))
-            results = await asyncio.gather(*(delivery for _, delivery in sent), return_exceptions=True)
-            delivered = [
-                row for (row, _), result in zip(sent, results, strict=True) if not isinstance(result, Exception)
-            ]
-            failed = [
-                (row, result) for (row, _), result in zip(sent, results, strict=True) if isinstance(result, Exception)
-            ]
-            refused += [(row, error) for row, error in failed if _is_permanent(error)]
-            await self._mark(conn, delivered, refused)
-            transient = [error for _, error in failed if not _is_permanent(error)]
-            if transient:
-                raise transient[0]
-            await self._count_pending(conn, len(rows))
-            return len(rows)
+        rows = await conn.fetch(
+            f"""SELECT id, event_id, topic, message_key, payload, headers,
+                       extract(epoch FROM now() - create_time) AS age
+                FROM {self._table} WHERE publish_time IS NULL AND set_aside_time IS NULL
+                ORDER BY id LIMIT $1""",
+            self._batch_size,
+            timeout=SESSION_CHECK_SECONDS,
+        )
+        if not rows:
+            PENDING.set(0)
+            return 0
+        sent, refused = [], []
+        for row in rows:
+            try:
+                delivery = await self._producer.send(
+                    row["topic"],
+                    value=row["payload"],
+                    key=row["message_key"].encode(),
+                    headers=[(k, v.encode()) for k, v in json.loads(row["headers"])],
+                )
+            except KafkaError as error:  # refused before sending: too large, unknown topic name
+                if not _is_permanent(error):
+                    raise
+                refused.append((row, error))
+                continue
+            sent.append((row, delivery))
+        results = await asyncio.gather(*(delivery for _, delivery in sent), return_exceptions=True)
+        delivered = [row for (row, _), result in zip(sent, results, strict=True) if not isinstance(result, Exception)]
+        failed = [
+            (row, result) for (row, _), result in zip(sent, results, strict=True) if isinstance(result, Exception)
+        ]
+        refused += [(row, error) for row, error in failed if _is_permanent(error)]
+        await self._mark(conn, delivered, refused)
+        transient = [error for _, error in failed if not _is_permanent(error)]
+        if transient:
+            raise transient[0]
+        await self._count_pending(conn, len(rows))
+        return len(rows)
 
     async def _mark(self, conn: asyncpg.Connection, delivered: list, refused: list) -> None:
         if delivered:
