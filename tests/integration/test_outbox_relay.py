@@ -1,6 +1,7 @@
 """The outbox relay against the real PostgreSQL and Kafka, on a scratch outbox table and topic of its own:
-a row Kafka refuses is set aside and the rest go on; a lost lock session stops the relay that held it; a
-PostgreSQL restart is waited out. The PostgreSQL restart runs last in the session (file name order)."""
+a row Kafka refuses is set aside and the rest go on; a lost lock session stops the relay that held it; the
+relay gives its connection back with no lock or LISTEN on it; a PostgreSQL restart is waited out. The
+PostgreSQL restart runs last in the session (file name order)."""
 
 import asyncio
 import uuid
@@ -107,6 +108,28 @@ async def scratch(stack):
 
 def set_aside_count() -> float:
     return REGISTRY.get_sample_value("smartpick_outbox_set_aside_total", {"topic": TOPIC.name}) or 0.0
+
+
+async def test_the_relay_gives_back_its_connection_without_its_lock_or_listen(stack):
+    """Pooled connections skip asyncpg's reset query (`db.create_pool`), so the relay ends its lock session
+    itself: the one connection of a pool comes back holding no advisory lock and listening to nothing."""
+    pool = await db.create_pool(stack.endpoints.database_urls["profile"], min_size=1, max_size=1)
+    alone = Scratch(stack, pool)
+    await alone.create()
+    try:
+        relay = await alone.relay()
+        await wait_until(lambda: is_true(relay.active), what="the relay active")
+        await alone.close()
+        async with pool.acquire() as conn:
+            backend = await conn.fetchval("SELECT pg_backend_pid()")
+            locks = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1", backend
+            )
+            listening = await conn.fetch("SELECT pg_listening_channels()")
+        assert locks == 0 and listening == []
+    finally:
+        await alone.drop()
+        await pool.close()
 
 
 async def test_a_row_kafka_refuses_is_set_aside_and_the_rows_behind_it_go_out(stack, scratch):

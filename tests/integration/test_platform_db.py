@@ -1,14 +1,11 @@
 """The shared database helpers against the real PostgreSQL: pooled connections skip asyncpg's reset query,
 so nothing a request leaves on a connection may reach the next one."""
 
-import asyncio
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from smartpick_platform import db
-from smartpick_platform.outbox import DEFAULT_LOCK_ID, OutboxRelay
 
 
 @pytest.fixture
@@ -34,26 +31,3 @@ async def test_a_transaction_left_open_is_rolled_back_on_release(one_connection_
     async with one_connection_pool.acquire() as conn:
         assert not conn.is_in_transaction()
         assert await conn.fetchval("SELECT current_setting('app.tenant_id', true)") in (None, "")
-
-
-async def test_the_outbox_relay_gives_back_its_connection_without_its_lock_or_listen(stack, one_connection_pool):
-    producer = AIOKafkaProducer(**stack.endpoints.kafka_options())
-    await producer.start()
-    # A lock id of its own: the running gateway's relay holds the default one in this database.
-    relay = OutboxRelay(one_connection_pool, producer, lock_id=DEFAULT_LOCK_ID + 1, poll_seconds=0.1)
-    task = asyncio.create_task(relay.run())
-    try:
-        for _ in range(100):
-            if relay.active:
-                break
-            await asyncio.sleep(0.05)
-        assert relay.active
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await producer.stop()
-    async with one_connection_pool.acquire() as conn:
-        backend = await conn.fetchval("SELECT pg_backend_pid()")
-        locks = await conn.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1", backend)
-        listening = await conn.fetch("SELECT pg_listening_channels()")
-    assert locks == 0 and listening == []
