@@ -23,6 +23,7 @@ from smartpick_ranking.training.model import (
     fit_list_calibration,
     to_onnx,
     train,
+    versioned,
 )
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, RowError, parse_outcomes
 from smartpick_ranking.training.simulation import simulate_specialty
@@ -220,6 +221,11 @@ def test_the_trees_no_signal_reaches_are_an_ensemble_of_their_own(small_dataset)
         rows = at_signal_level(test_set.features, level)
         for onnx_chance, native_chance in zip(scorer.predict(rows), model.predict_native(rows), strict=True):
             np.testing.assert_allclose(onnx_chance, native_chance, rtol=0, atol=1e-5)
+
+
+def test_a_version_stamped_on_the_exported_graph_gives_the_bytes_of_exporting_with_it(small_dataset):
+    model, onnx_bytes, _ = fit_and_export(small_dataset, seed=4)
+    assert versioned(to_onnx(model, ""), "test-version").SerializeToString() == onnx_bytes
 
 
 def test_the_same_seed_gives_the_same_model(small_dataset):

@@ -34,7 +34,14 @@ from smartpick_ranking.training import anchoring, calibration, calibration_pictu
 from smartpick_ranking.training import card as model_card
 from smartpick_ranking.training.dataset import Dataset, from_simulation, set_aside, split_by_group, unseen_by_training
 from smartpick_ranking.training.market import ASSUMPTIONS, SpecialtyOutcome
-from smartpick_ranking.training.model import TrainedModel, TrainingParameters, TrainingRefused, to_onnx, train
+from smartpick_ranking.training.model import (
+    TrainedModel,
+    TrainingParameters,
+    TrainingRefused,
+    to_onnx,
+    train,
+    versioned,
+)
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, parse_outcomes
 from smartpick_ranking.training.simulation import simulate_specialty
 from smartpick_ranking.training.targets import (
@@ -239,10 +246,10 @@ def run(args: argparse.Namespace, command: str) -> dict:
     # The version's hash names what scores: the exported graph (trees, calibration, how the trees are
     # grouped), the features, the latent loading and the anchors, all of it but the version itself. The same
     # data and seed give the same version, and any change to what scores gives another.
-    fingerprint = to_onnx(model, "", anchors).SerializeToString()
+    graph = to_onnx(model, "", anchors)
     date = args.date or datetime.datetime.now(datetime.UTC).strftime("%Y.%m.%d")
-    version = f"{date}-{hashlib.sha256(fingerprint).hexdigest()[:8]}"
-    onnx_bytes = to_onnx(model, version, anchors).SerializeToString()
+    version = f"{date}-{hashlib.sha256(graph.SerializeToString()).hexdigest()[:8]}"
+    onnx_bytes = versioned(graph, version).SerializeToString()
 
     native_interview, native_match = model.predict_native(test_set.features)
     scorer = OnnxModel(onnx_bytes)

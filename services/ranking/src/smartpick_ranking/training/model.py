@@ -379,3 +379,11 @@ def to_onnx(model: TrainedModel, version: str, anchors: ExternalAnchors = NO_ANC
     )
     onnx.checker.check_model(onnx_model)
     return onnx_model
+
+
+def versioned(onnx_model: onnx.ModelProto, version: str) -> onnx.ModelProto:
+    """`onnx_model` (from `to_onnx`) named `version`, in place: the bytes `to_onnx` gives with that version,
+    without converting the trees again (the version hashes the graph exported with none)."""
+    [entry] = [prop for prop in onnx_model.metadata_props if prop.key == "model_version"]
+    entry.value = version
+    return onnx_model
