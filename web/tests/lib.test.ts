@@ -46,6 +46,16 @@ describe("the profile draft", () => {
     expect(bodyFromDraft({ ...draft, step2_ck_score: "25x" }).step2_ck_score).toBe("25x"); // the server names it
     expect(bodyFromDraft(draftFromBody(body))).toEqual(body);
   });
+  it("sends a blank honors, home program or away rotations as not said (null), and round-trips it", () => {
+    const draft = { ...EMPTY_DRAFT, specialties: "Dermatology" };
+    const body = bodyFromDraft(draft);
+    expect([body.clerkship_honors, body.has_home_program, body.away_rotations]).toEqual([null, null, null]);
+    const said = bodyFromDraft({ ...draft, clerkship_honors: "0", has_home_program: "no", away_rotations: "2" });
+    expect([said.clerkship_honors, said.has_home_program, said.away_rotations]).toEqual([0, false, 2]);
+    expect(bodyFromDraft({ ...draft, has_home_program: "yes" }).has_home_program).toBe(true);
+    expect(bodyFromDraft(draftFromBody(body))).toEqual(body);
+    expect(bodyFromDraft(draftFromBody(said))).toEqual(said);
+  });
   it("sends a home city, settings and sizes only when given, and round-trips them", () => {
     const draft = { ...EMPTY_DRAFT, specialties: "Internal Medicine", home_city: " Boston, MA ", preferred_settings: ["academic" as const], preferred_sizes: ["small" as const, "large" as const] };
     const body = bodyFromDraft(draft);

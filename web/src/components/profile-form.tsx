@@ -17,6 +17,9 @@ interface Props {
 
 type TextKey = { [K in keyof Draft]: Draft[K] extends string ? K : never }[keyof Draft];
 
+// The inputs a student may leave unsaid (docs/model.md): the chances then take a typical applicant's value.
+const NOT_SAID = "Blank: not said; a typical applicant's is used";
+
 const LISTS: Partial<Record<keyof Draft, string>> = { specialties: "specialty-names", home_city: "city-names" };
 
 export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, busy, specialties = [], cities = [] }: Props) {
@@ -36,15 +39,15 @@ export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, bu
       )}
     </Field>
   );
-  const check = (key: "aoa_member" | "has_home_program", label: string) => (
+  const check = (key: "aoa_member", label: string) => (
     <Field id={`f-${key}`} label={label} error={errors[key]} check>
       {(aria) => (
         <input {...aria} type="checkbox" name={key} checked={draft[key]} onChange={(e) => set(key, (e.target as HTMLInputElement).checked)} />
       )}
     </Field>
   );
-  const select = (key: "degree_type" | "step1_result" | "visa_need", label: string, options: [string, string][]) => (
-    <Field id={`f-${key}`} label={label} error={errors[key]}>
+  const select = (key: "degree_type" | "step1_result" | "visa_need" | "has_home_program", label: string, options: [string, string][], hint?: string) => (
+    <Field id={`f-${key}`} label={label} hint={hint} error={errors[key]}>
       {(aria) => (
         <select {...aria} name={key} value={draft[key]} onChange={(e) => set(key, (e.target as HTMLSelectElement).value)}>
           {options.map(([value, name]) => <option value={value} key={value}>{name}</option>)}
@@ -93,13 +96,13 @@ export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, bu
         {select("step1_result", "Step 1", [["pass", "Pass"], ["fail", "Fail"], ["", "Not taken"]])}
         {draft.degree_type === "DO" && text("comlex_level2_score", "COMLEX Level 2-CE")}
         {text("research_items", "Research items", "Abstracts, presentations, publications")}
-        {text("clerkship_honors", "Clerkship honors")}
+        {text("clerkship_honors", "Clerkship honors", NOT_SAID)}
         {text("signals_sent", "Signals sent")}
-        {text("away_rotations", "Away rotations")}
+        {text("away_rotations", "Away rotations", NOT_SAID)}
         {text("years_since_graduation", "Years since graduation")}
         {select("visa_need", "Visa needed", [["none", "None"], ["j1", "J-1"], ["h1b", "H-1B"]])}
         {check("aoa_member", "AOA member")}
-        {check("has_home_program", "Home program in the specialty")}
+        {select("has_home_program", "Home program in the specialty", [["", "Not said"], ["yes", "Yes"], ["no", "No"]], NOT_SAID)}
       </div>
       <h3>What you are applying for</h3>
       <div class="grid">

@@ -14,12 +14,12 @@ export interface ProfileBody {
   comlex_level2_score?: number | null;
   research_items?: number;
   aoa_member?: boolean;
-  clerkship_honors?: number;
+  clerkship_honors?: number | null; // null: not said (the chances take a typical applicant's)
   visa_need?: "none" | "j1" | "h1b";
   years_since_graduation?: number;
   signals_sent?: number;
-  has_home_program?: boolean;
-  away_rotations?: number;
+  has_home_program?: boolean | null;
+  away_rotations?: number | null;
   preferences: {
     specialties: string[];
     preferred_states?: string[];
@@ -42,7 +42,7 @@ export interface Draft {
   visa_need: "none" | "j1" | "h1b";
   years_since_graduation: string;
   signals_sent: string;
-  has_home_program: boolean;
+  has_home_program: "" | "yes" | "no"; // "": not said
   away_rotations: string;
   specialties: string;
   preferred_states: string;
@@ -59,12 +59,12 @@ export const EMPTY_DRAFT: Draft = {
   comlex_level2_score: "",
   research_items: "0",
   aoa_member: false,
-  clerkship_honors: "0",
+  clerkship_honors: "",
   visa_need: "none",
   years_since_graduation: "0",
   signals_sent: "0",
-  has_home_program: false,
-  away_rotations: "0",
+  has_home_program: "",
+  away_rotations: "",
   specialties: "",
   preferred_states: "",
   home_city: "",
@@ -93,12 +93,12 @@ export function bodyFromDraft(d: Draft): ProfileBody {
     comlex_level2_score: numberOrNull(d.comlex_level2_score),
     research_items: count(d.research_items),
     aoa_member: d.aoa_member,
-    clerkship_honors: count(d.clerkship_honors),
+    clerkship_honors: numberOrNull(d.clerkship_honors),
     visa_need: d.visa_need,
     years_since_graduation: count(d.years_since_graduation),
     signals_sent: count(d.signals_sent),
-    has_home_program: d.has_home_program,
-    away_rotations: count(d.away_rotations),
+    has_home_program: d.has_home_program === "" ? null : d.has_home_program === "yes",
+    away_rotations: numberOrNull(d.away_rotations),
     preferences: {
       specialties: splitList(d.specialties),
       preferred_states: splitList(d.preferred_states).map((s) => s.toUpperCase()),
@@ -120,12 +120,12 @@ export function draftFromBody(p: ProfileBody): Draft {
     comlex_level2_score: text(p.comlex_level2_score),
     research_items: text(p.research_items ?? 0),
     aoa_member: p.aoa_member ?? false,
-    clerkship_honors: text(p.clerkship_honors ?? 0),
+    clerkship_honors: text(p.clerkship_honors),
     visa_need: p.visa_need ?? "none",
     years_since_graduation: text(p.years_since_graduation ?? 0),
     signals_sent: text(p.signals_sent ?? 0),
-    has_home_program: p.has_home_program ?? false,
-    away_rotations: text(p.away_rotations ?? 0),
+    has_home_program: p.has_home_program === null || p.has_home_program === undefined ? "" : p.has_home_program ? "yes" : "no",
+    away_rotations: text(p.away_rotations),
     specialties: p.preferences.specialties.join(", "),
     preferred_states: (p.preferences.preferred_states ?? []).join(", "),
     home_city: p.preferences.home_city ?? "",

@@ -21,6 +21,12 @@ SETTINGS = {
     profile_pb2.PROGRAM_SETTING_COMMUNITY_AFFILIATED,
     profile_pb2.PROGRAM_SETTING_COMMUNITY,
 }
+# Each input a profile may leave unsaid, by its field.
+UNSTATED_FIELDS = {
+    profile_pb2.APPLICANT_INPUT_CLERKSHIP_HONORS: "clerkship_honors",
+    profile_pb2.APPLICANT_INPUT_HOME_PROGRAM: "has_home_program",
+    profile_pb2.APPLICANT_INPUT_AWAY_ROTATIONS: "away_rotations",
+}
 SIZES = {profile_pb2.PROGRAM_SIZE_SMALL, profile_pb2.PROGRAM_SIZE_MEDIUM, profile_pb2.PROGRAM_SIZE_LARGE}
 # Free-text fields of schools and students, and the idempotency key a caller sends with a change.
 MAX_NAME_LENGTH = 200
@@ -52,6 +58,18 @@ def _sample(values: list[str], shown: int = 5) -> str:
     return listed + (f" and {len(values) - shown} more" if len(values) > shown else "")
 
 
+def _check_unstated(errors: dict[str, str], profile: profile_pb2.ApplicantProfile) -> None:
+    """An unsaid input names a known input once, and its field holds nothing (else which one is meant?)."""
+    unstated = list(profile.unstated_inputs)
+    if any(i not in UNSTATED_FIELDS for i in unstated):
+        errors["unstated_inputs"] = f"each must be one of {', '.join(UNSTATED_FIELDS.values())}"
+    elif len(unstated) != len(set(unstated)):
+        errors["unstated_inputs"] = "name each input once"
+    for field in (UNSTATED_FIELDS[i] for i in unstated if i in UNSTATED_FIELDS):
+        if getattr(profile, field):
+            errors[field] = "is listed as unsaid (unstated_inputs), so it must hold 0 or false: say it, or leave it out"
+
+
 def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
     """Raises ProfileInvalid naming every field that breaks a rule."""
     errors: dict[str, str] = {}
@@ -69,6 +87,7 @@ def validate_profile(profile: profile_pb2.ApplicantProfile) -> None:
     _check_range(errors, "years_since_graduation", profile.years_since_graduation, 0, MAX_YEARS_SINCE_GRADUATION)
     _check_range(errors, "signals_sent", profile.signals_sent, 0, MAX_SIGNALS)
     _check_range(errors, "away_rotations", profile.away_rotations, 0, MAX_AWAY_ROTATIONS)
+    _check_unstated(errors, profile)
     prefs = profile.preferences
     if not prefs.specialties:
         errors["preferences.specialties"] = "name at least one specialty"

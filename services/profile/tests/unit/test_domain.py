@@ -108,3 +108,20 @@ def test_home_city_settings_and_sizes_are_checked_by_field():
         "preferences.preferred_settings": "each must be academic, community_affiliated or community",
         "preferences.preferred_sizes": "name each one once",
     }
+
+
+def test_an_unsaid_input_holds_nothing_and_is_named_once():
+    unsaid = valid_profile()
+    unsaid.unstated_inputs.extend(
+        [profile_pb2.APPLICANT_INPUT_CLERKSHIP_HONORS, profile_pb2.APPLICANT_INPUT_HOME_PROGRAM]
+    )
+    validate_profile(unsaid)
+    contradicted = valid_profile(clerkship_honors=2)
+    contradicted.unstated_inputs.append(profile_pb2.APPLICANT_INPUT_CLERKSHIP_HONORS)
+    assert "unstated_inputs" in errors_of(contradicted)["clerkship_honors"]
+    twice = valid_profile()
+    twice.unstated_inputs.extend([profile_pb2.APPLICANT_INPUT_AWAY_ROTATIONS] * 2)
+    assert errors_of(twice) == {"unstated_inputs": "name each input once"}
+    unknown = valid_profile()
+    unknown.unstated_inputs.append(profile_pb2.APPLICANT_INPUT_UNSPECIFIED)
+    assert "clerkship_honors, has_home_program, away_rotations" in errors_of(unknown)["unstated_inputs"]

@@ -105,10 +105,15 @@ def test_the_interview_rate_of_the_applicants_school_location():
     stats = {"Dermatology": DERM}
     home = build_features(applicant(school_state="MA"), [KNOWN], stats)
     away = build_features(applicant(school_state="NY"), [KNOWN], stats)
-    abroad = build_features(applicant(school_state=None), [KNOWN], stats)
+    abroad = build_features(applicant(degree="IMG", school_state=None), [KNOWN], stats)
+    unsaid = build_features(applicant(school_state=None), [KNOWN, NO_STATS], stats)  # NO_STATS: no state
     assert math.isclose(value(home, 0, "program_rate_own_school_location"), 0.5, rel_tol=1e-6)
     assert math.isclose(value(away, 0, "program_rate_own_school_location"), 0.1, rel_tol=1e-6)
     assert math.isnan(value(abroad, 0, "program_rate_own_school_location"))
+    assert math.isnan(value(abroad, 0, "in_school_state"))
+    # A US school of no stated state: out of every program's state, not abroad.
+    assert math.isclose(value(unsaid, 0, "program_rate_own_school_location"), 0.1, rel_tol=1e-6)
+    assert value(unsaid, 0, "in_school_state") == 0 and math.isnan(value(unsaid, 1, "in_school_state"))
     assert (value(home, 0, "in_school_state"), value(away, 0, "in_school_state")) == (1, 0)
 
 
@@ -207,6 +212,30 @@ def test_applicant_from_proto_keeps_unset_fields_unknown():
         signaled_program_ids=frozenset({"0801200001"}),
     )
     assert Applicant.from_proto(profile).needs_visa is True
+
+
+def test_unsaid_inputs_read_none_from_the_contract():
+    profile = profile_pb2.ApplicantProfile(
+        degree_type=profile_pb2.DEGREE_TYPE_MD,
+        unstated_inputs=[profile_pb2.APPLICANT_INPUT_CLERKSHIP_HONORS, profile_pb2.APPLICANT_INPUT_AWAY_ROTATIONS],
+        preferences=profile_pb2.Preferences(specialties=["Dermatology"], application_budget=40),
+    )
+    read = Applicant.from_proto(profile)
+    assert (read.clerkship_honors, read.has_home_program, read.away_rotations) == (None, False, None)
+
+
+def test_unsaid_inputs_take_each_specialtys_typical_applicants_values():
+    unsaid = applicant(clerkship_honors=None, has_home_program=None, away_rotations=None)
+    programs = [KNOWN, NO_STATS]  # Dermatology signals (28 signals), the Transitional Year has no figures
+    rows = build_features(unsaid, programs, {"Dermatology": DERM})
+    typical = {"clerkship_honors": 3, "has_home_program": True, "away_rotations": 2}
+    said = build_features(applicant(**typical), programs, {"Dermatology": DERM})
+    np.testing.assert_array_equal(rows[0], said[0])
+    assert [value(rows, 1, name) for name in typical] == [3.0, 1.0, 0.0]  # few away rotations where none signal
+    img = build_features(dataclasses.replace(unsaid, degree="IMG"), programs, {"Dermatology": DERM})
+    assert value(img, 0, "has_home_program") == 0.0  # a school abroad has no home program here
+    said_zero = build_features(applicant(clerkship_honors=0, has_home_program=False), programs, {"Dermatology": DERM})
+    assert [value(said_zero, 0, n) for n in typical] == [0.0, 0.0, 0.0]
 
 
 def test_share_of_own_degree_follows_the_applicants_degree_and_stays_unknown_when_a_share_is():

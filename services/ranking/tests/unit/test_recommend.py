@@ -10,6 +10,7 @@ from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import NO_VISA_SPONSORSHIP, feature_column
 from smartpick_ranking.domain.optimize import NONE, SECOND, TOP
 from smartpick_ranking.domain.preferences import OTHER_REGION_VALUE, SAME_REGION_VALUE, preference_values
+from smartpick_ranking.domain.reasons import counterfactual_rows
 from smartpick_ranking.domain.recommend import candidates, recommend, recommend_many
 from smartpick_ranking.domain.tiers import Tier, tier
 
@@ -121,6 +122,27 @@ def test_every_listed_program_has_reasons_against_the_typical_matched_applicant(
     assert abs(result.top_reasons[0].effect) >= abs(result.top_reasons[-1].effect)
 
 
+def test_a_list_says_what_it_took_for_the_inputs_left_unsaid_and_explains_only_what_was_said():
+    unsaid = run(applicant(clerkship_honors=None, has_home_program=None, away_rotations=None))
+    (_state, note) = [n for n in unsaid.notes if "does not say" in n]
+    assert note.startswith("Your profile does not say your clerkship honors, whether your school has a program")
+    assert "in Dermatology take a typical applicant's (3 clerkships graded honors; a home program in the" in note
+    rotated = run(applicant(has_home_program=None, away_rotations=2))
+    (_state, note) = [n for n in rotated.notes if "does not say" in n]
+    assert "does not say whether your school has a program in the specialty:" in note
+    assert not any("does not say" in n for n in run(applicant(school_state="CA")).notes)
+    (state_note,) = [n for n in run(applicant()).notes if "does not say" in n]
+    assert state_note.startswith("Your profile does not say your medical school's state: no program is read")
+    assert not any("does not say" in n for n in run(applicant(degree="IMG", visa_need="none")).notes)
+
+    def explained(a: Applicant) -> list[str]:
+        _rows, explained = counterfactual_rows(a, DERM, np.zeros(len(DERM)), STATS)
+        return [feature for feature, _, _ in explained]
+
+    assert "away_rotations" not in explained(applicant(has_home_program=None, away_rotations=None))
+    assert "away_rotations" in explained(applicant(has_home_program=None, away_rotations=2))
+
+
 def test_expected_interviews_and_the_cost_of_the_list():
     result = run(applicant(application_budget=3))
     assert result.expected_interviews == pytest.approx(sum(s.interview_probability for s in result.application_list))
@@ -131,7 +153,7 @@ def test_expected_interviews_and_the_cost_of_the_list():
 def test_programs_no_fact_tells_apart_are_named_so():
     result = run(applicant(specialties=("Internal Medicine",), application_budget=3))
     assert any("no public fact distinguishes them" in note for note in result.notes)
-    assert not run(applicant(application_budget=3)).notes
+    assert not run(applicant(application_budget=3, school_state="CA")).notes
 
 
 def test_no_candidates_gives_an_empty_list():

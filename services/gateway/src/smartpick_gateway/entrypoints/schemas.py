@@ -27,6 +27,13 @@ SIZES = {
     "medium": profile_pb2.PROGRAM_SIZE_MEDIUM,
     "large": profile_pb2.PROGRAM_SIZE_LARGE,
 }
+# The inputs a body may leave out or set to null: said by no one, they go as unstated_inputs.
+UNSTATED = {
+    "clerkship_honors": profile_pb2.APPLICANT_INPUT_CLERKSHIP_HONORS,
+    "has_home_program": profile_pb2.APPLICANT_INPUT_HOME_PROGRAM,
+    "away_rotations": profile_pb2.APPLICANT_INPUT_AWAY_ROTATIONS,
+}
+_NOT_SAID = "; null or left out: not said, and the chances take a typical applicant's (docs/model.md)"
 
 
 def _reverse(mapping: dict) -> dict:
@@ -124,14 +131,18 @@ class ProfileIn(Body):
     comlex_level2_score: Int32 | None = Field(None, description="COMLEX Level 2-CE, DO applicants only")
     research_items: Int32 = Field(0, description="Abstracts, presentations and publications")
     aoa_member: Flag = False
-    clerkship_honors: Int32 = 0
+    clerkship_honors: Int32 | None = Field(None, description="Core clerkships graded honors" + _NOT_SAID)
     visa_need: Literal["none", "j1", "h1b"] = "none"
     years_since_graduation: Int32 = 0
     signals_sent: Int32 = 0
-    has_home_program: Flag = False
-    away_rotations: Int32 = 0
+    has_home_program: Flag | None = Field(
+        None, description="Whether your school has a program in the specialty" + _NOT_SAID
+    )
+    away_rotations: Int32 | None = Field(None, description="Away rotations in the specialty" + _NOT_SAID)
     medical_school_state: str = Field(
-        "", description="Two-letter code of the medical school's state; empty for a school outside the US"
+        "",
+        description="Two-letter code of the medical school's state; empty for a school outside the US, or for an "
+        "MD or DO not said (then no program is read as in your school's state)",
     )
     preferences: PreferencesIn
 
@@ -141,6 +152,7 @@ class ProfileIn(Body):
         fields["visa_need"] = VISAS[self.visa_need]
         if self.step1_result is not None:
             fields["step1_result"] = STEP1[self.step1_result]
+        fields["unstated_inputs"] = [UNSTATED[name] for name in UNSTATED if name not in fields]
         return profile_pb2.ApplicantProfile(**fields, preferences=self.preferences.to_proto())
 
     @classmethod
@@ -149,6 +161,9 @@ class ProfileIn(Body):
         fields["degree_type"] = _reverse(DEGREES)[profile.degree_type]
         fields["visa_need"] = _reverse(VISAS).get(profile.visa_need, "none")
         fields["step1_result"] = _reverse(STEP1).get(profile.step1_result)
+        unstated = _reverse(UNSTATED)
+        del fields["unstated_inputs"]
+        fields.update({unstated[i]: None for i in profile.unstated_inputs if i in unstated})
         prefs = fields["preferences"]
         # A value this gateway does not know yet (a newer writer's) is left out rather than failing the read.
         settings, sizes = _reverse(SETTINGS), _reverse(SIZES)

@@ -40,12 +40,12 @@ class Applicant:
     comlex_level2_score: int | None = None
     research_items: int = 0
     aoa_member: bool = False
-    clerkship_honors: int = 0
+    clerkship_honors: int | None = 0
     visa_need: str | None = None  # "none", "J1", "H1B" or None
     years_since_graduation: int = 0
     signals_sent: int = 0
-    has_home_program: bool = False
-    away_rotations: int = 0
+    has_home_program: bool | None = False
+    away_rotations: int | None = 0
     school_state: str | None = None  # the state of the medical school; None abroad or unsaid
     specialties: tuple[str, ...] = ()
     preferred_states: frozenset[str] = frozenset()
@@ -80,6 +80,11 @@ class Applicant:
         if profile.degree_type not in _DEGREE_FROM_PROTO:
             raise ValueError("degree_type is required (MD, DO or IMG)")
         prefs = profile.preferences
+        unsaid = set(profile.unstated_inputs)
+
+        def said(field, value):
+            return None if field in unsaid else value
+
         return cls(
             degree=_DEGREE_FROM_PROTO[profile.degree_type],
             step2_ck_score=profile.step2_ck_score if profile.HasField("step2_ck_score") else None,
@@ -87,12 +92,12 @@ class Applicant:
             comlex_level2_score=profile.comlex_level2_score if profile.HasField("comlex_level2_score") else None,
             research_items=profile.research_items,
             aoa_member=profile.aoa_member,
-            clerkship_honors=profile.clerkship_honors,
+            clerkship_honors=said(profile_pb2.APPLICANT_INPUT_CLERKSHIP_HONORS, profile.clerkship_honors),
             visa_need=_VISA_FROM_PROTO.get(profile.visa_need),
             years_since_graduation=profile.years_since_graduation,
             signals_sent=profile.signals_sent,
-            has_home_program=profile.has_home_program,
-            away_rotations=profile.away_rotations,
+            has_home_program=said(profile_pb2.APPLICANT_INPUT_HOME_PROGRAM, profile.has_home_program),
+            away_rotations=said(profile_pb2.APPLICANT_INPUT_AWAY_ROTATIONS, profile.away_rotations),
             school_state=profile.medical_school_state or None,
             specialties=tuple(prefs.specialties),
             preferred_states=frozenset(prefs.preferred_states),

@@ -1,7 +1,9 @@
 """The one feature definition of the ranking model, used alike by training and by serving.
 
 Unknown stays unknown: a value that neither the applicant, the catalog, the school nor the public figures
-state is NaN, which the gradient-boosted trees route on their own learned branch. Nothing is imputed here.
+state is NaN, which the gradient-boosted trees route on their own learned branch. The one exception is the
+inputs a profile may leave unsaid (honors, home program, away rotations), which the model never saw missing
+in training: those take the specialty's typical applicant's value (`unstated`).
 """
 
 import itertools
@@ -11,6 +13,7 @@ import numpy as np
 
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import PROGRAM_NUMBERS, Program, SpecialtyStats
+from smartpick_ranking.domain.unstated import as_typical
 
 APPLICANT_FEATURES = (
     "degree_md",
@@ -161,8 +164,11 @@ def _program_columns(applicant: Applicant, programs: Sequence[Program], signals:
     visa = {"J1": column("sponsors_j1"), "H1B": column("sponsors_h1b")}.get(applicant.visa_need or "")
     takes_visa = visa if visa is not None else np.full(n, np.nan)
     preferred, school = applicant.preferred_states, applicant.school_state
+    # A school abroad is in no state. A US school whose state the profile leaves unsaid is read as in none
+    # of the programs' states: the model never saw a US school without one (it would read it as abroad).
+    abroad = school is None and applicant.degree == "IMG"
     in_school_state = np.fromiter(
-        (np.nan if school is None or p.state is None else p.state == school for p in programs),
+        (np.nan if abroad or p.state is None else p.state == school for p in programs),
         dtype=np.float64,
         count=n,
     )
@@ -219,10 +225,16 @@ _PROGRAM_COLUMNS_READ = ("degree", "visa_need", "school_state", "preferred_state
 def _fill_applicant_columns(
     features: np.ndarray, applicant: Applicant, programs: Sequence[Program], stats: Mapping[str, SpecialtyStats]
 ) -> None:
-    features[:, : len(APPLICANT_FEATURES)] = _applicant_row(applicant)
     specialties = {s: i for i, s in enumerate(dict.fromkeys(p.specialty for p in programs))}
-    specialty_rows = np.array([_specialty_row(applicant, stats.get(s)) for s in specialties], dtype=np.float64)
-    features[:, len(APPLICANT_FEATURES) : _SPECIALTY_END] = specialty_rows[[specialties[p.specialty] for p in programs]]
+    # What the applicant left unsaid is the specialty's typical applicant's (`unstated`).
+    specialty_rows = np.array(
+        [
+            _applicant_row(as_typical(applicant, stats.get(s))) + _specialty_row(applicant, stats.get(s))
+            for s in specialties
+        ],
+        dtype=np.float64,
+    )
+    features[:, :_SPECIALTY_END] = specialty_rows[[specialties[p.specialty] for p in programs]]
 
 
 def for_applicant(

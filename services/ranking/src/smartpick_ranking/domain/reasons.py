@@ -70,13 +70,20 @@ def _if(
     return lambda a, _s: dataclasses.replace(a, **typical) if condition(a) else None
 
 
+def _without_rotations_or_home(a: Applicant, _s: SpecialtyStats | None) -> Applicant | None:
+    """Away rotations and a home program, each only where the applicant said it (an unsaid input is the
+    typical applicant's: nothing of theirs to explain)."""
+    said = {name: zero for name, zero in (("away_rotations", 0), ("has_home_program", False)) if getattr(a, name)}
+    return dataclasses.replace(a, **said) if said else None
+
+
 COUNTERFACTUALS = (
     Counterfactual("step2_ck_score", _typical_step2, _step2_text),
     Counterfactual("research_items", _typical_research, _research_text),
     Counterfactual("aoa_member", _if(lambda a: a.aoa_member, aoa_member=False), lambda a, s, _: "AOA membership"),
     Counterfactual(
         "away_rotations",
-        _if(lambda a: a.away_rotations > 0 or a.has_home_program, away_rotations=0, has_home_program=False),
+        _without_rotations_or_home,
         lambda a, s, _: "away rotations and a home program in the specialty",
     ),
     Counterfactual(

@@ -30,6 +30,7 @@ from smartpick_ranking.domain.preferences import SizeBands, preference_values, p
 from smartpick_ranking.domain.reasons import Reason, counterfactual_rows, list_reasons, program_reasons
 from smartpick_ranking.domain.scoring import Predict, PredictLevels, predict_blocks, stacked
 from smartpick_ranking.domain.tiers import Tier, tier
+from smartpick_ranking.domain.unstated import unstated_notes
 
 DISCLAIMER = (
     "These probabilities are estimates from a model trained on a cohort simulated from public, aggregate "
@@ -195,6 +196,7 @@ def recommend_many(
                 budget,
                 no_signal,
                 anchors.notes(applicant, dict.fromkeys(p.specialty for p in listed), stats),
+                unstated_notes(applicant, dict.fromkeys(p.specialty for p in listed), stats),
             )
         )
     typicals = [
@@ -245,6 +247,7 @@ class _Planned:
     signal_budget: tuple[int, int]  # top, second
     no_signal: np.ndarray | None  # the listed programs' chances with no signal, where the plan scored them
     anchor_notes: tuple[str, ...]  # where anchors moved the listed specialties' chances (`anchoring`)
+    unstated_notes: tuple[str, ...]  # what the chances took for the inputs left unsaid (`unstated`)
 
 
 def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: FeeSchedule) -> Recommendation:
@@ -278,7 +281,7 @@ def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: F
     chance = factor.at_least_one(chances)
     specialties = [programs[i].specialty for i in order]
     notes = _same_estimate_note(staged.applicant, order, admission[:, 0], staged.values)
-    notes += staged.anchor_notes
+    notes += staged.anchor_notes + staged.unstated_notes
     if staged.applicant.home_city and staged.applicant.home is None:
         notes += (
             f"Your home city {staged.applicant.home_city} is not in the program catalog, so distance from it did "

@@ -12,6 +12,7 @@ from scipy.special import ndtr as _normal_cdf
 
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program
+from smartpick_ranking.domain.unstated import typical_away_rotations
 from smartpick_ranking.training.matching import deferred_acceptance
 from smartpick_ranking.training.program_view import STEP2_SD, Cohort, DrawnPrograms, Knobs, program_view
 from smartpick_ranking.training.targets import BAND_TAIL_MEAN, SpecialtyTargets
@@ -99,11 +100,6 @@ class ProgramBars:
             return (1 - weight) * np.maximum(old, OPEN_LINE) + weight * np.maximum(new, OPEN_LINE)
 
         return ProgramBars(mix(self.interview, latest.interview), mix(self.admission, latest.admission))
-
-
-def typical_away_rotations(signals: int) -> float:
-    """Mean away rotations: more in the specialties that signal a lot (the competitive ones)."""
-    return 0.4 + 1.2 * (signals >= 20)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

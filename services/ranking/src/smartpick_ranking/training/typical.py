@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import SpecialtyStats
-from smartpick_ranking.training.market import IMG_VISA_NEED, typical_away_rotations
+from smartpick_ranking.domain.unstated import typical_inputs
+from smartpick_ranking.training.market import IMG_VISA_NEED
 from smartpick_ranking.training.targets import (
     BAND_TAIL_MEAN,
     MEAN_APPLICATIONS,
@@ -47,12 +48,10 @@ def typical_us_md(
         step2_ck_score=typical_step2(band),
         step1_result="pass",
         research_items=round(targets[specialty].mean_research_items_matched),  # the figure, or the fallback
-        clerkship_honors=3,
         visa_need="none",
         specialties=(specialty,),
         application_budget=round(figures.mean_applications_usmd or MEAN_APPLICATIONS),
-        has_home_program=True,
-        away_rotations=round(typical_away_rotations(figures.signals or 0)),
+        **typical_inputs("MD", figures),  # honors, home program, away rotations: what an unsaid one is taken as
     )
     return [
         (replace(typical, school_state=state, preferred_states=frozenset({state})), 1.0)
@@ -71,11 +70,10 @@ def typical_img(
         step2_ck_score=round(outcome.mean_step2 if step2 is None else step2),
         step1_result="pass",
         research_items=round(outcome.mean_research or 0),
-        clerkship_honors=3,
         years_since_graduation=IMG_YEARS_SINCE_GRADUATION,
         specialties=(specialty,),
         application_budget=round(figures.mean_applications_usmd or MEAN_APPLICATIONS),
-        away_rotations=round(typical_away_rotations(figures.signals or 0)),
+        **typical_inputs("IMG", figures),
     )
     return [
         (replace(typical, visa_need=visa, preferred_states=frozenset({state})), share)
