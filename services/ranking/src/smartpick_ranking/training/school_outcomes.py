@@ -14,7 +14,7 @@ refuses the whole file, with every problem named by row (1 = first data row) and
 | comlex_level2_score | no | 9-999, DO only; empty = not taken |
 | visa_need | no | none, J1 or H1B; empty = unknown |
 | research_items, clerkship_honors, years_since_graduation, signals_sent, away_rotations | no | counts; empty = 0 |
-| aoa_member, has_home_program, signaled | no | yes/no; empty = no (as in a profile) |
+| aoa_member, has_home_program, signaled | no | yes/no; empty = no |
 | preferred_states | no | two-letter codes separated by spaces or semicolons |
 """
 
