@@ -1,5 +1,7 @@
 """The recommendation pipeline with a transparent fake model, so every number can be checked by hand."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -141,6 +143,21 @@ def test_a_list_says_what_it_took_for_the_inputs_left_unsaid_and_explains_only_w
 
     assert "away_rotations" not in explained(applicant(has_home_program=None, away_rotations=None))
     assert "away_rotations" in explained(applicant(has_home_program=None, away_rotations=2))
+
+
+def test_a_typical_applicant_or_one_with_no_score_still_has_reasons_on_every_listed_program():
+    for typical, text in (
+        (applicant(step2_ck_score=257, research_items=21), "Step 2 CK at the matched mean of Dermatology (257)"),
+        (applicant(step2_ck_score=None, research_items=21), "no Step 2 CK score given (the matched mean of Der"),
+    ):
+        result = run(dataclasses.replace(typical, application_budget=3))
+        assert any(not p.signal for p in result.application_list)  # no signal to explain them
+        for scored in result.application_list:
+            reasons = {r.feature: r for r in scored.reasons}
+            assert reasons["step2_ck_score"].text.startswith(text)
+        step2 = reasons["step2_ck_score"].effect
+        assert step2 == 0.0 if typical.step2_ck_score else step2 == pytest.approx((230 - 257) / 200, abs=1e-6)
+        assert reasons["research_items"].effect == 0.0
 
 
 def test_expected_interviews_and_the_cost_of_the_list():

@@ -37,24 +37,29 @@ class Counterfactual:
     describe: Callable[[Applicant, SpecialtyStats | None, str], str]
 
 
+# Step 2 CK and research are compared wherever the specialty has a matched mean, even where the applicant is at
+# it (an effect of 0 says so) or gave no score: so every listed program has a reason, however typical.
 def _typical_step2(a: Applicant, s: SpecialtyStats | None) -> Applicant | None:
-    if a.step2_ck_score is None or s is None or s.mean_step2ck_matched_usmd is None:
-        return None
-    if round(s.mean_step2ck_matched_usmd) == a.step2_ck_score:
+    if s is None or s.mean_step2ck_matched_usmd is None:
         return None
     return dataclasses.replace(a, step2_ck_score=round(s.mean_step2ck_matched_usmd))
 
 
 def _typical_research(a: Applicant, s: SpecialtyStats | None) -> Applicant | None:
-    if s is None or s.mean_research_items_matched is None or round(s.mean_research_items_matched) == a.research_items:
+    if s is None or s.mean_research_items_matched is None:
         return None
     return dataclasses.replace(a, research_items=round(s.mean_research_items_matched))
 
 
 def _step2_text(a: Applicant, s: SpecialtyStats | None, specialty: str) -> str:
-    gap = a.step2_ck_score - s.mean_step2ck_matched_usmd
+    mean = s.mean_step2ck_matched_usmd
+    if a.step2_ck_score is None:
+        return f"no Step 2 CK score given (the matched mean of {specialty} is {mean:.0f})"
+    gap = a.step2_ck_score - mean
+    if round(gap) == 0:
+        return f"Step 2 CK at the matched mean of {specialty} ({mean:.0f})"
     side = "above" if gap > 0 else "below"
-    return f"Step 2 CK {abs(gap):.0f} points {side} the matched mean of {specialty} ({s.mean_step2ck_matched_usmd:.0f})"
+    return f"Step 2 CK {abs(gap):.0f} points {side} the matched mean of {specialty} ({mean:.0f})"
 
 
 def _research_text(a: Applicant, s: SpecialtyStats | None, specialty: str) -> str:
