@@ -160,6 +160,20 @@ def test_a_typical_applicant_or_one_with_no_score_still_has_reasons_on_every_lis
         assert reasons["research_items"].effect == 0.0
 
 
+def test_a_chance_below_its_own_interval_is_explained():
+    correlated = LatentFactor.of(0.8)
+    many = {"Internal Medicine": [Program(f"14000001{i:02d}", f"IM {i}", "Internal Medicine") for i in range(30)]}
+    strong = applicant(step2_ck_score=300, research_items=60, specialties=("Internal Medicine",), application_budget=30)
+    safe = recommend(strong, many, STATS, fake_model, correlated, FEES)
+    low, high = safe.list_interval
+    assert safe.list_match_probability < low  # a mean over z below its 10th percentile
+    (note,) = [n for n in safe.notes if "lies below its interval" in n]
+    assert f"{safe.list_match_probability:.1%}, lies below its interval ({low:.1%} to {high:.1%})" in note
+    risky = run(applicant(application_budget=2, school_state="CA"), correlated)
+    assert risky.list_interval[0] <= risky.list_match_probability
+    assert not any("lies below its interval" in n for n in risky.notes)
+
+
 def test_expected_interviews_and_the_cost_of_the_list():
     result = run(applicant(application_budget=3))
     assert result.expected_interviews == pytest.approx(sum(s.interview_probability for s in result.application_list))

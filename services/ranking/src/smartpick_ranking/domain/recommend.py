@@ -128,6 +128,18 @@ def _same_estimate_note(
     )
 
 
+def _below_its_interval_note(chance: float, interval: tuple[float, float]) -> tuple[str, ...]:
+    """Why a list's chance can lie below its own interval: it is a mean over the latent factor, and a near-safe
+    list's few bad draws (the same weakness seen by every program) pull the mean below the 10th percentile."""
+    if round(chance, 3) >= round(interval[0], 3):  # as shown: to a tenth of a percent
+        return ()
+    return (
+        f"Your list's chance of at least one match, {chance:.1%}, lies below its interval ({interval[0]:.1%} to "
+        f"{interval[1]:.1%}): for 9 in 10 applicants with your profile the list's chance is {interval[0]:.1%} or "
+        "more, and the 1 in 10 whose unseen weaknesses show at every program pull the average below that.",
+    )
+
+
 def recommend_many(
     requests: Sequence[tuple[Applicant, Mapping[str, Sequence[Program]]]],
     stats: Mapping[str, SpecialtyStats],
@@ -279,8 +291,10 @@ def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: F
         )
     ]
     chance = factor.at_least_one(chances)
+    interval = factor.list_interval(chances)
     specialties = [programs[i].specialty for i in order]
     notes = _same_estimate_note(staged.applicant, order, admission[:, 0], staged.values)
+    notes += _below_its_interval_note(chance, interval)
     notes += staged.anchor_notes + staged.unstated_notes
     if staged.applicant.home_city and staged.applicant.home is None:
         notes += (
@@ -296,7 +310,7 @@ def _result(staged: _Planned, typical: np.ndarray, factor: LatentFactor, fees: F
     return Recommendation(
         application_list=application_list,
         list_match_probability=chance,
-        list_interval=factor.list_interval(chances),
+        list_interval=interval,
         expected_interviews=float(interviews.sum()),
         curve=portfolio.curve,
         curve_cost_usd=fees.cumulative(specialties),
