@@ -121,9 +121,9 @@ def test_unset_applicant_inputs_are_nan():
     features = build_features(
         applicant(step2_ck_score=None, step1_result=None, visa_need=None), [UNKNOWN], {"Dermatology": DERM}
     )
+    assert value(features, 0, "step1_failed") == 0  # unsaid: a pass, as the typical applicant's (`unstated`)
     for name in (
         "step2_ck_score",
-        "step1_failed",
         "needs_visa",
         "step2_ck_above_specialty_mean",
         "comlex_level2_score",

@@ -48,6 +48,7 @@ def applicant(**overrides) -> Applicant:
     fields = dict(
         degree="MD",
         step2_ck_score=262,
+        step1_result="pass",
         research_items=10,
         visa_need="none",
         specialties=("Dermatology",),
@@ -133,6 +134,9 @@ def test_a_list_says_what_it_took_for_the_inputs_left_unsaid_and_explains_only_w
     (_state, note) = [n for n in rotated.notes if "does not say" in n]
     assert "does not say whether your school has a program in the specialty:" in note
     assert not any("does not say" in n for n in run(applicant(school_state="CA")).notes)
+    (no_step1,) = [n for n in run(applicant(step1_result=None, school_state="CA")).notes if "does not say" in n]
+    assert no_step1.startswith("Your profile does not say your Step 1 result: your chances in Dermatology take a")
+    assert "(a Step 1 pass)" in no_step1
     (state_note,) = [n for n in run(applicant()).notes if "does not say" in n]
     assert state_note.startswith("Your profile does not say your medical school's state: no program is read")
     assert not any("does not say" in n for n in run(applicant(degree="IMG", visa_need="none")).notes)

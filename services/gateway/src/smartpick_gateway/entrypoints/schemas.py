@@ -127,7 +127,9 @@ class PreferencesIn(Body):
 class ProfileIn(Body):
     degree_type: Literal["MD", "DO", "IMG"]
     step2_ck_score: Int32 | None = Field(None, description="USMLE Step 2 CK score; null if not taken")
-    step1_result: Literal["pass", "fail"] | None = None
+    step1_result: Literal["pass", "fail"] | None = Field(
+        None, description="USMLE Step 1; null or left out: not said, and the chances take a pass (docs/model.md)"
+    )
     comlex_level2_score: Int32 | None = Field(None, description="COMLEX Level 2-CE, DO applicants only")
     research_items: Int32 = Field(0, description="Abstracts, presentations and publications")
     aoa_member: Flag = False

@@ -3,7 +3,9 @@ anchors pin to the published rates (`training/typical.py` builds that applicant 
 
 A profile that says nothing of its honors, home program or away rotations then reads as the typical
 applicant of its Step 2 CK band does (the published rate where the anchors reach it), rather than as an
-applicant who has none of them, which the record cannot place and which reads far below the band."""
+applicant who has none of them, which the record cannot place and which reads far below the band. An unsaid
+Step 1 result is a pass, as the typical applicant's: in the simulated Match an unknown result counts as a
+pass, so training reads it so too, and the trees do not learn a penalty from a few random gaps."""
 
 import dataclasses
 from collections.abc import Iterable, Mapping
@@ -12,6 +14,7 @@ from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import SpecialtyStats
 
 TYPICAL_CLERKSHIP_HONORS = 3
+UNSAID_INPUTS = ("step1_result", "clerkship_honors", "has_home_program", "away_rotations")
 
 
 def typical_away_rotations(signals: int) -> float:
@@ -19,10 +22,11 @@ def typical_away_rotations(signals: int) -> float:
     return 0.4 + 1.2 * (signals >= 20)
 
 
-def typical_inputs(degree: str, stats: SpecialtyStats | None) -> dict[str, int | bool]:
+def typical_inputs(degree: str, stats: SpecialtyStats | None) -> dict[str, int | bool | str]:
     """The typical applicant's value of each input a profile may leave unsaid, in one specialty. A school
     abroad has no home program in a US specialty."""
     return {
+        "step1_result": "pass",
         "clerkship_honors": TYPICAL_CLERKSHIP_HONORS,
         "has_home_program": degree != "IMG",
         "away_rotations": round(typical_away_rotations((stats.signals if stats else None) or 0)),
@@ -31,9 +35,7 @@ def typical_inputs(degree: str, stats: SpecialtyStats | None) -> dict[str, int |
 
 def unstated(applicant: Applicant) -> list[str]:
     """The inputs the applicant left unsaid, by field name."""
-    return [
-        name for name in ("clerkship_honors", "has_home_program", "away_rotations") if getattr(applicant, name) is None
-    ]
+    return [name for name in UNSAID_INPUTS if getattr(applicant, name) is None]
 
 
 def as_typical(applicant: Applicant, stats: SpecialtyStats | None) -> Applicant:
@@ -45,7 +47,9 @@ def as_typical(applicant: Applicant, stats: SpecialtyStats | None) -> Applicant:
     return dataclasses.replace(applicant, **{name: typical[name] for name in missing})
 
 
-def _named(name: str, value: int | bool) -> str:
+def _named(name: str, value: int | bool | str) -> str:
+    if name == "step1_result":
+        return f"a Step 1 {value}"
     if name == "clerkship_honors":
         return f"{value} clerkships graded honors"
     if name == "has_home_program":
@@ -68,6 +72,7 @@ def unstated_notes(
     if not missing:
         return tuple(notes)
     said = {
+        "step1_result": "your Step 1 result",
         "clerkship_honors": "your clerkship honors",
         "has_home_program": "whether your school has a program in the specialty",
         "away_rotations": "your away rotations",

@@ -46,12 +46,11 @@ def typical_us_md(
     typical = Applicant(
         degree="MD",
         step2_ck_score=typical_step2(band),
-        step1_result="pass",
         research_items=round(targets[specialty].mean_research_items_matched),  # the figure, or the fallback
         visa_need="none",
         specialties=(specialty,),
         application_budget=round(figures.mean_applications_usmd or MEAN_APPLICATIONS),
-        **typical_inputs("MD", figures),  # honors, home program, away rotations: what an unsaid one is taken as
+        **typical_inputs("MD", figures),  # Step 1, honors, home program, away rotations: what unsaid ones take
     )
     return [
         (replace(typical, school_state=state, preferred_states=frozenset({state})), 1.0)
@@ -68,7 +67,6 @@ def typical_img(
     typical = Applicant(
         degree="IMG",
         step2_ck_score=round(outcome.mean_step2 if step2 is None else step2),
-        step1_result="pass",
         research_items=round(outcome.mean_research or 0),
         years_since_graduation=IMG_YEARS_SINCE_GRADUATION,
         specialties=(specialty,),
