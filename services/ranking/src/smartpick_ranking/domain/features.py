@@ -2,8 +2,8 @@
 
 Unknown stays unknown: a value that neither the applicant, the catalog, the school nor the public figures
 state is NaN, which the gradient-boosted trees route on their own learned branch. The one exception is the
-inputs a profile may leave unsaid (honors, home program, away rotations), which the model never saw missing
-in training: those take the specialty's typical applicant's value (`unstated`).
+inputs a profile may leave unsaid (Step 1, honors, home program, away rotations): those take the specialty's
+typical applicant's value (`unstated`), in training as in serving.
 """
 
 import itertools

@@ -10,7 +10,7 @@ refuses the whole file, with every problem named by row (1 = first data row) and
 | degree_type | yes | MD, DO or IMG |
 | interviewed, matched | yes | yes/no; matched=yes needs interviewed=yes |
 | step2_ck_score | no | 1-300; empty = not taken |
-| step1_result | no | pass or fail; empty = unknown |
+| step1_result | no | pass or fail; empty = unknown, read as a pass |
 | comlex_level2_score | no | 9-999, DO only; empty = not taken |
 | visa_need | no | none, J1 or H1B; empty = unknown |
 | research_items, clerkship_honors, years_since_graduation, signals_sent, away_rotations | no | counts; empty = 0 |
