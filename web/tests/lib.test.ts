@@ -56,6 +56,14 @@ describe("the profile draft", () => {
     expect(bodyFromDraft(draftFromBody(body))).toEqual(body);
     expect(bodyFromDraft(draftFromBody(said))).toEqual(said);
   });
+  it("sends the medical school's state only when given, upper-cased, and round-trips it", () => {
+    const draft = { ...EMPTY_DRAFT, specialties: "Dermatology" };
+    expect("medical_school_state" in bodyFromDraft(draft)).toBe(false);
+    const body = bodyFromDraft({ ...draft, medical_school_state: " ny " });
+    expect(body.medical_school_state).toBe("NY");
+    expect(bodyFromDraft(draftFromBody(body))).toEqual(body);
+    expect(formErrors([{ loc: ["body", "medical_school_state"], msg: "use a state code" }])).toEqual({ medical_school_state: "use a state code" });
+  });
   it("sends a home city, settings and sizes only when given, and round-trips them", () => {
     const draft = { ...EMPTY_DRAFT, specialties: "Internal Medicine", home_city: " Boston, MA ", preferred_settings: ["academic" as const], preferred_sizes: ["small" as const, "large" as const] };
     const body = bodyFromDraft(draft);

@@ -100,6 +100,7 @@ export function ProfileForm({ draft, onChange, errors, onSubmit, submitLabel, bu
         {text("signals_sent", "Signals sent")}
         {text("away_rotations", "Away rotations", NOT_SAID)}
         {text("years_since_graduation", "Years since graduation")}
+        {text("medical_school_state", "Medical school state", "Two-letter code, e.g. NY; blank for a school abroad, or not said", "text")}
         {select("visa_need", "Visa needed", [["none", "None"], ["j1", "J-1"], ["h1b", "H-1B"]])}
         {check("aoa_member", "AOA member")}
         {select("has_home_program", "Home program in the specialty", [["", "Not said"], ["yes", "Yes"], ["no", "No"]], NOT_SAID)}

@@ -20,6 +20,7 @@ export interface ProfileBody {
   signals_sent?: number;
   has_home_program?: boolean | null;
   away_rotations?: number | null;
+  medical_school_state?: string;
   preferences: {
     specialties: string[];
     preferred_states?: string[];
@@ -44,6 +45,7 @@ export interface Draft {
   signals_sent: string;
   has_home_program: "" | "yes" | "no"; // "": not said
   away_rotations: string;
+  medical_school_state: string;
   specialties: string;
   preferred_states: string;
   home_city: string;
@@ -65,6 +67,7 @@ export const EMPTY_DRAFT: Draft = {
   signals_sent: "0",
   has_home_program: "",
   away_rotations: "",
+  medical_school_state: "",
   specialties: "",
   preferred_states: "",
   home_city: "",
@@ -99,6 +102,8 @@ export function bodyFromDraft(d: Draft): ProfileBody {
     signals_sent: count(d.signals_sent),
     has_home_program: d.has_home_program === "" ? null : d.has_home_program === "yes",
     away_rotations: numberOrNull(d.away_rotations),
+    // Left out when not given: an MD or DO has then not said it (docs/model.md).
+    ...(d.medical_school_state.trim() ? { medical_school_state: d.medical_school_state.trim().toUpperCase() } : {}),
     preferences: {
       specialties: splitList(d.specialties),
       preferred_states: splitList(d.preferred_states).map((s) => s.toUpperCase()),
@@ -126,6 +131,7 @@ export function draftFromBody(p: ProfileBody): Draft {
     signals_sent: text(p.signals_sent ?? 0),
     has_home_program: p.has_home_program === null || p.has_home_program === undefined ? "" : p.has_home_program ? "yes" : "no",
     away_rotations: text(p.away_rotations),
+    medical_school_state: p.medical_school_state ?? "",
     specialties: p.preferences.specialties.join(", "),
     preferred_states: (p.preferences.preferred_states ?? []).join(", "),
     home_city: p.preferences.home_city ?? "",
