@@ -2,6 +2,7 @@
 axe-core check injected from the web app's own npm packages, screenshots and paint timings saved as
 artefacts under the test state dir. No browser is ever downloaded: Playwright launches /usr/bin/chromium."""
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from devstack import REPO
 from infra import TEST_STATE_DIR
 from playwright.async_api import Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = Path(os.environ.get("SMARTPICK_CHROMIUM", "/usr/bin/chromium"))
 AXE = REPO / "web/node_modules/axe-core/axe.min.js"
@@ -76,8 +78,13 @@ class BrowserPage:
         assert not problems, f"accessibility of {what}:\n" + "\n".join(problems)
 
     async def assert_fits_phone_width(self, what: str) -> None:
+        """Once the page has answered the narrower window: the curve redraws on the window's resize event, which
+        may come after the new viewport's first layout (a phone that loads the page never has that moment)."""
         await self.page.set_viewport_size(PHONE)
-        overflow = await self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        measure = "document.documentElement.scrollWidth - window.innerWidth"
+        with contextlib.suppress(PlaywrightTimeout):
+            await self.page.wait_for_function(f"{measure} <= 1", timeout=3000)
+        overflow = await self.page.evaluate(measure)
         assert overflow <= 1, f"{what} is {overflow}px wider than a {PHONE['width']}px phone screen"
 
     async def record_paint(self, page_name: str) -> dict:
