@@ -73,6 +73,11 @@ class Applicant:
         """True for J-1 or H-1B, False for none, None when the applicant did not say."""
         return None if self.visa_need is None else self.visa_need != "none"
 
+    @property
+    def school_abroad(self) -> bool:
+        """An IMG's school of no state; a US school (MD or DO) of no state is one whose state went unsaid."""
+        return self.school_state is None and self.degree == "IMG"
+
     @classmethod
     def from_proto(cls, profile: profile_pb2.ApplicantProfile) -> "Applicant":
         """The applicant of a validated profile (degree_type must be set); the home city is not resolved

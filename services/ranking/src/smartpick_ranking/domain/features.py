@@ -166,9 +166,8 @@ def _program_columns(applicant: Applicant, programs: Sequence[Program], signals:
     preferred, school = applicant.preferred_states, applicant.school_state
     # A school abroad is in no state. A US school whose state the profile leaves unsaid is read as in none
     # of the programs' states: the model never saw a US school without one (it would read it as abroad).
-    abroad = school is None and applicant.degree == "IMG"
     in_school_state = np.fromiter(
-        (np.nan if abroad or p.state is None else p.state == school for p in programs),
+        (np.nan if applicant.school_abroad or p.state is None else p.state == school for p in programs),
         dtype=np.float64,
         count=n,
     )

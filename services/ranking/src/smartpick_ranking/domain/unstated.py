@@ -14,7 +14,13 @@ from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import SpecialtyStats
 
 TYPICAL_CLERKSHIP_HONORS = 3
-UNSAID_INPUTS = ("step1_result", "clerkship_honors", "has_home_program", "away_rotations")
+# Each input a profile may leave unsaid, and how a note asks for it.
+_ASKED = {
+    "step1_result": "your Step 1 result",
+    "clerkship_honors": "your clerkship honors",
+    "has_home_program": "whether your school has a program in the specialty",
+    "away_rotations": "your away rotations",
+}
 
 
 def typical_away_rotations(signals: int) -> float:
@@ -35,7 +41,7 @@ def typical_inputs(degree: str, stats: SpecialtyStats | None) -> dict[str, int |
 
 def unstated(applicant: Applicant) -> list[str]:
     """The inputs the applicant left unsaid, by field name."""
-    return [name for name in UNSAID_INPUTS if getattr(applicant, name) is None]
+    return [name for name in _ASKED if getattr(applicant, name) is None]
 
 
 def as_typical(applicant: Applicant, stats: SpecialtyStats | None) -> Applicant:
@@ -63,7 +69,7 @@ def unstated_notes(
     """What the chances took for the unsaid inputs: one note per listed specialty with the typical values, and
     one for a US school of no stated state."""
     notes = []
-    if applicant.school_state is None and applicant.degree != "IMG":
+    if applicant.school_state is None and not applicant.school_abroad:
         notes.append(
             "Your profile does not say your medical school's state: no program is read as in your school's state "
             "(programs interview students of their own state's schools at other rates)."
@@ -71,13 +77,7 @@ def unstated_notes(
     missing = unstated(applicant)
     if not missing:
         return tuple(notes)
-    said = {
-        "step1_result": "your Step 1 result",
-        "clerkship_honors": "your clerkship honors",
-        "has_home_program": "whether your school has a program in the specialty",
-        "away_rotations": "your away rotations",
-    }
-    asked = ", ".join(said[name] for name in missing)
+    asked = ", ".join(_ASKED[name] for name in missing)
     for specialty in specialties:
         typical = typical_inputs(applicant.degree, stats.get(specialty))
         values = "; ".join(_named(name, typical[name]) for name in missing)
