@@ -24,6 +24,10 @@ class GatewaySettings(PlatformSettings):
     # an idle connection costs about 4.7 KiB and a file descriptor, and uvicorn never times out one that sends
     # nothing, so past this the process refuses rather than run out of either. The ingress bounds them per client.
     http_max_connections: int = Field(4096, ge=2)
+    # How long an idle keep-alive connection stays open. Longer than the proxies and clients in front keep
+    # theirs (60 s is common), so that the gateway is never the side closing a connection a client is just
+    # reusing: at uvicorn's 5 s, which is also httpx's, that race failed a request now and then (ReadError).
+    http_keep_alive_seconds: float = Field(75.0, gt=0)
     profile_grpc_target: str = services.grpc_target("profile")
     ranking_grpc_target: str = services.grpc_target("ranking")
     mentorship_grpc_target: str = services.grpc_target("mentorship")

@@ -24,6 +24,7 @@ def serve(settings: GatewaySettings) -> None:
         "access_log": False,
         # A backstop on connections; the cap on requests is the app's own (entrypoints/in_flight.py).
         "limit_concurrency": settings.http_max_connections,
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
     }
     if settings.http_workers > 1:
         # Worker processes import the app themselves, reading the same environment.
