@@ -8,7 +8,7 @@ from smartpick_ranking.domain.anchoring import NON_US_IMG, US_MD, Anchor, Extern
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import SpecialtyStats
 from smartpick_ranking.domain.features import FEATURE_NAMES, feature_column
-from smartpick_ranking.training.anchoring import AGREEMENT, SHIFT_RANGE, PinnedBand, fit_line, pin
+from smartpick_ranking.training.anchoring import AGREEMENT, SHIFT_RANGE, PinnedBand, fit_line, pin, refine_line
 
 STEP2 = feature_column("step2_ck_above_specialty_mean")
 IMG = feature_column("degree_img")
@@ -94,6 +94,39 @@ def test_the_line_goes_through_the_bands_and_never_falls_with_the_score():
     # A band whose chance no shift moves (near 100%) barely pulls the level.
     level = fit_line([band(0, -1.0, 0.2), band(0, -4.0, 0.001)])
     assert level.slope == 0 and level.intercept == pytest.approx(-1.0, abs=0.01)
+
+
+def linear_misses(bands, intercept_effect, noise=0.0):
+    """Each band's shown minus published under an anchor, as a line of the anchor's intercept (and slope)."""
+
+    def miss_with(anchor):
+        shift = np.array([anchor.intercept + anchor.slope * b.distance for b in bands])
+        start, effect = np.array(intercept_effect).T
+        return (start + effect * shift) * (1 + noise)
+
+    return miss_with
+
+
+def test_the_refined_line_minimizes_the_misses_in_probability_where_the_shift_fit_left_a_band_out():
+    """Vascular Surgery's shape: 230-239 shown 2 points low with no shift (so pinned at 0), 240-249 10 points
+    high (pinned at -0.75). The shifts' level pushes the first 9 points low; the refined level, 4."""
+    bands = [band(0, 0.0, 0.11), band(0, -0.75, 0.134)]
+    miss_with = linear_misses(bands, [(-0.02, 0.11), (0.10, 0.134)])
+    start = fit_line(bands)
+    refined = refine_line(start, bands, miss_with)
+    assert np.sum(miss_with(refined) ** 2) < np.sum(miss_with(start) ** 2)
+    assert np.all(np.abs(miss_with(refined)) < np.abs(miss_with(start)).max())
+    assert refined.intercept == pytest.approx(-(0.11 * -0.02 + 0.134 * 0.10) / (0.11**2 + 0.134**2), abs=0.03)
+    assert refined.slope == 0 and (refined.low, refined.high) == (start.low, start.high)
+
+
+def test_the_refined_line_never_falls_with_the_score_and_is_the_same_under_float_noise():
+    bands = [band(-20, 1.0), band(20, -1.0)]  # the low band wants a lift, the high one a cut: a falling line
+    lines = set()
+    for noise in (0.0, 3e-16, -7e-16):
+        refined = refine_line(fit_line(bands), bands, linear_misses(bands, [(-0.2, 0.2), (0.2, 0.2)], noise=noise))
+        lines.add((refined.intercept, refined.slope, refined.low, refined.high))
+    assert len(lines) == 1 and next(iter(lines))[1] == 0.0
 
 
 def test_float_noise_of_another_cpu_leaves_the_stored_anchor_unchanged():

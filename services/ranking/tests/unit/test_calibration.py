@@ -103,7 +103,7 @@ def test_an_anchor_and_its_bands_out_of_sample_come_back_from_the_model_and_the_
     model = OnnxModel()
     programs, stats = load_programs(), load_specialty_stats()
     bands = parse_band_rates(read_rows(BAND_RATES_FILE))
-    targets = resolve_targets(programs, stats, bands, parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)))
+    targets = published_targets(programs, stats, bands)
     grouped: dict = {}
     for program in programs:
         grouped.setdefault(program.specialty, []).append(program)
@@ -115,6 +115,12 @@ def test_an_anchor_and_its_bands_out_of_sample_come_back_from_the_model_and_the_
     assert fitted.out_of_sample
     for row in fitted.out_of_sample:
         assert row["shown"] == pytest.approx(card[row["specialty"], row["band"]], abs=0.01), row
+
+
+def published_targets(programs, stats, bands):
+    """The simulation's targets as the training reads them: bands, IMG outcomes and the IMGs' Step 2 CK halves."""
+    img_rows = read_rows(IMG_OUTCOMES_FILE)
+    return resolve_targets(programs, stats, bands, parse_img_outcomes(img_rows), parse_img_step2_halves(img_rows))
 
 
 @pytest.mark.xfail(
@@ -132,7 +138,7 @@ def test_the_cards_replay_of_the_products_own_lists_is_what_the_simulated_match_
     from the shipped model and the same seed's simulation."""
     programs, stats = load_programs(), load_specialty_stats()
     bands = parse_band_rates(read_rows(BAND_RATES_FILE))
-    targets = resolve_targets(programs, stats, bands, parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)))
+    targets = published_targets(programs, stats, bands)
     grouped = scoring[0]
     outcome = simulate_specialty(grouped[specialty], targets[specialty], CARD["seed"], sorted(targets).index(specialty))
     computed = replay.replayed_checks(

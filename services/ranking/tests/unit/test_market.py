@@ -1,10 +1,13 @@
 """Applicants who plan: their estimated chances, their beliefs about the programs' lines, and where they apply."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from smartpick_ranking.data import BAND_RATES_FILE, load_programs, load_specialty_stats, read_rows
 from smartpick_ranking.training.market import OPEN_LINE, Knobs, ProgramBars, _planned_chances, simulate_market
+from smartpick_ranking.training.program_view import Cohort, DrawnPrograms, program_view
 from smartpick_ranking.training.targets import parse_band_rates, resolve_targets
 
 KNOBS = Knobs(
@@ -58,3 +61,40 @@ def test_applicants_who_plan_send_fewer_applications_where_their_chance_is_slim(
         return lines[outcome.pair_program[weakest[outcome.pair_applicant]]].mean()
 
     assert mean_line_applied_to_by_the_weakest(planned) < mean_line_applied_to_by_the_weakest(naive) - 0.1
+
+
+def test_a_programs_view_gives_an_img_the_fitted_share_of_the_step2_weight_and_a_us_md_all_of_it(dermatology):
+    programs, targets = dermatology
+    drawn = DrawnPrograms.draw(np.random.default_rng(0), programs[:5], targets)
+    two = np.ones(2, dtype=bool)
+
+    def cohort(degree: int) -> Cohort:
+        return Cohort(
+            np.full(2, degree), np.array([230.0, 260.0]), two, np.full(2, 500.0), np.zeros(2), ~two, np.full(2, 3),
+            ~two, np.zeros(2), np.array(["", ""]), np.array(["none", "none"]),
+        )  # fmt: skip
+
+    def rise(degree: int, share: float) -> np.ndarray:
+        visible = program_view(cohort(degree), drawn, replace(KNOBS, img_step2_share=share), targets)
+        return visible[1] - visible[0]
+
+    assert np.allclose(rise(2, 0.0), 0.0)
+    assert np.allclose(rise(2, 0.5), 0.5 * rise(2, 1.0)) and np.all(rise(2, 1.0) > 0)
+    assert np.allclose(rise(0, 0.0), rise(0, 1.0)) and np.allclose(rise(0, 1.0), 30 / 13)
+
+
+def test_no_program_scores_a_do_or_an_img_above_a_us_md_of_the_same_record_however_many_it_has(dermatology):
+    """The degree's penalty shrinks where a program's residents are mostly of that degree, but never turns into a
+    preference: a program of 90% IMGs and 60% DOs gives both what a US MD senior gets, no more."""
+    _, targets = dermatology
+    one = np.ones(1)
+    drawn = DrawnPrograms(
+        np.array(["NY"]), one.astype(int), np.array(["community"]), one > 0, one > 0, one * 0.9, one * 0.6, one
+    )
+    three = np.ones(3, dtype=bool)
+    cohort = Cohort(
+        np.array([0, 1, 2]), np.full(3, 250.0), three, np.full(3, 580.0), np.zeros(3), ~three, np.full(3, 3),
+        ~three, np.zeros(3), np.array(["", "", ""]), np.array(["none"] * 3),
+    )  # fmt: skip
+    visible = program_view(cohort, drawn, replace(KNOBS, non_md_weight=5.0), targets)[:, 0]
+    assert visible[1] <= visible[0] and visible[2] <= visible[0]

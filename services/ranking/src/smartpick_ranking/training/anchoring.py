@@ -4,9 +4,11 @@ US MD seniors, per specialty: for each band with MIN_BAND_APPLICANTS, the logit 
 shows the band's typical applicant (`typical.typical_us_md`, scored exactly as the external check scores
 them) the published rate, found by root-finding (the chance rises with the shift), and how fast the chance
 moves there. Then one line per specialty, intercept + slope x (Step 2 CK - the specialty's matched mean),
-slope >= 0, fitted by least squares in probability: each band's miss in shift weighs by how much its chance
-moves with the shift, so a band near 100%, which no shift moves, does not pull the line; a band the model
-already shows within AGREEMENT of the published rate asks for no shift. Out of sample,
+slope >= 0. The line starts as a least-squares fit through the bands' shifts, each band's miss in shift
+weighed by how much its chance moves with the shift, so a band near 100%, which no shift moves, does not pull
+the line, and a band the model already shows within AGREEMENT of the published rate asks for no shift. It
+is then refined on the chances themselves: the line that minimizes the bands' squared misses in probability,
+which is what the bar measures (`refine_line`). Out of sample,
 each band again with the line fitted to the specialty's other bands: how well the line carries to scores no
 band pinned, the figure the calibration section reports beside the fitted one.
 
@@ -17,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize
 from tqdm import tqdm
 
 from smartpick_ranking.domain.anchoring import NON_US_IMG, US_MD, Anchor, ExternalAnchors
@@ -34,6 +36,7 @@ from smartpick_ranking.training.typical import MIN_BAND_APPLICANTS, band_name, i
 SHIFT_RANGE = (-5.0, 4.0)  # logit shifts searched; a rate out of reach takes the nearer end
 SHIFT_TOLERANCE = 0.02
 SENSITIVITY_STEP = 0.25
+REFINE_TOLERANCE, REFINE_EVALUATIONS = 0.02, 60  # the refinement's step on the logit scale, and its budget
 # A band the model already shows within this of the published rate needs no shift: the simulation is kept
 # where it agrees with the record (a published rate of 30 applicants is itself uncertain by up to 9 points),
 # and a near-certain list, which only a large shift moves, does not drag down the weaker lists beside it.
@@ -126,6 +129,28 @@ def fit_line(pinned: Sequence[PinnedBand]) -> Anchor:
     return _rounded(intercept, slope, low, high) if slope >= 0 else _rounded(level, 0.0, low, high)
 
 
+def refine_line(start: Anchor, pinned: Sequence[PinnedBand], miss_with: Callable[[Anchor], np.ndarray]) -> Anchor:
+    """From `start`, the line (slope >= 0, held within the bands' shifts) that minimizes the sum of the bands'
+    squared misses in probability, `miss_with(anchor)` giving each band's shown minus published. The shift fit
+    treats a band within AGREEMENT as asking for no shift at all, so a line pulled by its neighbours could push
+    it out of agreement: Vascular Surgery 230-239, shown 0.77 against 0.79 unanchored, fell to 0.68 under the
+    level its 240-249 band asked for. Nelder-Mead over (intercept, slope); only the level where the bands do
+    not differ in score."""
+    varies = len(pinned) > 1 and np.ptp([p.distance for p in pinned]) > 0
+
+    def line(x: np.ndarray) -> Anchor:
+        return Anchor(float(x[0]), max(0.0, float(x[1])) if varies else 0.0, start.low, start.high)
+
+    def cost(x: np.ndarray) -> float:
+        # Rounded, so that chances differing in their last bits on another CPU take the same steps.
+        return round(float(np.sum(miss_with(line(x)) ** 2)), ANCHOR_DIGITS + 3)
+
+    options = {"xatol": REFINE_TOLERANCE, "fatol": 1e-6, "maxfev": REFINE_EVALUATIONS}
+    found = minimize(cost, np.array([start.intercept, start.slope]), method="Nelder-Mead", options=options)
+    best = line(found.x) if found.fun < cost(np.array([start.intercept, start.slope])) else start
+    return _rounded(best.intercept, best.slope, best.low, best.high)
+
+
 @dataclass(frozen=True)
 class AnchorFit:
     anchors: ExternalAnchors
@@ -153,6 +178,22 @@ class AnchorFit:
         }
 
 
+def _line_through(
+    bands: Sequence[PinnedBand], variants_of: Mapping[tuple[str, str], Variants], shown: ShownChance
+) -> Anchor:
+    """One specialty's US MD line through `bands`: `fit_line`, then `refine_line` on the chances shown."""
+
+    def miss_with(anchor: Anchor) -> np.ndarray:
+        return np.array(
+            [
+                shown(variants_of[p.specialty, p.band], ExternalAnchors({(p.specialty, US_MD): anchor})) - p.published
+                for p in bands
+            ]
+        )
+
+    return refine_line(fit_line(bands), bands, miss_with)
+
+
 def fit_anchors(
     bands: Mapping[str, Sequence[BandRate]],
     img_outcomes: Mapping[str, ImgOutcome],
@@ -178,13 +219,13 @@ def fit_anchors(
             distance = float(np.nan_to_num(step2_above_specialty_mean(variants[0][0], stats.get(specialty))))
             of_specialty.append(PinnedBand(specialty, band_name(band), distance, shift, sensitivity, band.p_match))
         if of_specialty:
-            anchors[specialty, US_MD] = fit_line(of_specialty)
+            anchors[specialty, US_MD] = _line_through(of_specialty, variants_of, shown)
             pinned += of_specialty
         shown.forget()
     out_of_sample = []
     for left_out in pinned:
         others = [p for p in pinned if p.specialty == left_out.specialty and p is not left_out]
-        line = fit_line(others) if others else Anchor(0.0)
+        line = _line_through(others, variants_of, shown) if others else Anchor(0.0)
         variants = variants_of[left_out.specialty, left_out.band]
         chance = shown(variants, ExternalAnchors({(left_out.specialty, US_MD): line}))
         out_of_sample.append(

@@ -105,11 +105,13 @@ class Simulated:
 
 
 def simulate(programs, stats, seed: int, applicants_per_specialty: int) -> Simulated:
+    img_rows = read_rows(IMG_OUTCOMES_FILE)
     targets = resolve_targets(
         programs,
         stats,
         parse_band_rates(read_rows(BAND_RATES_FILE)),
-        parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)),
+        parse_img_outcomes(img_rows),
+        parse_img_step2_halves(img_rows),
     )
     grouped = by_specialty(programs)
     outcomes, report = [], {}
@@ -130,6 +132,7 @@ def simulate(programs, stats, seed: int, applicants_per_specialty: int) -> Simul
                 "signal_interview_rates": target.signal_rates,
                 "img_per_position": target.img.per_position if target.img else None,
                 "img_match_rate": target.img.p_match if target.img else None,
+                "img_match_rate_halves": [h.p_match for h in target.img_halves] if target.img_halves else None,
             },
             "achieved": outcome.achieved,
             "fallbacks": list(target.fallbacks),

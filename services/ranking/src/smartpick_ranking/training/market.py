@@ -44,8 +44,11 @@ ASSUMPTIONS = {
     "program_facts": "unknown facts drawn from the specialty's programs that state them",
     "program_weights": "standardized Step 2 CK (or COMLEX) weight fitted to the band rates (start 1.0), log "
     "research 0.45, AOA 0.5, honors 0.12 each, top signal and second signal fitted to the ERAS interview "
-    "rates (start 1.5 and 0.9), school in the program's state 0.6, home program 1.0, away rotation 0.8, failed "
-    "Step 1 -2.5, DO and IMG penalties smaller where the program's DO/IMG share is larger",
+    "rates (start 1.5 and 0.9), a non-US IMG's Step 2 CK weighed by a share of that weight fitted to NRMP's "
+    "IMG match rates below and above their median score (start 1; 0 at the least), school in the program's "
+    "state 0.6, home program 1.0, away rotation 0.8, failed Step 1 -2.5, DO and IMG penalties smaller where "
+    "the program's DO/IMG share is larger but never a bonus: no program scores a DO or an IMG above a US MD "
+    "senior of the same record for the degree alone",
     "match_rates": f"without band rates, US MD seniors match at {0.9}; DO and IMG applicants at {0.5} (pool sizes)",
     "market": f"a specialty of more than {250} programs is simulated on a random {250} of them, its pools "
     "scaled to their positions",
@@ -394,6 +397,11 @@ def simulate_market(
         sent = np.bincount(p[chosen], minlength=n_programs)
         got = np.bincount(p[chosen & offered], minlength=n_programs)
         achieved[name] = float(np.mean(got[sent > 0] / sent[sent > 0])) if chosen.any() else math.nan
+    if targets.img_halves is not None:
+        matched_imgs, threshold = (matched_program >= 0)[imgs], targets.img_halves[0].threshold
+        below = step2[imgs] < threshold
+        achieved["img_match_rate_lower_half"] = float(matched_imgs[below].mean()) if below.any() else math.nan
+        achieved["img_match_rate_upper_half"] = float(matched_imgs[~below].mean()) if (~below).any() else math.nan
     for band in targets.bands:
         scores = step2[:n_md]
         inside = (scores >= (band.low if band.low is not None else -np.inf)) & (

@@ -26,6 +26,7 @@ class Knobs:
     second_signal_weight: float
     step2_shift: float  # without band rates: the US MD Step 2 CK mean
     img_weight: float = 0.0  # where the IMG match rate is known: what programs add to (or take from) an IMG
+    img_step2_share: float = 1.0  # of the Step 2 CK weight, what a non-US IMG's score is given (fitted to halves)
 
 
 def _known_or_drawn(rng, known: list, draw) -> np.ndarray:
@@ -106,9 +107,10 @@ def program_view(cohort: Cohort, drawn: DrawnPrograms, knobs: Knobs, targets: Sp
     takes_visa = np.where(
         (c.visa == "J1")[:, None], drawn.j1[None, :], np.where((c.visa == "H1B")[:, None], drawn.h1b[None, :], True)
     )
+    step2_weight = knobs.step2_weight * np.where(c.degree_index == 2, knobs.img_step2_share, 1.0)
     visible = (
         (
-            knobs.step2_weight * academic_strength
+            step2_weight * academic_strength
             + 0.45 * (np.log1p(c.research) - np.log1p(targets.mean_research_items_matched))
             + 0.5 * c.aoa
             + 0.12 * (c.honors - 3)
@@ -116,7 +118,7 @@ def program_view(cohort: Cohort, drawn: DrawnPrograms, knobs: Knobs, targets: Sp
             - 0.12 * np.maximum(0, c.years - 1)
         )[:, None]
         + 0.6 * drawn.in_state(c.home_state)
-        + knobs.non_md_weight * degree_term
+        + knobs.non_md_weight * np.minimum(degree_term, 0.0)  # a penalty, never a preference over a US MD
         + knobs.img_weight * (c.degree_index == 2)[:, None]
     )
     return np.where(takes_visa, visible, -np.inf)

@@ -24,9 +24,11 @@ where the specialty has it; the weight of a non-MD degree until the US MD share 
 (which with the pools sets the US MD match rate), and of a non-US IMG's until NRMP's 2026 non-US IMG match
 rate is (img_charting_outcomes_2026.csv, whose counts size the IMG pool); the other applicants' pool until
 the fill rate is; the signal weights until the mean interview rates with a top, a second and no signal
-reproduce the ERAS 2024 per-program rates. Where a figure is missing the simulation uses a documented
-fallback (FALLBACKS), and what no public figure gives it ASSUMES (ASSUMPTIONS): both are listed in the
-model card.
+reproduce the ERAS 2024 per-program rates; and the share of the Step 2 CK weight a non-US IMG's score is given,
+until the IMGs below and above their median score match as often apart as NRMP's 2026 quartiles of matched and
+unmatched IMGs put them (in most specialties the two halves match nearly alike). Where a figure is missing the
+simulation uses a documented fallback (FALLBACKS), and what no public figure gives it ASSUMES (ASSUMPTIONS):
+both are listed in the model card.
 """
 
 import math
@@ -76,6 +78,11 @@ def _band_fit(targets: SpecialtyTargets, achieved: Mapping[str, float]) -> tuple
     slope_wanted = float(np.average(x_centered * wanted_a, weights=w)) / spread
     slope_got = float(np.average(x_centered * got_a, weights=w)) / spread
     return level, float(np.clip(slope_wanted / slope_got, 0.6, 1.5)) if slope_got > 1e-4 else 1.2
+
+
+def _half_gap(lower: float, upper: float) -> float:
+    """How much more often the upper half of a cohort's Step 2 CK matches than the lower, on the logit scale."""
+    return _logit(upper) - _logit(lower) if not (math.isnan(lower) or math.isnan(upper)) else 0.0
 
 
 def market_of(programs: Sequence[Program], seed: int, specialty_index: int) -> list[Program]:
@@ -132,6 +139,11 @@ def simulate_specialty(
         if targets.img is not None and targets.img.applicants >= MIN_IMG_APPLICANTS:
             img_gap = _logit(targets.img.p_match) - _logit(got["img_match_rate"])
             knobs.img_weight = float(np.clip(knobs.img_weight + 0.6 * img_gap, -4.0, 4.0))
+            if targets.img_halves is not None:
+                slope_gap = _half_gap(targets.img_halves[0].p_match, targets.img_halves[1].p_match) - _half_gap(
+                    got["img_match_rate_lower_half"], got["img_match_rate_upper_half"]
+                )
+                knobs.img_step2_share = float(np.clip(knobs.img_step2_share + 0.6 * slope_gap, 0.0, 1.5))
         fill_ratio = targets.fill_rate / max(got["fill_rate"], 0.01)
         knobs.other_per_position = float(np.clip(knobs.other_per_position * fill_ratio**2, 0.02, 6.0))
         if targets.signal_rates is not None:

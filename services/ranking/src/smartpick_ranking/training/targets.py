@@ -59,6 +59,21 @@ class ImgOutcome:
 
 
 @dataclass(frozen=True)
+class ImgStep2Half:
+    """Non-US IMGs of a specialty whose Step 2 CK lies below (or at and above) their pooled median, derived from
+    NRMP's quartiles of matched and of unmatched IMGs (2026): the share matched, and the half's median score.
+
+    NRMP gives each cohort's minimum, quartiles and maximum; between them the distribution is taken as linear,
+    so a half's rate is derived, not published, and uncertain by the interpolation as well as by its count."""
+
+    lower: bool  # the half below the threshold
+    threshold: float  # the pooled median Step 2 CK of matched and unmatched together
+    typical_step2: float  # the half's own median (the pooled 25th or 75th percentile)
+    applicants: float  # IMGs of the half (of those NRMP gives a Step 2 CK for)
+    p_match: float
+
+
+@dataclass(frozen=True)
 class SpecialtyTargets:
     """The figures the simulated match of one specialty is calibrated to, after fallbacks."""
 
@@ -74,6 +89,7 @@ class SpecialtyTargets:
     signal_rates: tuple[float, float, float] | None  # mean interview rate: top signal, second, none
     fallbacks: tuple[str, ...]
     img: ImgOutcome | None = None  # non-US IMGs who preferred the specialty, 2026 Match
+    img_halves: tuple[ImgStep2Half, ImgStep2Half] | None = None  # their rates below and above their median
 
 
 def _band_key(row: Mapping[str, str]) -> tuple[int | None, int | None]:
@@ -123,21 +139,6 @@ def parse_img_outcomes(rows: Sequence[Mapping[str, str]]) -> dict[str, ImgOutcom
             int(first["positions"]),
         )
     return outcomes
-
-
-@dataclass(frozen=True)
-class ImgStep2Half:
-    """Non-US IMGs of a specialty whose Step 2 CK lies below (or at and above) their pooled median, derived from
-    NRMP's quartiles of matched and of unmatched IMGs (2026): the share matched, and the half's median score.
-
-    NRMP gives each cohort's minimum, quartiles and maximum; between them the distribution is taken as linear,
-    so a half's rate is derived, not published, and uncertain by the interpolation as well as by its count."""
-
-    lower: bool  # the half below the threshold
-    threshold: float  # the pooled median Step 2 CK of matched and unmatched together
-    typical_step2: float  # the half's own median (the pooled 25th or 75th percentile)
-    applicants: float  # IMGs of the half (of those NRMP gives a Step 2 CK for)
-    p_match: float
 
 
 _QUARTILE_POINTS = ("min", "q1", "median", "q3", "max")
@@ -191,9 +192,10 @@ def resolve_targets(
     stats: Mapping[str, SpecialtyStats],
     bands: Mapping[str, tuple[BandRate, ...]],
     img_outcomes: Mapping[str, ImgOutcome] | None = None,
+    img_halves: Mapping[str, tuple[ImgStep2Half, ImgStep2Half]] | None = None,
 ) -> dict[str, SpecialtyTargets]:
     """Targets for every specialty of the catalog: the public figure, or the documented fallback."""
-    img_outcomes = img_outcomes or {}
+    img_outcomes, img_halves = img_outcomes or {}, img_halves or {}
     by_specialty: dict[str, list[Program]] = {}
     for program in programs:
         by_specialty.setdefault(program.specialty, []).append(program)
@@ -242,5 +244,6 @@ def resolve_targets(
             signal_rates=rates if figures.signals else None,
             fallbacks=tuple(fallbacks),
             img=img_outcomes.get(specialty),
+            img_halves=img_halves.get(specialty) if specialty in img_outcomes else None,
         )
     return targets
