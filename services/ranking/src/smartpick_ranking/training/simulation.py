@@ -25,10 +25,9 @@ where the specialty has it; the weight of a non-MD degree until the US MD share 
 rate is (img_charting_outcomes_2026.csv, whose counts size the IMG pool); the other applicants' pool until
 the fill rate is; the signal weights until the mean interview rates with a top, a second and no signal
 reproduce the ERAS 2024 per-program rates; and the share of the Step 2 CK weight a non-US IMG's score is given,
-until the IMGs below and above their median score match as often apart as NRMP's 2026 quartiles of matched and
-unmatched IMGs put them (in most specialties the two halves match nearly alike). Where a figure is missing the
-simulation uses a documented fallback (FALLBACKS), and what no public figure gives it ASSUMES (ASSUMPTIONS):
-both are listed in the model card.
+until the IMGs below and above their median score match as far apart as NRMP's 2026 quartiles of matched and
+unmatched IMGs put them. Where a figure is missing the simulation uses a documented fallback (FALLBACKS), and
+what no public figure gives it ASSUMES (ASSUMPTIONS): both are listed in the model card.
 """
 
 import math
