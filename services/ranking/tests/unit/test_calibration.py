@@ -6,50 +6,36 @@ import json
 import pytest
 
 from smartpick_ranking.adapters.onnx_model import SHIPPED_MODEL, OnnxModel
-from smartpick_ranking.data import (
-    BAND_RATES_FILE,
-    IMG_OUTCOMES_FILE,
-    load_fee_schedule,
-    load_programs,
-    load_specialty_stats,
-    read_rows,
-)
+from smartpick_ranking.data import load_fee_schedule, load_programs, load_specialty_stats
 from smartpick_ranking.domain.anchoring import US_MD
 from smartpick_ranking.training import anchoring, calibration, replay
+from smartpick_ranking.training.cli import PublishedRates, by_specialty
 from smartpick_ranking.training.simulation import simulate_specialty
-from smartpick_ranking.training.targets import (
-    parse_band_rates,
-    parse_img_outcomes,
-    parse_img_step2_halves,
-    resolve_targets,
-)
 
 CARD = json.loads((SHIPPED_MODEL.parent / "model_card.json").read_text())
+PUBLISHED = PublishedRates.read()
 
 
 @pytest.fixture(scope="module")
 def scoring():
     model = OnnxModel()
-    by_specialty: dict = {}
-    for program in load_programs():
-        by_specialty.setdefault(program.specialty, []).append(program)
-    return by_specialty, load_specialty_stats(), model.predict, model.factor, load_fee_schedule(), model.anchors
+    programs, stats, fees = by_specialty(load_programs()), load_specialty_stats(), load_fee_schedule()
+    return programs, stats, model.predict, model.factor, fees, model.anchors
 
 
 @pytest.fixture(scope="module")
 def checks(scoring):
-    return calibration.external_checks(parse_band_rates(read_rows(BAND_RATES_FILE)), *scoring)
+    return calibration.external_checks(PUBLISHED.bands, *scoring)
 
 
 @pytest.fixture(scope="module")
 def img_checks(scoring):
-    return calibration.img_checks(parse_img_outcomes(read_rows(IMG_OUTCOMES_FILE)), *scoring)
+    return calibration.img_checks(PUBLISHED.img_outcomes, *scoring)
 
 
 @pytest.fixture(scope="module")
 def img_step2_checks(scoring):
-    rows = read_rows(IMG_OUTCOMES_FILE)
-    return calibration.img_step2_checks(parse_img_step2_halves(rows), parse_img_outcomes(rows), *scoring)
+    return calibration.img_step2_checks(PUBLISHED.img_halves, PUBLISHED.img_outcomes, *scoring)
 
 
 @pytest.mark.parametrize(
@@ -102,12 +88,8 @@ def test_an_anchor_and_its_bands_out_of_sample_come_back_from_the_model_and_the_
     card's anchor and out-of-sample rows: the out-of-sample figures are measured, not assumed."""
     model = OnnxModel()
     programs, stats = load_programs(), load_specialty_stats()
-    bands = parse_band_rates(read_rows(BAND_RATES_FILE))
-    targets = published_targets(programs, stats, bands)
-    grouped: dict = {}
-    for program in programs:
-        grouped.setdefault(program.specialty, []).append(program)
-    shown = anchoring.ShownChance(grouped, stats, model.predict, model.factor, load_fee_schedule())
+    bands, targets = PUBLISHED.bands, PUBLISHED.targets(programs, stats)
+    shown = anchoring.ShownChance(by_specialty(programs), stats, model.predict, model.factor, load_fee_schedule())
     fitted = anchoring.fit_anchors({specialty: bands[specialty]}, {}, targets, shown)
     anchor, shipped = fitted.anchors.get(specialty, US_MD), model.anchors.get(specialty, US_MD)
     assert (anchor.intercept, anchor.slope) == pytest.approx((shipped.intercept, shipped.slope), abs=0.03)
@@ -115,12 +97,6 @@ def test_an_anchor_and_its_bands_out_of_sample_come_back_from_the_model_and_the_
     assert fitted.out_of_sample
     for row in fitted.out_of_sample:
         assert row["shown"] == pytest.approx(card[row["specialty"], row["band"]], abs=0.01), row
-
-
-def published_targets(programs, stats, bands):
-    """The simulation's targets as the training reads them: bands, IMG outcomes and the IMGs' Step 2 CK halves."""
-    img_rows = read_rows(IMG_OUTCOMES_FILE)
-    return resolve_targets(programs, stats, bands, parse_img_outcomes(img_rows), parse_img_step2_halves(img_rows))
 
 
 @pytest.mark.xfail(
@@ -137,8 +113,7 @@ def test_the_cards_replay_of_the_products_own_lists_is_what_the_simulated_match_
     """The card's replayed rows (the product's list played in the simulated Match) come back, for a specialty,
     from the shipped model and the same seed's simulation."""
     programs, stats = load_programs(), load_specialty_stats()
-    bands = parse_band_rates(read_rows(BAND_RATES_FILE))
-    targets = published_targets(programs, stats, bands)
+    bands, targets = PUBLISHED.bands, PUBLISHED.targets(programs, stats)
     grouped = scoring[0]
     outcome = simulate_specialty(grouped[specialty], targets[specialty], CARD["seed"], sorted(targets).index(specialty))
     computed = replay.replayed_checks(

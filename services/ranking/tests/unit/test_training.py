@@ -10,10 +10,11 @@ from onnx import helper
 from scipy.special import ndtr, ndtri
 
 from smartpick_ranking.adapters.onnx_model import OnnxModel
-from smartpick_ranking.data import BAND_RATES_FILE, IMG_OUTCOMES_FILE, load_programs, load_specialty_stats, read_rows
+from smartpick_ranking.data import load_programs, load_specialty_stats
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.features import FEATURE_NAMES, SIGNAL_FEATURES, at_signal_level
 from smartpick_ranking.domain.scoring import stacked
+from smartpick_ranking.training.cli import PublishedRates
 from smartpick_ranking.training.dataset import Dataset, from_simulation, split_by_group
 from smartpick_ranking.training.model import (
     Platt,
@@ -28,10 +29,8 @@ from smartpick_ranking.training.model import (
 from smartpick_ranking.training.school_outcomes import OutcomesInvalid, RowError, parse_outcomes
 from smartpick_ranking.training.simulation import simulate_specialty
 from smartpick_ranking.training.targets import (
-    parse_band_rates,
     parse_img_outcomes,
     parse_img_step2_halves,
-    resolve_targets,
 )
 
 SMALL = TrainingParameters(rounds=40, threads=1)
@@ -44,9 +43,7 @@ def catalog():
 
 
 def targets_of(programs, stats):
-    img_rows = read_rows(IMG_OUTCOMES_FILE)
-    bands = parse_band_rates(read_rows(BAND_RATES_FILE))
-    return resolve_targets(programs, stats, bands, parse_img_outcomes(img_rows), parse_img_step2_halves(img_rows))
+    return PublishedRates.read().targets(programs, stats)
 
 
 @pytest.fixture(scope="module")

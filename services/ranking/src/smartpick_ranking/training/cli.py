@@ -46,6 +46,9 @@ from smartpick_ranking.training.school_outcomes import OutcomesInvalid, parse_ou
 from smartpick_ranking.training.simulation import simulate_specialty
 from smartpick_ranking.training.targets import (
     FALLBACKS,
+    BandRate,
+    ImgOutcome,
+    ImgStep2Half,
     SpecialtyTargets,
     parse_band_rates,
     parse_img_outcomes,
@@ -104,15 +107,28 @@ class Simulated:
     product_list_applicants: dict[str, np.ndarray]  # per specialty, for the product-list fit
 
 
-def simulate(programs, stats, seed: int, applicants_per_specialty: int) -> Simulated:
-    img_rows = read_rows(IMG_OUTCOMES_FILE)
-    targets = resolve_targets(
-        programs,
-        stats,
-        parse_band_rates(read_rows(BAND_RATES_FILE)),
-        parse_img_outcomes(img_rows),
-        parse_img_step2_halves(img_rows),
-    )
+@dataclasses.dataclass(frozen=True)
+class PublishedRates:
+    """NRMP's published rates the simulation is calibrated to and the checks read, read once: the US MD band
+    rates, the non-US IMG outcomes and the IMGs' Step 2 CK halves derived from them."""
+
+    bands: dict[str, tuple[BandRate, ...]]
+    img_outcomes: dict[str, ImgOutcome]
+    img_halves: dict[str, tuple[ImgStep2Half, ImgStep2Half]]
+
+    @classmethod
+    def read(cls) -> "PublishedRates":
+        img_rows = read_rows(IMG_OUTCOMES_FILE)
+        return cls(
+            parse_band_rates(read_rows(BAND_RATES_FILE)), parse_img_outcomes(img_rows), parse_img_step2_halves(img_rows)
+        )
+
+    def targets(self, programs, stats) -> dict[str, SpecialtyTargets]:
+        return resolve_targets(programs, stats, self.bands, self.img_outcomes, self.img_halves)
+
+
+def simulate(programs, stats, seed: int, applicants_per_specialty: int, published: PublishedRates) -> Simulated:
+    targets = published.targets(programs, stats)
     grouped = by_specialty(programs)
     outcomes, report = [], {}
     for index, specialty in enumerate(tqdm(sorted(targets), desc="simulate match", unit="specialty")):
@@ -214,7 +230,7 @@ def _write_together(output: Path, files: dict[str, bytes]) -> None:
 
 def run(args: argparse.Namespace, command: str) -> dict:
     """Train and write the artefacts; returns the card. Raises OutcomesInvalid or TrainingRefused, writing nothing."""
-    programs, stats = load_programs(), load_specialty_stats()
+    programs, stats, published = load_programs(), load_specialty_stats(), PublishedRates.read()
     catalog_sha = data_digest()
     if args.outcomes:
         text = args.outcomes.read_text(encoding="utf-8")
@@ -231,7 +247,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
         }
         simulation = unseen = simulated = None
     else:
-        simulated = simulate(programs, stats, args.seed, args.applicants_per_specialty)
+        simulated = simulate(programs, stats, args.seed, args.applicants_per_specialty, published)
         dataset, unseen, simulation = simulated.dataset, simulated.unseen, simulated.report
         data = {
             "kind": "simulated cohort",
@@ -241,8 +257,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
     data |= {"catalog_sha256": catalog_sha, "sources": list(SOURCES)}
     params = TrainingParameters(rounds=args.rounds, threads=args.threads)
     model, (train_set, calibration_set, test_set), product_lists = fit(dataset, simulated, params, args.seed, stats)
-    img_rows = read_rows(IMG_OUTCOMES_FILE)
-    bands, img_outcomes = parse_band_rates(read_rows(BAND_RATES_FILE)), parse_img_outcomes(img_rows)
+    bands, img_outcomes = published.bands, published.img_outcomes
     anchored = anchor(model, simulated, programs, stats, bands, img_outcomes) if simulated is not None else None
     anchors: ExternalAnchors = anchored.anchors if anchored else NO_ANCHORS
 
@@ -264,7 +279,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
     scoring = (by_specialty(programs), stats, scorer.predict, scorer.factor, load_fee_schedule(), scorer.anchors)
     checks = calibration.external_checks(bands, *scoring)
     img = calibration.img_checks(img_outcomes, *scoring)
-    img_by_step2 = calibration.img_step2_checks(parse_img_step2_halves(img_rows), img_outcomes, *scoring)
+    img_by_step2 = calibration.img_step2_checks(published.img_halves, img_outcomes, *scoring)
     if simulated is not None:
         replay_args = (simulated.outcomes, simulated.targets)
         replays = replay.replayed_checks(*replay_args, bands, *scoring[1:5], args.seed, scorer.anchors)
