@@ -1,13 +1,12 @@
 """Kafka helpers: an idempotent producer, manually committed consumers, CloudEvents headers, topic set-up."""
 
-import asyncio
 import socket
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.helpers import create_ssl_context
 
@@ -84,26 +83,6 @@ def create_producer(bootstrap: str, client_id: str, **overrides) -> AIOKafkaProd
     )
 
 
-class CommitOnRevoke(ConsumerRebalanceListener):
-    """Commits what has been processed before partitions move to another group member.
-
-    Give it the lock the consumer holds while it processes a batch: the commit then waits for the batch
-    to be stored, so the offsets committed are never ahead of the work done."""
-
-    def __init__(self, consumer: AIOKafkaConsumer, processing: asyncio.Lock | None = None):
-        self._consumer = consumer
-        self._processing = processing or asyncio.Lock()
-
-    async def on_partitions_revoked(self, revoked):
-        if revoked:
-            async with self._processing:
-                await self._consumer.commit()
-            log.info("committed on revoke", partitions=[f"{tp.topic}:{tp.partition}" for tp in revoked])
-
-    async def on_partitions_assigned(self, assigned):
-        log.info("partitions assigned", partitions=[f"{tp.topic}:{tp.partition}" for tp in assigned])
-
-
 # Group membership. A member that stops heartbeating is dropped after SESSION_TIMEOUT_MS; heartbeats every
 # HEARTBEAT_INTERVAL_MS (a third of aiokafka's 3 s) tell the others of a rebalance sooner, so a group pauses
 # less each time a member comes or goes.
@@ -139,10 +118,6 @@ def static_member_id(group_id: str, port: int) -> str:
     """A static member id for the process bound to `port` on this host: unique among the processes alive
     (two cannot bind one port), the same for the one started again in its place (same host, same port)."""
     return f"{group_id}-{socket.gethostname()}-{port}"
-
-
-def subscribe(consumer: AIOKafkaConsumer, topics: Iterable[Topic], processing: asyncio.Lock | None = None) -> None:
-    consumer.subscribe([t.name for t in topics], listener=CommitOnRevoke(consumer, processing))
 
 
 async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
