@@ -1,4 +1,4 @@
-"""The platform's producer puts several large events in one batch, so a send never waits for the last to leave."""
+"""The platform's producer puts many large events in one batch, so a send does not wait for each one before it."""
 
 from aiokafka import AIOKafkaProducer
 
