@@ -7,6 +7,7 @@ onnxruntime and numpy release the GIL, so the event loop keeps Kafka heartbeats 
 
 import asyncio
 import dataclasses
+import gc
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,14 @@ log = structlog.get_logger(__name__)
 
 SCORED = Counter("smartpick_ranking_profiles_scored_total", "Profiles scored by the model", ["kind"])
 SCORE_SECONDS = Histogram("smartpick_ranking_score_seconds", "Time to score one batch of profiles")
+
+
+def _freeze_long_lived() -> None:
+    """Takes everything alive now (the catalog, a school's view of it) out of the cyclic collector's
+    generations: else each full collection walks those objects again, inside a batch (measured: 0.33 ms of a
+    profile's 6-7 ms, as one pause of about 130 ms every few hundred profiles). A view replaced later has no
+    reference cycles, so reference counting still frees it."""
+    gc.freeze()
 
 
 class UnusableEvent(ValueError):
@@ -91,7 +100,9 @@ class RankingService:
         if not programs:
             raise RuntimeError("the program catalog is empty: run `smartpick-ranking import-catalog` first")
         log.info("catalog loaded", programs=len(programs), specialties=len(stats), model=model.version)
-        return cls(repo, model, programs, stats, load_fee_schedule(), gaps)
+        service = cls(repo, model, programs, stats, load_fee_schedule(), gaps)
+        _freeze_long_lived()
+        return service
 
     async def views_for(
         self, tenant_ids: Sequence[uuid.UUID]
@@ -109,6 +120,8 @@ class RankingService:
                         s: [with_facts(p, facts.get(p.program_id)) for p in ps] for s, ps in self.by_specialty.items()
                     }
                 cached = self._views[tenant_id] = (revision, view)
+                if facts:
+                    _freeze_long_lived()
             views[tenant_id] = cached
         return views
 

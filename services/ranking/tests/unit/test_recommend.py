@@ -9,7 +9,7 @@ from smartpick_ranking.data import load_fee_schedule
 from smartpick_ranking.domain.applicant import Applicant
 from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
-from smartpick_ranking.domain.features import NO_VISA_SPONSORSHIP, feature_column
+from smartpick_ranking.domain.features import NO_VISA_SPONSORSHIP, at_signal_level, build_features, feature_column
 from smartpick_ranking.domain.optimize import NONE, SECOND, TOP
 from smartpick_ranking.domain.preferences import OTHER_REGION_VALUE, SAME_REGION_VALUE, preference_values
 from smartpick_ranking.domain.reasons import counterfactual_rows
@@ -147,6 +147,16 @@ def test_a_list_says_what_it_took_for_the_inputs_left_unsaid_and_explains_only_w
 
     assert "away_rotations" not in explained(applicant(has_home_program=None, away_rotations=None))
     assert "away_rotations" in explained(applicant(has_home_program=None, away_rotations=2))
+
+
+def test_counterfactuals_of_rows_already_built_are_those_built_anew():
+    signals = np.resize([0.0, 2.0, 1.0], len(DERM))
+    a = applicant(away_rotations=2)
+    built_here = counterfactual_rows(a, DERM, signals, STATS)
+    candidates_rows = build_features(a, DERM, STATS, np.zeros(len(DERM)))
+    handed = counterfactual_rows(a, DERM, signals, STATS, actual=at_signal_level(candidates_rows, signals))
+    assert np.array_equal(built_here[0], handed[0], equal_nan=True)
+    assert [(f, t, r.tolist()) for f, t, r in built_here[1]] == [(f, t, r.tolist()) for f, t, r in handed[1]]
 
 
 def test_a_typical_applicant_or_one_with_no_score_still_has_reasons_on_every_listed_program():

@@ -1,6 +1,7 @@
 """The re-scoring use case with a fake repository and model: new facts reach the stored result and its event."""
 
 import asyncio
+import gc
 import uuid
 
 import numpy as np
@@ -106,6 +107,19 @@ def test_the_view_follows_the_facts_revision_not_a_clock():
     repo.school_facts = {PROGRAMS[3].program_id: ProgramFacts(PROGRAMS[3].program_id, sponsors_h1b=False)}
     second = asyncio.run(ranking.views_for([TENANT]))[TENANT]
     assert second[0] == 1 and second[1]["Dermatology"][3].sponsors_h1b is False
+
+
+def test_a_schools_new_view_is_taken_out_of_the_cyclic_collectors_generations():
+    repo = FakeRepository()
+    ranking = service(repo)
+    gc.unfreeze()
+    asyncio.run(ranking.views_for([TENANT]))  # no facts: the public catalog, nothing new to keep
+    assert gc.get_freeze_count() == 0
+    repo.revision = 1
+    repo.school_facts = {PROGRAMS[3].program_id: ProgramFacts(PROGRAMS[3].program_id, sponsors_h1b=False)}
+    asyncio.run(ranking.views_for([TENANT]))
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
 
 
 def test_the_rescoring_loop_waits_out_a_database_outage():

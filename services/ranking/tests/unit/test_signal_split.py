@@ -124,3 +124,13 @@ def test_rows_at_a_level_are_the_rows_built_with_that_level():
     for level in (0.0, 1.0, 2.0):
         built = build_features(applicant, programs, stats, np.full(len(programs), level))
         assert np.array_equal(at_signal_level(base, level), built, equal_nan=True)
+
+
+def test_rows_each_at_its_own_level_are_the_rows_built_with_those_levels():
+    programs, stats = load_programs()[:40], load_specialty_stats()
+    applicant = Applicant("MD", step2_ck_score=250)
+    base = build_features(applicant, programs, stats, np.zeros(len(programs)))
+    levels = np.resize([0.0, 1.0, 2.0], len(programs))
+    built = build_features(applicant, programs, stats, levels)
+    assert np.array_equal(at_signal_level(base, levels), built, equal_nan=True)
+    assert not np.array_equal(base, built, equal_nan=True)

@@ -255,9 +255,9 @@ def for_applicant(
     return changed
 
 
-def at_signal_level(rows: np.ndarray, level: float) -> np.ndarray:
-    """A copy of feature rows with every program at one signal level (2 top, 1 second, 0 none): the same
-    rows `build_features` gives with that level for all programs."""
+def at_signal_level(rows: np.ndarray, level: float | np.ndarray) -> np.ndarray:
+    """A copy of feature rows with every program at one signal level (2 top, 1 second, 0 none), or each at
+    its own (`level` an array, one per row): the same rows `build_features` gives with those signals."""
     changed = rows.copy()
     changed[:, _COLUMN["signal_sent"]] = level >= 1
     changed[:, _COLUMN["top_signal_sent"]] = level == 2

@@ -110,11 +110,13 @@ def counterfactual_rows(
     signals: np.ndarray,
     stats: Mapping[str, SpecialtyStats],
     no_signal: np.ndarray | None = None,
+    actual: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[tuple[str, str, np.ndarray]]]:
     """Feature rows of the programs under each applicable counterfactual (signals as planned), and per
     counterfactual its feature, its text, and for each program the row that scores it (-1: not applicable).
     `no_signal`: the programs' chances with no signal, when already known (a plan scored them); the signal's
-    counterfactual then reads them (rows from len(rows) on are entries of `no_signal`) instead of new rows."""
+    counterfactual then reads them (rows from len(rows) on are entries of `no_signal`) instead of new rows.
+    `actual`: the programs' own feature rows at `signals`, when already built (else they are built here)."""
     blocks: list[np.ndarray] = []
     explained: list[tuple[str, str, np.ndarray]] = []
     offset = 0
@@ -123,7 +125,8 @@ def counterfactual_rows(
         by_specialty.setdefault(program.specialty, []).append(i)
     signal_reasons = []
 
-    actual = build_features(applicant, programs, stats, signals)
+    if actual is None:
+        actual = build_features(applicant, programs, stats, signals)
 
     def add(feature: str, text: str, typical: Applicant, indices: list[int], levels: np.ndarray) -> None:
         nonlocal offset
@@ -170,11 +173,12 @@ def program_reasons(
     effects = actual.astype(typical.dtype)[None, :] - typical[np.maximum(rows, 0)]  # in the model's precision
     size = np.where(rows >= 0, -np.abs(effects), np.inf)  # not applicable: after every applicable one
     ranked = np.argsort(size, axis=0, kind="stable")[:REASONS_PER_PROGRAM]
-    found = []
-    for i in range(len(actual)):
-        chosen = [e for e in ranked[:, i].tolist() if rows[e, i] >= 0]
-        found.append(tuple(Reason(explained[e][0], explained[e][1], float(effects[e, i])) for e in chosen))
-    return found
+    # Python lists, program by program: indexing numpy arrays one scalar at a time costs more than the rest.
+    applies, effect_of = (rows >= 0).T.tolist(), effects.T.tolist()
+    return [
+        tuple(Reason(explained[e][0], explained[e][1], effect[e]) for e in ranks if listed[e])
+        for ranks, listed, effect in zip(ranked.T.tolist(), applies, effect_of, strict=True)
+    ]
 
 
 def list_reasons(

@@ -19,6 +19,7 @@ from smartpick_ranking.domain.catalog import Program, SpecialtyStats
 from smartpick_ranking.domain.chances import LatentFactor
 from smartpick_ranking.domain.cost import OTHER_SERVICES, FeeSchedule
 from smartpick_ranking.domain.features import (
+    at_signal_level,
     build_features,
     hard_exclusion,
     hard_rules_apply,
@@ -191,7 +192,9 @@ def recommend_many(
         feature_signals = np.array([_FEATURE_LEVEL[int(s)] for s in signals])
         # A plan scored every candidate with no signal: what a signal adds is read from there.
         no_signal = admission_at[portfolio.order, levels.index(NONE)] if planned else None
-        rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats, no_signal)
+        # The listed programs' own rows are the candidates' at the planned signals: no need to build them again.
+        actual = at_signal_level(candidate_rows[portfolio.order], feature_signals)
+        rows, explained = counterfactual_rows(applicant, listed, feature_signals, stats, no_signal, actual)
         explain_blocks.append(rows)
         stage.append(
             _Planned(
