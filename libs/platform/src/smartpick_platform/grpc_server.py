@@ -12,7 +12,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram
 
-from smartpick_platform import background, services
+from smartpick_platform import background, heap, services
 from smartpick_platform.caller_context import AccessPolicy, CallerContextInterceptor
 from smartpick_platform.identity import ServiceIdentity
 from smartpick_platform.ops_http import ReadinessCheck, serve_ops_http
@@ -89,6 +89,7 @@ async def run_grpc_service(
     for name in ["", *service_names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     ops_server, ops_task = await serve_ops_http(settings.grpc_host, settings.ops_port, readiness)
+    heap.settle_after_startup()
     log.info(
         "serving",
         identity=identity.name,

@@ -16,6 +16,7 @@ from smartpick_gateway.entrypoints.in_flight import InFlightLimitMiddleware
 from smartpick_gateway.entrypoints.routes import cohort, mentorship, public, ranking, schools, sessions, students
 from smartpick_gateway.entrypoints.routes.web import mount_web
 from smartpick_gateway.settings import GatewaySettings
+from smartpick_platform import heap
 from smartpick_platform.ops_http import ops_routes
 from smartpick_platform.telemetry import TRACE_HEADER, configure_logging, instrument_fastapi, set_trace_id
 
@@ -64,6 +65,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         await components.start()
+        heap.settle_after_startup()
         log.info("gateway ready")
         yield
         await components.stop()

@@ -15,7 +15,7 @@ from pydantic_settings import SettingsConfigDict
 from smartpick.ranking.v1 import ranking_pb2, ranking_pb2_grpc
 from tqdm import tqdm
 
-from smartpick_platform import background, db, kafka, services
+from smartpick_platform import background, db, heap, kafka, services
 from smartpick_platform.caller_context import AccessPolicy
 from smartpick_platform.grpc_server import run_grpc_service
 from smartpick_platform.ops_http import serve_ops_http
@@ -93,6 +93,7 @@ async def work(settings: Settings, index: int) -> None:
     await consumer.start()
     await producer.start()
     worker = RankingWorker(service, consumer, producer, settings.batch_size)
+    heap.settle_after_startup()
 
     async def readiness() -> dict[str, bool]:
         return {"database": await db.is_ready(repo.pool), "consuming": worker.running}
