@@ -4,8 +4,8 @@ CPython collects its youngest generation every 700 net allocations and, every so
 alive. A service's heap is mostly what start-up built (modules, clients, caches, the ranking catalog) and
 lives as long as the process, so each full collection walks it again for nothing, and a request's short-lived
 objects fill 700 allocations many times over. Measured under 100 profile updates a second
-(docs/benchmarks.md): the gateway spent 13% of its CPU collecting, the ranking worker 6%, and 2-3% after
-`settle_after_startup`. Reference counting still frees every object without a cycle at once; only cyclic
+(docs/benchmarks.md): the gateway spent 13% of its CPU collecting and the ranking worker 6%; with
+`settle_after_startup`, 1.3% and 2.9%. Reference counting still frees every object without a cycle at once; only cyclic
 garbage waits for a collection, now at most YOUNG_THRESHOLD allocations."""
 
 import gc
