@@ -96,10 +96,12 @@ def configure_tracing(service: str, settings: TelemetrySettings | None = None) -
 
 
 def instrument_fastapi(app) -> None:
-    """A server span per HTTP request, continuing the caller's traceparent; the ops endpoints are left out."""
+    """A server span per HTTP request, continuing the caller's traceparent; the ops endpoints are left out, and
+    so are the ASGI `receive` and `send` spans inside each request (three or more a request, saying only that
+    the body was read and the answer written)."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])
 
 
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:

@@ -2,6 +2,10 @@
 and is counted by route and status."""
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from prometheus_client import REGISTRY
 
 from smartpick_gateway.entrypoints.app import create_app
@@ -51,3 +55,13 @@ async def test_an_unknown_path_is_counted_as_unmatched_with_its_status():
 
     assert answer.status_code == 404 and "traceparent" in answer.headers
     assert requests_counted("unmatched", "404") == before + 1
+
+
+async def test_a_request_is_one_server_span_without_the_asgi_send_and_receive_spans():
+    exporter = InMemorySpanExporter()
+    trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))  # configure_tracing's provider
+    async with client() as http:
+        answer = await http.get(A_PROFILE, headers={"traceparent": CALLER})
+    spans = [s for s in exporter.get_finished_spans() if s.context.trace_id == int(trace_id(CALLER), 16)]
+    assert answer.status_code == 401
+    assert [s.kind for s in spans] == [SpanKind.SERVER]
