@@ -14,7 +14,8 @@ with two different RecommendationsGenerated event ids, or with two open mentor m
 publishes mentorship rounds through the gateway every 15 s), dead letters, service restarts the launcher made,
 the seconds after the fault and the load ended until the outbox backlog and the ranking group's lag were zero,
 and the seconds after the fault ended until the stack kept up again (at most one second of load waiting in the
-outbox and in the lag: for a fault that ends before the load, such as the Kafka outage, its recovery).
+outbox and in the lag: for a fault that ends before the load, such as the Kafka outage, its recovery), with
+the share of the cores each part of the stack used meanwhile.
 
 --ranking-replicas N runs N ranking worker processes side by side, as an operator scales them (each its own
 group member and ops port); the ranking-worker fault then kills one of them. Default 1.
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import chaos_count as count
 import httpx
-from common import BenchStack, bench_stack, ranking_worker_replica
+from common import BenchStack, CpuMeter, bench_stack, ranking_worker_replica
 
 FAULTS = ("none", "gateway", "ranking-worker", "ranking-child", "profile", "postgres", "kafka")
 SUPERVISED_WORKERS = ("worker", "--workers", "2")
@@ -288,7 +289,10 @@ async def caught_up_after(stack: BenchStack, run: Run, injector: asyncio.Task, r
     While the load goes on neither is ever exactly zero; this is the recovery a load that continues sees."""
     await injector
     ended = run.fault_ended
+    meter = CpuMeter()  # where the cores go while the stack catches up
+    meter.start()
     kept_up = await _first_time(_backlog_and_lag(stack), rate, time.monotonic() + within)
+    meter.report(f"{run.fault}: from the fault's end until the stack kept up again")
     return (kept_up - ended) if kept_up is not None else float("inf")
 
 
