@@ -7,7 +7,6 @@ onnxruntime and numpy release the GIL, so the event loop keeps Kafka heartbeats 
 
 import asyncio
 import dataclasses
-import gc
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,7 @@ from smartpick.events.v1.recommendation_events_pb2 import RECOMMENDATION_CAUSE_P
 from smartpick.profile.v1 import profile_pb2
 from smartpick.ranking.v1 import ranking_pb2
 
+from smartpick_platform import heap
 from smartpick_ranking.adapters.messages import (
     generated_event,
     recommendations_event_id,
@@ -42,13 +42,6 @@ log = structlog.get_logger(__name__)
 
 SCORED = Counter("smartpick_ranking_profiles_scored_total", "Profiles scored by the model", ["kind"])
 SCORE_SECONDS = Histogram("smartpick_ranking_score_seconds", "Time to score one batch of profiles")
-
-
-def _freeze_long_lived() -> None:
-    """Takes a school's new view of the catalog out of the cyclic collector's generations, as start-up's heap
-    is (`smartpick_platform.heap`): else each full collection walks its thousands of programs again, inside a
-    batch. A view replaced later has no reference cycles, so reference counting still frees it."""
-    gc.freeze()
 
 
 class UnusableEvent(ValueError):
@@ -118,7 +111,9 @@ class RankingService:
                     }
                 cached = self._views[tenant_id] = (revision, view)
                 if facts:
-                    _freeze_long_lived()
+                    # Kept until the school's facts change: else each full collection walks its thousands of
+                    # programs again, inside a batch (a view has no reference cycles: replaced, it is freed).
+                    heap.freeze_long_lived()
             views[tenant_id] = cached
         return views
 

@@ -1,12 +1,12 @@
 """Each school's encoded mentor pool, kept in memory between calls (`MentorPools`)."""
 
 import collections
-import gc
 from dataclasses import dataclass
 from typing import Any
 
 from smartpick_mentorship.adapters.repository import MentorshipRepository, mentor_from_row
 from smartpick_mentorship.domain.scoring import MentorPool
+from smartpick_platform import heap
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class MentorPools:
             # Long-lived: take everything alive now out of the cyclic collector's generations, or a full
             # collection re-scans the pools' objects inside a suggestion call (measured: p99 48 ms -> 9 ms).
             # A replaced pool has no reference cycles, so reference counting still frees it.
-            gc.freeze()
+            heap.freeze_long_lived()
             if len(self._pools) > self._schools:
                 self._pools.popitem(last=False)
         self._pools.move_to_end(tenant)
